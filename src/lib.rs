@@ -1,0 +1,1 @@
+//! Jira Active Sync: keeps Jira tickets in step with compliance tasks.
