@@ -33,7 +33,10 @@ use tokio::task::JoinHandle;
 
 pub use config::{EmulatorConfig, Flavor, RuntimeSettings};
 pub use faults::{FaultAction, FaultRule};
-pub use seed::{Seed, SeedError};
+pub use seed::{
+    Category, Seed, SeedError, SeedIssue, SeedIssueType, SeedPermissions, SeedProject, SeedStatus,
+    SeedTransition, SeedUser, SeedWorkflow,
+};
 
 use state::{AppState, Shared};
 use store::Store;
