@@ -1,3 +1,4 @@
 //! Jira Active Sync: keeps Jira tickets in step with compliance tasks.
 
+pub mod emulator;
 pub mod jira;
