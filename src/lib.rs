@@ -1,3 +1,5 @@
 //! Jira Active Sync: keeps Jira tickets in step with compliance tasks.
 
 pub mod api;
+pub mod emulator;
+pub mod jira;
