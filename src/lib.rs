@@ -3,3 +3,4 @@
 pub mod api;
 pub mod emulator;
 pub mod jira;
+pub mod planner;
