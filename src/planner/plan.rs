@@ -156,9 +156,7 @@ fn count(n: usize) -> u32 {
 /// The sync's tickets by identity label, oldest first. Only tickets carrying the sync's label are
 /// the sync's (tickets of other syncs are never touched, the caller filters); a ticket whose
 /// identity label was removed by hand is still recognised through its entity property.
-fn index_observed<'a>(
-    tickets: Vec<&'a ObservedTicket>,
-) -> BTreeMap<String, Vec<&'a ObservedTicket>> {
+fn index_observed(tickets: Vec<&ObservedTicket>) -> BTreeMap<String, Vec<&ObservedTicket>> {
     let mut index: BTreeMap<String, Vec<&ObservedTicket>> = BTreeMap::new();
     for ticket in tickets {
         let identity = ticket
