@@ -216,10 +216,13 @@ const LABEL_EMPTY: &str = "a Jira label cannot be empty";
 const POLL: &str = "pollInterval must be a duration between 10s and 1h";
 const CHECKS: &str = "scope.checks must hold check names";
 
-/// Invalid inputs by kind: the example of the kind with the field at a JSON pointer set to a
-/// value (`null` removes it), and text the server's message must contain besides the field.
+/// An invalid input: the field at a JSON pointer set to a value (`null` removes it), and text
+/// the server's message must contain besides the field.
+type Invalid = (&'static str, Value, &'static str);
+
+/// Invalid inputs by kind, each put into the example of its kind.
 #[rustfmt::skip] // a table: one row per line reads best
-fn invalid_inputs() -> Vec<(&'static str, Vec<(&'static str, Value, &'static str)>)> {
+fn invalid_inputs() -> Vec<(&'static str, Vec<Invalid>)> {
     let long = "x".repeat(256);
     vec![
         ("ComplianceTask", vec![
