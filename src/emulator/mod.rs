@@ -2,3 +2,4 @@
 
 pub mod jql;
 pub mod rate_limit;
+pub mod webhooks;
