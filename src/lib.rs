@@ -1,2 +1,3 @@
 //! Jira Active Sync: keeps Jira tickets in step with compliance tasks.
+
 pub mod emulator;

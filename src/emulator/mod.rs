@@ -1,5 +1,174 @@
-//! The Jira emulator: an in-memory Jira that speaks Cloud REST v3 and Data Center REST v2.
+//! The Jira emulator: an in-memory Jira that speaks Cloud REST v3 and Data Center REST v2, for tests
+//! and for trying sync definitions safely. See `docs/emulator.md`.
 
+mod adf;
+mod admin;
+mod auth;
+mod config;
+mod error;
+mod events;
+mod faults;
+mod fields;
+mod issue_fields;
 pub mod jql;
+mod middleware;
+mod model;
 pub mod rate_limit;
+mod render;
+mod request_log;
+mod routes;
+mod search_index;
+mod seed;
+mod server;
+mod state;
+mod store;
 pub mod webhooks;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use jiff::Timestamp;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::{EmulatorConfig, Flavor, RuntimeSettings};
+pub use faults::{FaultAction, FaultRule};
+pub use seed::{
+    Category, Seed, SeedError, SeedIssue, SeedIssueType, SeedPermissions, SeedProject, SeedStatus,
+    SeedTransition, SeedUser, SeedWorkflow,
+};
+
+use rate_limit::{RateLimitConfig, RateLimiter};
+use state::{AppState, Shared};
+use store::Store;
+use webhooks::WebhookDeliverer;
+
+/// Why an emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The seed is unusable.
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    /// The HTTP client for webhook deliveries could not be built.
+    #[error("cannot build the webhook delivery client: {0}")]
+    Webhooks(#[from] reqwest::Error),
+}
+
+/// Starts emulators.
+pub struct Emulator;
+
+impl Emulator {
+    /// Binds `listen` (port 0 picks a free one) and serves the emulator until the handle is dropped
+    /// or shut down.
+    pub async fn start(
+        listen: SocketAddr,
+        config: EmulatorConfig,
+    ) -> Result<EmulatorHandle, EmulatorError> {
+        let store = Store::from_seed(&config.seed, Timestamp::now())?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|source| EmulatorError::Bind {
+                addr: listen,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind {
+                addr: listen,
+                source,
+            })?;
+        let base_url = format!("http://{addr}");
+        let settings = RuntimeSettings {
+            flavor: config.flavor,
+            rate_limits: config.rate_limits,
+            search_lag: Duration::ZERO,
+            latency: Duration::ZERO,
+        };
+        let rate_limiter = RateLimiter::new(RateLimitConfig {
+            enabled: config.rate_limits,
+            ..RateLimitConfig::default()
+        });
+        let deliverer = WebhookDeliverer::new(config.webhook_retry.clone())?;
+        let state: Shared = Arc::new(AppState::new(
+            base_url.clone(),
+            store,
+            settings,
+            config.seed,
+            rate_limiter,
+            deliverer,
+        ));
+        let app = app(state);
+        let (shutdown, signal) = oneshot::channel();
+        let task = tokio::spawn(server::serve(listener, app, signal));
+        tracing::info!(%base_url, flavor = ?config.flavor, "jira emulator serving");
+        Ok(EmulatorHandle {
+            base_url,
+            addr,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        })
+    }
+}
+
+fn app(state: Shared) -> Router {
+    routes::router()
+        .merge(admin::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
+        .with_state(state)
+}
+
+/// A running emulator; it stops when dropped.
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    base_url: String,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl EmulatorHandle {
+    /// Where clients reach it, e.g. `http://127.0.0.1:41234` (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops serving and waits until the server loop has ended.
+    pub async fn shutdown(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            // The loop may already have ended; nothing to tell it then.
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take()
+            && let Err(error) = task.await
+        {
+            tracing::warn!(%error, "emulator server task failed");
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}

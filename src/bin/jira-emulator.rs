@@ -1,0 +1,57 @@
+//! `jira-emulator`: serves an in-memory Jira until interrupted, printing its base URL once serving.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+use jira_active_sync::emulator::{Emulator, EmulatorConfig, Flavor, Seed};
+use tracing_subscriber::EnvFilter;
+
+/// A faithful in-memory Jira (Cloud REST v3 / Data Center REST v2) for tests and dry runs.
+#[derive(Debug, Parser)]
+#[command(name = "jira-emulator", version)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: SocketAddr,
+    /// Seed file (YAML or JSON) describing users, projects, workflow and issues.
+    #[arg(long)]
+    seed: Option<PathBuf>,
+    /// Which Jira to emulate.
+    #[arg(long, value_enum, default_value_t = Flavor::Cloud)]
+    flavor: Flavor,
+    /// Enforce Jira Cloud's rate limits from the start.
+    #[arg(long)]
+    rate_limits: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let seed = match &args.seed {
+        Some(path) => Seed::from_file(path)?,
+        None => Seed::default(),
+    };
+    let config = EmulatorConfig {
+        flavor: args.flavor,
+        seed,
+        rate_limits: args.rate_limits,
+        ..EmulatorConfig::default()
+    };
+    let handle = Emulator::start(args.listen, config)
+        .await
+        .context("starting the emulator")?;
+    println!("{}", handle.base_url());
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    handle.shutdown().await;
+    Ok(())
+}
