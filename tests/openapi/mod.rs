@@ -6,6 +6,14 @@
 //! after rewriting what OpenAPI 3.0 adds to it: `nullable`, and `readOnly`/`writeOnly` properties,
 //! which are required only in responses / requests respectively. Formats are not checked: Jira's own
 //! timestamps (`2026-01-31T12:00:00.000+0000`) are not RFC 3339.
+//!
+//! The Data Center document is generated from Java beans and says less than Jira does in three
+//! ways, corrected here (and only here) where Jira's own descriptions say otherwise:
+//! - a bare `{"type": "object"}` stands for Java's `Object`: any JSON value, `null` included
+//!   (issue `fields`, field values);
+//! - operations its descriptions say return "a list of" beans are given one bean as schema;
+//! - an entity property's `value` is typed string, and a property body `{"type": "string",
+//!   "format": "json"}`, where Jira takes and returns any JSON.
 
 // Each integration test uses a part of this shared module.
 #![allow(dead_code)]
@@ -101,7 +109,10 @@ impl OpenApi {
         Ok(OpenApi::from_document(flavor, document))
     }
 
-    fn from_document(flavor: Flavor, document: Value) -> OpenApi {
+    fn from_document(flavor: Flavor, mut document: Value) -> OpenApi {
+        if flavor == Flavor::DataCenter {
+            correct_data_center(&mut document);
+        }
         let base_path = document["servers"][0]["url"]
             .as_str()
             .map(server_path)
@@ -200,6 +211,37 @@ impl OpenApi {
                     self.flavor,
                     method.to_uppercase(),
                     operation.template
+                )
+            })
+    }
+
+    /// Whether the document lists `status` (exactly, as `NXX`, or as `default`) for the operation.
+    pub fn documents_status(&self, method: &str, path: &str, status: u16) -> Result<bool, String> {
+        let operation = self.operation(method, path)?;
+        let responses = &operation.operation["responses"];
+        Ok([
+            status.to_string(),
+            format!("{}XX", status / 100),
+            "default".to_owned(),
+        ]
+        .iter()
+        .any(|key| responses.get(key).is_some()))
+    }
+
+    /// Checks a response body against a named component schema (`ErrorCollection`...).
+    pub fn validate_component(&self, name: &str, body: &Value) -> Result<(), String> {
+        let pointer = format!("/components/schemas/{}", escape_pointer(name));
+        if self.document.pointer(&pointer).is_none() {
+            return Err(format!(
+                "{:?}: the document has no schema {name}",
+                self.flavor
+            ));
+        }
+        self.validate(Direction::Response, &pointer, body)
+            .map_err(|errors| {
+                format!(
+                    "{:?}: the body does not match {name}:\n{errors}",
+                    self.flavor
                 )
             })
     }
@@ -319,6 +361,55 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Responses the Data Center document describes as "a list of" beans but types as one bean.
+const DATA_CENTER_LISTS: &[&str] = &[
+    "/paths/~1api~12~1user~1search/get/responses/200/content/application~1json/schema",
+    "/paths/~1api~12~1project/get/responses/200/content/application~1json/schema",
+];
+
+/// Applies the corrections listed in the module documentation.
+fn correct_data_center(document: &mut Value) {
+    for pointer in DATA_CENTER_LISTS {
+        if let Some(schema) = document.pointer_mut(pointer) {
+            let bean = schema.take();
+            *schema = json!({"type": "array", "items": bean});
+        }
+    }
+    if let Some(value) =
+        document.pointer_mut("/components/schemas/EntityPropertyBean/properties/value")
+    {
+        *value = json!({});
+    }
+    widen_java_objects(document);
+}
+
+/// Replaces every bare `{"type": "object"}` and every `{"type": "string", "format": "json"}`
+/// (annotations aside) with the empty schema.
+fn widen_java_objects(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let only_annotations = |extra: &str| {
+                object
+                    .keys()
+                    .all(|k| matches!(k.as_str(), "type" | "example" | "description") || k == extra)
+            };
+            let java_object = object.get("type").and_then(Value::as_str) == Some("object")
+                && only_annotations("type");
+            let raw_json = object.get("type").and_then(Value::as_str) == Some("string")
+                && object.get("format").and_then(Value::as_str) == Some("json")
+                && only_annotations("format");
+            if java_object || raw_json {
+                object.remove("type");
+                object.remove("format");
+            } else {
+                object.values_mut().for_each(widen_java_objects);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(widen_java_objects),
+        _ => {}
+    }
 }
 
 /// The path part of a server URL: `http://{baseurl}/rest` -> `/rest`, `https://x.net` -> ``.
