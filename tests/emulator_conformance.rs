@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
-use jira_active_sync::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Flavor};
+use jira_active_sync::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Flavor, Seed};
 use openapi::{OpenApi, document};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
@@ -37,6 +37,10 @@ enum Intent {
 enum Auth {
     Admin,
     Pat,
+    /// May browse OPS but not create or delete there.
+    Alice,
+    /// May not browse OPS.
+    Bob,
     Nobody,
 }
 
@@ -58,8 +62,17 @@ struct Site {
 impl Site {
     async fn start(flavor: Flavor) -> Site {
         let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let mut seed = Seed::default();
+        let ops = &mut seed.projects[1];
+        ops.permissions.browse = Some(vec!["admin@example.com".into(), "alice@example.com".into()]);
+        ops.permissions.create = Some(vec!["admin@example.com".into()]);
+        ops.permissions.edit = Some(vec!["admin@example.com".into()]);
+        ops.permissions.delete = Some(vec!["admin@example.com".into()]);
+        seed.users[1].api_token = Some("alice-token".into());
+        seed.users[2].api_token = Some("bob-token".into());
         let config = EmulatorConfig {
             flavor,
+            seed,
             ..EmulatorConfig::default()
         };
         let (document, api) = match flavor {
@@ -130,6 +143,8 @@ impl Site {
         request = match auth {
             Auth::Admin => request.basic_auth("admin@example.com", Some("emulator-token")),
             Auth::Pat => request.bearer_auth("emulator-pat"),
+            Auth::Alice => request.basic_auth("alice@example.com", Some("alice-token")),
+            Auth::Bob => request.basic_auth("bob@example.com", Some("bob-token")),
             Auth::Nobody => request,
         };
         if let Some(body) = &body {
@@ -137,13 +152,34 @@ impl Site {
         }
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
+        let media_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let text = response.text().await.unwrap();
-        // A body that is not JSON is checked as a string: fine where the document gives no schema.
         let answer = if text.is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
+        // The document's JSON schemas describe `application/json` answers only: an error in
+        // another media type (Cloud's plain-text 401) is a gap of the document, a success one a
+        // divergence.
+        if !answer.is_null() && !media_type.starts_with("application/json") {
+            if status >= 400 {
+                self.gap(format!(
+                    "{method} {}: Jira answers {status} as {media_type}; the document's schemas are JSON",
+                    template_of(&path)
+                ));
+            } else {
+                self.fail(format!(
+                    "{name} answered {status} as {media_type}, not JSON: {answer}"
+                ));
+            }
+            return (status, answer);
+        }
         if intent == Intent::RefusedWhole && status >= 400 {
             self.gap(format!(
                 "{method} {}: a refusal of the whole request is Jira's ErrorCollection; the document \
@@ -878,6 +914,7 @@ async fn exercise(site: &Site) {
         204,
     );
 
+    permissions(site).await;
     if site.cloud() {
         rate_limits(site).await;
     }
@@ -899,6 +936,129 @@ async fn exercise(site: &Site) {
         "deleted issue",
         site.call_bad(Method::GET, &format!("/issue/{key}"), None)
             .await,
+        404,
+    );
+}
+
+/// Every operation refuses a caller without credentials, and project permissions hide (404) or
+/// refuse (403) as Jira does.
+async fn permissions(site: &Site) {
+    let created = site
+        .call(
+            Method::POST,
+            "/issue",
+            Some(json!({"fields": {
+        "project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "ops work"}})),
+        )
+        .await;
+    let ops_key = site.expect("create in OPS", created, 201)["key"]
+        .as_str()
+        .unwrap_or("OPS-1")
+        .to_owned();
+    let issue = format!("/issue/{ops_key}");
+    let anonymous: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, "/serverInfo".into(), None),
+        (Method::GET, "/user/search?query=alice".into(), None),
+        (Method::GET, "/project".into(), None),
+        (Method::GET, "/project/SEC".into(), None),
+        (Method::GET, "/issue/createmeta/SEC/issuetypes".into(), None),
+        (Method::POST, "/issue".into(), Some(task(site, "anonymous"))),
+        (
+            Method::POST,
+            "/issue/bulk".into(),
+            Some(json!({"issueUpdates": [task(site, "anonymous")]})),
+        ),
+        (Method::GET, issue.clone(), None),
+        (
+            Method::PUT,
+            issue.clone(),
+            Some(json!({"fields": {"summary": "x"}})),
+        ),
+        (Method::DELETE, issue.clone(), None),
+        (Method::GET, format!("{issue}/transitions"), None),
+        (Method::GET, format!("{issue}/comment"), None),
+        (Method::GET, format!("{issue}/properties"), None),
+        (Method::GET, "/search?jql=project%20%3D%20SEC".into(), None),
+    ];
+    for (method, path, body) in anonymous {
+        let what = format!("{method} {path} without credentials");
+        site.expect(
+            &what,
+            site.send(Auth::Nobody, method, &path, body, Intent::Invalid)
+                .await,
+            401,
+        );
+    }
+    if site.cloud() {
+        let what = "search/jql without credentials";
+        site.expect(
+            what,
+            site.send(
+                Auth::Nobody,
+                Method::GET,
+                "/search/jql?jql=project%20%3D%20SEC",
+                None,
+                Intent::Invalid,
+            )
+            .await,
+            401,
+        );
+    }
+
+    let ops_task = json!({"fields": {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "x"}});
+    site.expect(
+        "alice creates in OPS",
+        site.send(
+            Auth::Alice,
+            Method::POST,
+            "/issue",
+            Some(ops_task),
+            Intent::Valid,
+        )
+        .await,
+        403,
+    );
+    site.expect(
+        "alice reads in OPS",
+        site.send(Auth::Alice, Method::GET, &issue, None, Intent::Valid)
+            .await,
+        200,
+    );
+    let edit = json!({"fields": {"summary": "renamed"}});
+    site.expect(
+        "alice edits in OPS",
+        site.send(Auth::Alice, Method::PUT, &issue, Some(edit), Intent::Valid)
+            .await,
+        403,
+    );
+    site.expect(
+        "alice deletes in OPS",
+        site.send(Auth::Alice, Method::DELETE, &issue, None, Intent::Valid)
+            .await,
+        403,
+    );
+    site.expect(
+        "bob reads in OPS",
+        site.send(Auth::Bob, Method::GET, &issue, None, Intent::Valid)
+            .await,
+        404,
+    );
+    site.expect(
+        "bob reads OPS",
+        site.send(Auth::Bob, Method::GET, "/project/OPS", None, Intent::Valid)
+            .await,
+        404,
+    );
+    site.expect(
+        "bob comments in OPS",
+        site.send(
+            Auth::Bob,
+            Method::POST,
+            &format!("{issue}/comment"),
+            Some(site.comment_body("hi")),
+            Intent::Valid,
+        )
+        .await,
         404,
     );
 }
