@@ -337,6 +337,7 @@ async fn exercise(site: &Site) {
         site.call(Method::GET, "/serverInfo", None).await,
         200,
     );
+    site.expect("fields", site.call(Method::GET, "/field", None).await, 200);
 
     // Users.
     let by_email = if site.cloud() {
@@ -1132,6 +1133,7 @@ fn expected(api: &str, cloud: bool) -> Vec<(&'static str, String)> {
     let mut operations = vec![
         ("GET", "/myself"),
         ("GET", "/serverInfo"),
+        ("GET", "/field"),
         ("GET", "/user/search"),
         ("GET", "/project"),
         ("GET", "/project/{projectIdOrKey}"),

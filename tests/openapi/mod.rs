@@ -367,6 +367,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 const DATA_CENTER_LISTS: &[&str] = &[
     "/paths/~1api~12~1user~1search/get/responses/200/content/application~1json/schema",
     "/paths/~1api~12~1project/get/responses/200/content/application~1json/schema",
+    "/paths/~1api~12~1field/get/responses/200/content/application~1json/schema",
 ];
 
 /// Applies the corrections listed in the module documentation.
