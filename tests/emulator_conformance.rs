@@ -338,6 +338,30 @@ async fn exercise(site: &Site) {
         200,
     );
     site.expect("fields", site.call(Method::GET, "/field", None).await, 200);
+    for catalogue in [
+        "/issuetype",
+        "/status",
+        "/statuscategory",
+        "/priority",
+        "/resolution",
+    ] {
+        site.expect(
+            catalogue,
+            site.call(Method::GET, catalogue, None).await,
+            200,
+        );
+    }
+    if site.cloud() {
+        let page = site.expect(
+            "priority search",
+            site.call(Method::GET, "/priority/search?startAt=1&maxResults=2", None)
+                .await,
+            200,
+        );
+        if page["values"].as_array().map(Vec::len) != Some(2) {
+            site.fail(format!("priority search did not page: {page}"));
+        }
+    }
 
     // Users.
     let by_email = if site.cloud() {
@@ -609,6 +633,19 @@ async fn exercise(site: &Site) {
             Some(json!({"fields": {"summary": "x"}})),
         )
         .await,
+        404,
+    );
+
+    site.expect(
+        "editmeta",
+        site.call(Method::GET, &format!("/issue/{key}/editmeta"), None)
+            .await,
+        200,
+    );
+    site.expect(
+        "editmeta of a missing issue",
+        site.call_bad(Method::GET, "/issue/SEC-99999/editmeta", None)
+            .await,
         404,
     );
 
@@ -1186,6 +1223,12 @@ fn expected(api: &str, cloud: bool) -> Vec<(&'static str, String)> {
         ("GET", "/myself"),
         ("GET", "/serverInfo"),
         ("GET", "/field"),
+        ("GET", "/issuetype"),
+        ("GET", "/status"),
+        ("GET", "/statuscategory"),
+        ("GET", "/priority"),
+        ("GET", "/resolution"),
+        ("GET", "/issue/{issueIdOrKey}/editmeta"),
         ("GET", "/user/search"),
         ("GET", "/project"),
         ("GET", "/project/{projectIdOrKey}"),
@@ -1216,6 +1259,7 @@ fn expected(api: &str, cloud: bool) -> Vec<(&'static str, String)> {
     if cloud {
         operations.extend([
             ("GET", "/project/search"),
+            ("GET", "/priority/search"),
             ("POST", "/issue/bulkfetch"),
             ("GET", "/search/jql"),
             ("POST", "/search/jql"),
