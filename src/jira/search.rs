@@ -1,0 +1,168 @@
+//! Reading many issues: JQL search with paging, and fetching known keys in bulk.
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::client::{BULK_FETCH, JiraClient, SEARCH_JQL, SEARCH_V2, check_issue_key};
+use super::config::Flavor;
+use super::error::JiraError;
+use super::model::Issue;
+use super::retry::Safety;
+use super::transport::Request;
+use super::wire::{self, BulkFetchWire, EpicField, IssueWire, SearchPageV2, SearchPageV3};
+
+/// Issues per search page (Jira Cloud's cap when fields are requested).
+pub const SEARCH_PAGE_SIZE: usize = 100;
+
+/// Most keys Jira takes in one bulk fetch.
+pub const BULK_FETCH_LIMIT: usize = 100;
+
+impl JiraClient {
+    /// Every issue matching `jql`, with the managed fields only. Pages with `nextPageToken` on Cloud
+    /// (`/search/jql`) and `startAt` on Data Center (`/search`).
+    pub async fn search(&self, jql: &str) -> Result<Vec<Issue>, JiraError> {
+        self.search_with_properties(jql, &[]).await
+    }
+
+    /// Like [`search`](Self::search), also returning the named issue entity properties (Jira
+    /// takes up to five) in [`Issue::properties`], so reading them costs no call per issue.
+    pub async fn search_with_properties(
+        &self,
+        jql: &str,
+        properties: &[&str],
+    ) -> Result<Vec<Issue>, JiraError> {
+        let epic = self.epic_field().await?;
+        match self.flavor() {
+            Flavor::Cloud => self.search_v3(jql, &epic, properties).await,
+            Flavor::DataCenter => self.search_v2(jql, &epic, true, properties).await,
+        }
+    }
+
+    async fn search_v3(
+        &self,
+        jql: &str,
+        epic: &EpicField,
+        properties: &[&str],
+    ) -> Result<Vec<Issue>, JiraError> {
+        let path = format!("{}/search/jql", self.api());
+        let label = format!("POST {path}");
+        let mut issues = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut body = json!({
+                "jql": jql,
+                "fields": wire::fields_to_fetch(epic),
+                "maxResults": SEARCH_PAGE_SIZE,
+            });
+            if let Some(token) = &token {
+                body["nextPageToken"] = json!(token);
+            }
+            if !properties.is_empty() {
+                body["properties"] = json!(properties);
+            }
+            let request = Request::new(Method::POST, path.clone(), SEARCH_JQL, Safety::Idempotent)
+                .json(&body)?;
+            let page: SearchPageV3 = self.send(request).await?.decode()?;
+            let empty = page.issues.is_empty();
+            issues.extend(self.decode_all(page.issues, epic, &label)?);
+            match page.next_page_token {
+                Some(next)
+                    if !empty && page.is_last != Some(true) && token.as_ref() != Some(&next) =>
+                {
+                    token = Some(next);
+                }
+                _ => return Ok(issues),
+            }
+        }
+    }
+
+    /// `validate`: whether Jira should reject the query for unknown values (a bulk fetch by key must
+    /// not fail because one issue was deleted).
+    async fn search_v2(
+        &self,
+        jql: &str,
+        epic: &EpicField,
+        validate: bool,
+        properties: &[&str],
+    ) -> Result<Vec<Issue>, JiraError> {
+        let path = format!("{}/search", self.api());
+        let label = format!("POST {path}");
+        let mut issues = Vec::new();
+        loop {
+            let mut body = json!({
+                "jql": jql,
+                "fields": wire::fields_to_fetch(epic),
+                "startAt": issues.len(),
+                "maxResults": SEARCH_PAGE_SIZE,
+            });
+            if !validate {
+                body["validateQuery"] = json!(false);
+            }
+            if !properties.is_empty() {
+                body["properties"] = json!(properties);
+            }
+            let request = Request::new(Method::POST, path.clone(), SEARCH_V2, Safety::Idempotent)
+                .json(&body)?;
+            let page: SearchPageV2 = self.send(request).await?.decode()?;
+            let empty = page.issues.is_empty();
+            issues.extend(self.decode_all(page.issues, epic, &label)?);
+            if empty || issues.len() >= page.total {
+                return Ok(issues);
+            }
+        }
+    }
+
+    /// The issues with these keys that exist and are visible (missing ones are left out), at most
+    /// 100 per call: `/issue/bulkfetch` on Cloud, a `key in (...)` search on Data Center.
+    pub async fn bulk_fetch(&self, keys: &[String]) -> Result<Vec<Issue>, JiraError> {
+        for key in keys {
+            check_issue_key(key)?;
+        }
+        let epic = self.epic_field().await?;
+        let mut issues = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BULK_FETCH_LIMIT) {
+            match self.flavor() {
+                Flavor::Cloud => {
+                    let path = format!("{}/issue/bulkfetch", self.api());
+                    let label = format!("POST {path}");
+                    let body = json!({
+                        "issueIdsOrKeys": chunk,
+                        "fields": wire::fields_to_fetch(&epic),
+                    });
+                    let request = Request::new(Method::POST, path, BULK_FETCH, Safety::Idempotent)
+                        .json(&body)?;
+                    let answer: BulkFetchWire = self.send(request).await?.decode()?;
+                    if !answer.issue_errors.is_empty() {
+                        tracing::warn!(errors = ?answer.issue_errors, "bulk fetch could not return some issues");
+                    }
+                    issues.extend(self.decode_all(answer.issues, &epic, &label)?);
+                }
+                Flavor::DataCenter => {
+                    let jql = format!("key in ({}) ORDER BY key ASC", chunk.join(", "));
+                    issues.extend(self.search_v2(&jql, &epic, false, &[]).await?);
+                }
+            }
+        }
+        Ok(issues)
+    }
+
+    fn decode_all(
+        &self,
+        wires: Vec<IssueWire>,
+        epic: &EpicField,
+        label: &str,
+    ) -> Result<Vec<Issue>, JiraError> {
+        wires
+            .into_iter()
+            .map(|issue| {
+                let key = issue.key().to_owned();
+                issue.into_issue(self.base_url(), epic).map_err(|message| {
+                    JiraError::UnexpectedResponse {
+                        request: label.to_owned(),
+                        message: format!("issue {key}: {message}"),
+                    }
+                })
+            })
+            .collect()
+    }
+}
