@@ -135,7 +135,7 @@ pub struct Issue {
     pub summary: String,
     /// Canonical plain text of the description (see [`Description::render`]).
     pub description_text: String,
-    /// Labels.
+    /// Labels, sorted (Jira keeps them as a set).
     pub labels: Vec<String>,
     /// Status and its category.
     pub status: Status,
