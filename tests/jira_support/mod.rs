@@ -27,7 +27,6 @@ pub struct Logged {
     pub seq: u64,
     pub method: String,
     pub path: String,
-    pub query: Option<String>,
     pub status: u16,
     pub body: Option<Value>,
     #[serde(deserialize_with = "timestamp")]
