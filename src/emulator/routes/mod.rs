@@ -6,6 +6,7 @@ mod projects;
 mod properties;
 mod search;
 mod site;
+mod webhooks;
 mod workflow;
 
 use axum::Router;
@@ -79,6 +80,16 @@ pub fn router() -> Router<Shared> {
             );
     }
     router
+        .route(
+            "/rest/webhooks/1.0/webhook",
+            get(webhooks::list).post(webhooks::register),
+        )
+        .route(
+            "/rest/webhooks/1.0/webhook/{id}",
+            get(webhooks::get)
+                .put(webhooks::update)
+                .delete(webhooks::delete),
+        )
 }
 
 /// Query parameters, repeated ones kept (Jira takes `fields=a&fields=b` as well as `fields=a,b`).
