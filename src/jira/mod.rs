@@ -24,6 +24,8 @@
 //! | [`add_comment`](JiraClient::add_comment) | `POST /issue/{key}/comment` (ADF) | same (wiki) |
 //! | [`set_property`](JiraClient::set_property), [`get_property`](JiraClient::get_property) | `PUT`/`GET /issue/{key}/properties/{name}` | same |
 //!
+//! [`jql`] quotes values into JQL so that labels and keys can never change a query's shape.
+//!
 //! Descriptions are built as a typed [`Description`] and rendered per flavor by
 //! [`description`]; [`Issue::description_text`] and [`Description::plain_text`] give the canonical
 //! plain text the planner compares for drift.
@@ -52,6 +54,7 @@ mod config;
 pub mod description;
 mod error;
 mod issues;
+pub mod jql;
 mod model;
 mod rate_limit;
 mod retry;

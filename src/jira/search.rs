@@ -116,7 +116,10 @@ impl JiraClient {
                     issues.extend(self.decode_all(answer.issues, &epic, &label)?);
                 }
                 Flavor::DataCenter => {
-                    let jql = format!("key in ({}) ORDER BY key ASC", chunk.join(", "));
+                    let Some(keys) = super::jql::in_list("key", chunk) else {
+                        continue;
+                    };
+                    let jql = format!("{keys} ORDER BY key ASC");
                     issues.extend(self.search_v2(&jql, &epic, false).await?);
                 }
             }
