@@ -1,4 +1,6 @@
 //! Jira Active Sync: keeps Jira tickets in step with compliance tasks.
 
+pub mod api;
 pub mod emulator;
 pub mod jira;
+pub mod planner;

@@ -1,0 +1,49 @@
+//! The custom resources of `activesync.dev/v1alpha1`: their Rust types are the single source of the CRDs.
+
+mod common;
+mod connection;
+mod sync;
+mod task;
+
+pub use common::{
+    Condition, ConnectionRef, JiraLabel, LocalObjectRef, SecretKeyRef, condition_status,
+};
+pub use connection::{
+    AuthType, ConnectionAuth, Flavor, JiraAccount, JiraConnection, JiraConnectionSpec,
+    JiraConnectionStatus, RateLimit, ServerInfo, WebhookConfig,
+};
+pub use sync::{
+    Closure, ClosureWhen, DeletionPolicy, JiraActiveSync, JiraActiveSyncSpec, JiraActiveSyncStatus,
+    JiraCompletion, Mode, PriorityMap, Scope, TicketTemplate,
+};
+pub use task::{
+    ComplianceTask, ComplianceTaskSpec, ComplianceTaskStatus, Severity, TaskJiraStatus, TaskState,
+};
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::CustomResourceExt;
+
+/// The API group of every kind of this operator.
+pub const GROUP: &str = "activesync.dev";
+
+/// The finalizer that runs a sync's deletion policy before the sync goes away.
+pub const FINALIZER: &str = "activesync.dev/cleanup";
+
+/// Every CRD of the operator, in the order `crds/` lists them.
+pub fn crds() -> Vec<CustomResourceDefinition> {
+    vec![
+        ComplianceTask::crd(),
+        JiraActiveSync::crd(),
+        JiraConnection::crd(),
+    ]
+}
+
+/// One CRD as the YAML document `crds/` holds for it.
+pub fn crd_yaml(crd: &CustomResourceDefinition) -> Result<String, serde_yaml::Error> {
+    serde_yaml::to_string(crd)
+}
+
+/// The file name under `crds/` for a CRD, e.g. `activesync.dev_compliancetasks.yaml`.
+pub fn crd_file_name(crd: &CustomResourceDefinition) -> String {
+    format!("{}_{}.yaml", crd.spec.group, crd.spec.names.plural)
+}

@@ -1,0 +1,112 @@
+//! What the planner is given: the sync, its tasks, and the tickets observed in Jira.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use super::property::TicketProperty;
+use crate::api::{ComplianceTaskSpec, JiraActiveSyncSpec, TaskJiraStatus};
+use crate::jira::{Flavor, StatusCategory};
+
+/// The sync being planned.
+#[derive(Debug, Clone)]
+pub struct SyncView<'a> {
+    /// Namespace of the sync and of its tasks.
+    pub namespace: &'a str,
+    /// Name of the sync.
+    pub name: &'a str,
+    /// The sync's spec.
+    pub spec: &'a JiraActiveSyncSpec,
+    /// The flavor of the Jira site, which decides how descriptions are rendered.
+    pub flavor: Flavor,
+}
+
+/// A task the sync owns.
+#[derive(Debug, Clone)]
+pub struct TaskView {
+    /// The task's name (unique in the namespace).
+    pub name: String,
+    /// The task's spec.
+    pub spec: ComplianceTaskSpec,
+    /// What the task's status says about its ticket now.
+    pub recorded: Option<TaskJiraStatus>,
+}
+
+/// A task of the namespace that this sync does not own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherTask {
+    /// The sync that owns it, if any.
+    pub owner: Option<String>,
+    /// Which sync its status names, if any.
+    pub recorded_sync: Option<String>,
+}
+
+/// A ticket of this sync, as read from Jira.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedTicket {
+    /// Issue key, e.g. `SEC-42`.
+    pub key: String,
+    /// Browse URL.
+    pub url: String,
+    /// Summary.
+    pub summary: String,
+    /// Plain text of the description, comparable with the rendered plain text.
+    pub description_text: String,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Status name.
+    pub status: String,
+    /// Status category.
+    pub category: StatusCategory,
+    /// Priority name.
+    pub priority: Option<String>,
+    /// Due date.
+    pub due_date: Option<Date>,
+    /// Assignee account id.
+    pub assignee: Option<String>,
+    /// Epic key.
+    pub epic: Option<String>,
+    /// The operator's entity property, if present and readable.
+    pub property: Option<TicketProperty>,
+}
+
+impl ObservedTicket {
+    /// The issue number, for ordering tickets by age (lower is older).
+    pub fn number(&self) -> u64 {
+        self.key
+            .rsplit_once('-')
+            .and_then(|(_, n)| n.parse().ok())
+            .unwrap_or(u64::MAX)
+    }
+}
+
+/// How a task's assignee email resolved to a Jira account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountLookup {
+    /// The Jira account id.
+    Found(String),
+    /// Jira has no user with that email: the ticket stays unassigned.
+    Unknown,
+}
+
+/// Everything a plan is made from.
+#[derive(Debug, Clone)]
+pub struct PlanInput<'a> {
+    /// The sync.
+    pub sync: SyncView<'a>,
+    /// Tasks the sync owns.
+    pub tasks: Vec<TaskView>,
+    /// Other tasks of the namespace, by name.
+    pub others: BTreeMap<String, OtherTask>,
+    /// Tickets found in Jira by the sync's label.
+    pub tickets: Vec<ObservedTicket>,
+    /// Assignee emails (lower-cased) resolved so far; an email missing here leaves the assignee alone.
+    pub accounts: BTreeMap<String, AccountLookup>,
+    /// Creates that were sent but not yet seen in search, by identity label, with when they were sent.
+    pub pending_creates: BTreeMap<String, Timestamp>,
+    /// How long a created ticket may take to appear in search results.
+    pub search_settle: jiff::SignedDuration,
+    /// The time of planning.
+    pub now: Timestamp,
+}

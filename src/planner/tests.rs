@@ -1,0 +1,1027 @@
+//! Planner tests against a simulated Jira: scenarios, and properties over random histories.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::api::{
+    ClosureWhen, ComplianceTaskSpec, ConnectionRef, DeletionPolicy, JiraActiveSyncSpec,
+    JiraCompletion, JiraLabel, Mode, PriorityMap, Scope, Severity, TaskState, TicketTemplate,
+};
+use crate::jira::{Flavor, StatusCategory};
+
+const NS: &str = "payments";
+const SYNC: &str = "vuln-sync";
+
+fn spec(mode: Mode) -> JiraActiveSyncSpec {
+    JiraActiveSyncSpec {
+        connection_ref: ConnectionRef {
+            name: "acme".into(),
+        },
+        scope: Scope::default(),
+        jira: TicketTemplate {
+            project: "SEC".into(),
+            issue_type: "Task".into(),
+            epic: Some("SEC-1".into()),
+            labels: vec![JiraLabel("compliance".into())],
+            priority_map: Some(PriorityMap {
+                critical: Some("Highest".into()),
+                high: Some("High".into()),
+                medium: None,
+                low: Some("Low".into()),
+            }),
+        },
+        mode,
+        closure: Default::default(),
+        jira_completion: JiraCompletion::Reflect,
+        deletion_policy: DeletionPolicy::Retain,
+        poll_interval: "60s".into(),
+        suspend: false,
+    }
+}
+
+fn task(name: &str, assignee: Option<&str>, state: TaskState) -> TaskView {
+    TaskView {
+        name: name.into(),
+        spec: ComplianceTaskSpec {
+            check: "vulnerability-management".into(),
+            title: format!("Fix {name}"),
+            assignee: assignee.map(str::to_owned),
+            instructions: Some(format!("Instructions for {name}")),
+            how_to_fix: Some("Upgrade it".into()),
+            severity: Some(Severity::High),
+            due_date: Some(jiff::civil::date(2026, 12, 31)),
+            state,
+        },
+        recorded: None,
+    }
+}
+
+fn now() -> jiff::Timestamp {
+    jiff::Timestamp::from_second(1_800_000_000).expect("valid")
+}
+
+/// A simulated Jira and cluster: applies actions the way the executor does.
+#[derive(Debug, Clone)]
+struct World {
+    spec: JiraActiveSyncSpec,
+    tasks: Vec<TaskView>,
+    others: BTreeMap<String, OtherTask>,
+    tickets: Vec<ObservedTicket>,
+    next: u64,
+    comments: BTreeMap<String, Vec<String>>,
+    deleted: Vec<String>,
+}
+
+impl World {
+    fn new(spec: JiraActiveSyncSpec, tasks: Vec<TaskView>) -> World {
+        World {
+            spec,
+            tasks,
+            others: BTreeMap::new(),
+            tickets: Vec::new(),
+            next: 10,
+            comments: BTreeMap::new(),
+            deleted: Vec::new(),
+        }
+    }
+
+    fn input(&self) -> PlanInput<'_> {
+        PlanInput {
+            sync: SyncView {
+                namespace: NS,
+                name: SYNC,
+                spec: &self.spec,
+                flavor: Flavor::Cloud,
+            },
+            tasks: self.tasks.clone(),
+            others: self.others.clone(),
+            tickets: self.tickets.clone(),
+            accounts: [
+                (
+                    "alice@example.com",
+                    AccountLookup::Found("acc-alice".into()),
+                ),
+                ("bob@example.com", AccountLookup::Found("acc-bob".into())),
+                ("carol@example.com", AccountLookup::Unknown),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+            pending_creates: BTreeMap::new(),
+            search_settle: jiff::SignedDuration::from_secs(30),
+            now: now(),
+        }
+    }
+
+    fn plan(&self) -> Plan {
+        plan(&self.input())
+    }
+
+    fn ticket(&mut self, key: &str) -> &mut ObservedTicket {
+        self.tickets
+            .iter_mut()
+            .find(|t| t.key == key)
+            .unwrap_or_else(|| panic!("action on unknown ticket {key}"))
+    }
+
+    fn set_status(&mut self, key: &str, done: bool) {
+        let t = self.ticket(key);
+        if done {
+            t.status = "Done".into();
+            t.category = StatusCategory::Done;
+        } else {
+            t.status = "To Do".into();
+            t.category = StatusCategory::New;
+        }
+    }
+
+    fn record(&mut self, key: &str, tasks: &[String]) {
+        let t = self.ticket(key).clone();
+        for name in tasks {
+            if let Some(task) = self.tasks.iter_mut().find(|x| &x.name == name) {
+                task.recorded = Some(crate::api::TaskJiraStatus {
+                    sync: SYNC.into(),
+                    key: Some(t.key.clone()),
+                    url: Some(t.url.clone()),
+                    status: Some(t.status.clone()),
+                    status_category: Some(t.category.key().into()),
+                    mode: self.spec.mode,
+                    last_sync_time: Some(now()),
+                });
+            }
+        }
+    }
+
+    fn apply(&mut self, actions: &[Action]) {
+        for action in actions {
+            match action {
+                Action::Create(new) => {
+                    self.next += 1;
+                    let key = format!("SEC-{}", self.next);
+                    self.tickets.push(ObservedTicket {
+                        key: key.clone(),
+                        url: format!("https://jira.example/browse/{key}"),
+                        summary: new.fields.summary.clone(),
+                        description_text: new.fields.description.plain_text(Flavor::Cloud),
+                        labels: new.fields.labels.clone(),
+                        status: "To Do".into(),
+                        category: StatusCategory::New,
+                        priority: new.fields.priority.clone(),
+                        due_date: new.fields.due_date,
+                        assignee: match &new.fields.assignee {
+                            Some(Assignee::Account(id)) => Some(id.clone()),
+                            _ => None,
+                        },
+                        epic: new.fields.epic.clone(),
+                        property: Some(new.property.clone()),
+                    });
+                    self.record(&key, &new.tasks);
+                }
+                Action::Update {
+                    key,
+                    changes,
+                    property,
+                } => {
+                    let t = self.ticket(key);
+                    if let Some(s) = &changes.summary {
+                        t.summary = s.clone();
+                    }
+                    if let Some(d) = &changes.description {
+                        t.description_text = d.plain_text(Flavor::Cloud);
+                    }
+                    t.labels.retain(|l| !changes.labels_remove.contains(l));
+                    t.labels.extend(changes.labels_add.iter().cloned());
+                    if let Some(p) = &changes.priority {
+                        t.priority = Some(p.clone());
+                    }
+                    if let Some(d) = changes.due_date {
+                        t.due_date = d;
+                    }
+                    if let Some(a) = &changes.assignee {
+                        t.assignee = match a {
+                            Assignee::Account(id) => Some(id.clone()),
+                            Assignee::Unassigned => None,
+                        };
+                    }
+                    if let Some(e) = &changes.epic {
+                        t.epic = Some(e.clone());
+                    }
+                    if let Some(p) = property {
+                        t.property = Some(p.clone());
+                    }
+                }
+                Action::Close {
+                    key,
+                    comment,
+                    tasks,
+                    ..
+                } => {
+                    assert_ne!(
+                        self.ticket(key).category,
+                        StatusCategory::Done,
+                        "closing a done {key}"
+                    );
+                    self.set_status(key, true);
+                    self.comments
+                        .entry(key.clone())
+                        .or_default()
+                        .extend(comment.clone());
+                    self.record(key, tasks);
+                }
+                Action::Reopen {
+                    key,
+                    comment,
+                    tasks,
+                    ..
+                } => {
+                    assert_eq!(
+                        self.ticket(key).category,
+                        StatusCategory::Done,
+                        "re-opening an open {key}"
+                    );
+                    self.set_status(key, false);
+                    self.comments
+                        .entry(key.clone())
+                        .or_default()
+                        .extend(comment.clone());
+                    self.record(key, tasks);
+                }
+                Action::Release { key, labels } => {
+                    self.ticket(key).labels.retain(|l| !labels.contains(l));
+                }
+                Action::RetireDuplicate {
+                    key,
+                    original,
+                    labels,
+                } => {
+                    self.comments
+                        .entry(key.clone())
+                        .or_default()
+                        .push(format!("Duplicate of {original}"));
+                    self.set_status(key, true);
+                    self.ticket(key).labels.retain(|l| !labels.contains(l));
+                }
+                Action::Delete { key } => {
+                    self.tickets.retain(|t| &t.key != key);
+                    self.deleted.push(key.clone());
+                }
+                Action::WriteTaskStatus { task, status } => {
+                    let t = self
+                        .tasks
+                        .iter_mut()
+                        .find(|t| &t.name == task)
+                        .map(|t| &mut t.recorded);
+                    match t {
+                        Some(recorded) => *recorded = status.clone(),
+                        None => {
+                            let other = self.others.get_mut(task).expect("status of a known task");
+                            assert!(status.is_none(), "only clearing statuses of other tasks");
+                            other.recorded_sync = None;
+                        }
+                    }
+                }
+                Action::CompleteTask { task, .. } => {
+                    let t = self
+                        .tasks
+                        .iter_mut()
+                        .find(|t| &t.name == task)
+                        .expect("own task");
+                    t.spec.state = TaskState::Completed;
+                }
+                Action::AwaitSearchIndex { .. } => {}
+            }
+        }
+    }
+
+    /// Plans and applies until nothing is left to do; panics if that takes more than one round
+    /// after the first (planning is meant to be idempotent).
+    fn converge(&mut self) -> Vec<Action> {
+        let first = self.plan().actions;
+        self.apply(&first);
+        let second = self.plan().actions;
+        assert!(second.is_empty(), "not idempotent: {second:#?}");
+        first
+    }
+
+    /// The sync's live tickets (carrying its label), by the tasks their property lists.
+    fn membership(&self) -> BTreeMap<String, Vec<String>> {
+        let label = sync_label(NS, SYNC);
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for t in self.tickets.iter().filter(|t| t.labels.contains(&label)) {
+            for name in t.property.iter().flat_map(|p| p.tasks.keys()) {
+                out.entry(name.clone()).or_default().push(t.key.clone());
+            }
+        }
+        out
+    }
+
+    fn task_mut(&mut self, name: &str) -> &mut TaskView {
+        self.tasks
+            .iter_mut()
+            .find(|t| t.name == name)
+            .expect("task")
+    }
+
+    fn key_of(&self, task: &str) -> String {
+        self.tasks
+            .iter()
+            .find(|t| t.name == task)
+            .and_then(|t| t.recorded.as_ref())
+            .and_then(|r| r.key.clone())
+            .expect("task has a ticket")
+    }
+
+    fn jira_transition(&mut self, key: &str, done: bool) {
+        self.set_status(key, done);
+    }
+}
+
+fn creates(actions: &[Action]) -> Vec<&NewTicket> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Create(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn individual_mode_creates_one_ticket_per_task_with_every_managed_field() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![
+            task("a", Some("Alice@example.com"), TaskState::Open),
+            task("b", None, TaskState::Open),
+        ],
+    );
+    let actions = world.converge();
+    let created = creates(&actions);
+    assert_eq!(created.len(), 2);
+    let a = created[0];
+    assert_eq!(a.identity, TicketIdentity::Task("a".into()));
+    assert_eq!(a.fields.summary, "Fix a");
+    assert_eq!(
+        a.fields.labels,
+        vec!["compliance", "jas-task.a", "jas.payments.vuln-sync"]
+    );
+    assert_eq!(a.fields.priority.as_deref(), Some("High"));
+    assert_eq!(
+        a.fields.assignee,
+        Some(Assignee::Account("acc-alice".into()))
+    );
+    assert_eq!(a.fields.epic.as_deref(), Some("SEC-1"));
+    assert_eq!(a.fields.due_date, Some(jiff::civil::date(2026, 12, 31)));
+    assert_eq!(a.tasks, vec!["a"]);
+    let text = a.fields.description.plain_text(Flavor::Cloud);
+    assert!(
+        text.contains("Instructions for a") && text.contains("Upgrade it"),
+        "{text}"
+    );
+    assert_eq!(created[1].fields.assignee, Some(Assignee::Unassigned));
+    assert!(world.tasks.iter().all(|t| t.recorded.is_some()));
+}
+
+#[test]
+fn completing_a_task_closes_its_ticket_with_a_comment() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", None, TaskState::Open)],
+    );
+    world.converge();
+    world.task_mut("a").spec.state = TaskState::Completed;
+    let actions = world.converge();
+    let key = world.key_of("a");
+    assert!(
+        matches!(
+            &actions[..],
+            [
+                Action::Update {
+                    property: Some(_),
+                    ..
+                },
+                Action::Close {
+                    reason: CloseReason::TasksCompleted,
+                    ..
+                }
+            ]
+        ),
+        "{actions:#?}"
+    );
+    assert!(world.comments[&key][0].contains("payments/a"));
+    let recorded = world.tasks[0].recorded.clone().expect("status");
+    assert_eq!(recorded.status_category.as_deref(), Some("done"));
+}
+
+#[test]
+fn closure_never_leaves_tickets_open() {
+    let mut s = spec(Mode::Individual);
+    s.closure.when = ClosureWhen::Never;
+    let mut world = World::new(s, vec![task("a", None, TaskState::Open)]);
+    world.converge();
+    world.task_mut("a").spec.state = TaskState::Completed;
+    let actions = world.converge();
+    assert!(
+        actions.iter().all(|a| !matches!(a, Action::Close { .. })),
+        "{actions:#?}"
+    );
+}
+
+#[test]
+fn closure_without_comment_adds_none() {
+    let mut s = spec(Mode::Individual);
+    s.closure.comment = false;
+    let mut world = World::new(s, vec![task("a", None, TaskState::Open)]);
+    world.converge();
+    world.task_mut("a").spec.state = TaskState::Completed;
+    let actions = world.converge();
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::Close { comment: None, .. }))
+    );
+}
+
+#[test]
+fn a_reopened_task_reopens_its_ticket_unless_reopen_is_off() {
+    for reopen in [true, false] {
+        let mut s = spec(Mode::Individual);
+        s.closure.reopen = reopen;
+        let mut world = World::new(s, vec![task("a", None, TaskState::Open)]);
+        world.converge();
+        world.task_mut("a").spec.state = TaskState::Completed;
+        world.converge();
+        let key = world.key_of("a");
+        assert_eq!(world.ticket(&key).category, StatusCategory::Done);
+        world.task_mut("a").spec.state = TaskState::Open;
+        let actions = world.converge();
+        let reopened = actions.iter().any(|a| {
+            matches!(
+                a,
+                Action::Reopen {
+                    reason: ReopenReason::TasksReopened,
+                    ..
+                }
+            )
+        });
+        assert_eq!(reopened, reopen, "{actions:#?}");
+    }
+}
+
+#[test]
+fn done_in_jira_while_open_follows_jira_completion() {
+    for mode in [
+        JiraCompletion::Reflect,
+        JiraCompletion::CompleteTasks,
+        JiraCompletion::Reopen,
+    ] {
+        let mut s = spec(Mode::Batch);
+        s.jira_completion = mode;
+        let mut world = World::new(
+            s,
+            vec![
+                task("a", Some("alice@example.com"), TaskState::Open),
+                task("b", Some("alice@example.com"), TaskState::Open),
+            ],
+        );
+        world.converge();
+        let key = world.key_of("a");
+        world.jira_transition(&key, true);
+        let actions = world.converge();
+        let category = world.ticket(&key).category;
+        let states: Vec<TaskState> = world.tasks.iter().map(|t| t.spec.state).collect();
+        match mode {
+            JiraCompletion::Reflect => {
+                assert_eq!(category, StatusCategory::Done);
+                assert_eq!(states, vec![TaskState::Open; 2]);
+                let shown = world.tasks[0]
+                    .recorded
+                    .as_ref()
+                    .and_then(|r| r.status_category.clone());
+                assert_eq!(shown.as_deref(), Some("done"), "{actions:#?}");
+            }
+            JiraCompletion::CompleteTasks => {
+                assert_eq!(category, StatusCategory::Done);
+                assert_eq!(states, vec![TaskState::Completed; 2], "{actions:#?}");
+            }
+            JiraCompletion::Reopen => {
+                assert_eq!(category, StatusCategory::New);
+                assert_eq!(states, vec![TaskState::Open; 2]);
+                assert!(
+                    world.comments[&key]
+                        .iter()
+                        .any(|c| c.contains("jiraCompletion: Reopen"))
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn batch_mode_groups_by_assignee_and_rewrites_as_tasks_complete() {
+    let alice = Some("alice@example.com");
+    let bob = Some("bob@example.com");
+    let mut world = World::new(
+        spec(Mode::Batch),
+        vec![
+            task("a1", alice, TaskState::Open),
+            task("a2", alice, TaskState::Open),
+            task("a3", alice, TaskState::Open),
+            task("b1", bob, TaskState::Open),
+            task("b2", bob, TaskState::Open),
+        ],
+    );
+    let actions = world.converge();
+    let created = creates(&actions);
+    assert_eq!(created.len(), 2);
+    assert_eq!(created[0].tasks, vec!["a1", "a2", "a3"]);
+    assert_eq!(
+        created[0].fields.summary,
+        "Compliance tasks: alice@example.com (3 open of 3)"
+    );
+    assert_eq!(
+        created[0].fields.assignee,
+        Some(Assignee::Account("acc-alice".into()))
+    );
+    let bob_key = world.key_of("b1");
+    world.task_mut("b1").spec.state = TaskState::Completed;
+    let actions = world.converge();
+    assert!(
+        matches!(&actions[..], [Action::Update { key, changes, .. }, ..] if *key == bob_key && changes.description.is_some() && changes.summary.is_some()),
+        "{actions:#?}"
+    );
+    assert_eq!(world.ticket(&bob_key).category, StatusCategory::New);
+    world.task_mut("b2").spec.state = TaskState::Completed;
+    world.converge();
+    assert_eq!(world.ticket(&bob_key).category, StatusCategory::Done);
+    assert!(world.comments[&bob_key][0].contains("payments/b1, payments/b2"));
+}
+
+#[test]
+fn a_new_task_joining_a_done_batch_reopens_it() {
+    let alice = Some("alice@example.com");
+    let mut world = World::new(spec(Mode::Batch), vec![task("a1", alice, TaskState::Open)]);
+    world.converge();
+    world.task_mut("a1").spec.state = TaskState::Completed;
+    world.converge();
+    let key = world.key_of("a1");
+    assert_eq!(world.ticket(&key).category, StatusCategory::Done);
+    world.tasks.push(task("a2", alice, TaskState::Open));
+    let actions = world.converge();
+    assert!(actions.iter().any(|a| matches!(
+        a,
+        Action::Reopen {
+            reason: ReopenReason::TasksReopened,
+            ..
+        }
+    )));
+    assert_eq!(world.key_of("a2"), key);
+}
+
+#[test]
+fn a_deleted_task_closes_its_ticket_with_a_comment_and_releases_it() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![
+            task("a", None, TaskState::Open),
+            task("b", None, TaskState::Open),
+        ],
+    );
+    world.converge();
+    let key = world.key_of("a");
+    world.tasks.retain(|t| t.name != "a");
+    let actions = world.converge();
+    assert!(
+        matches!(
+            &actions[..],
+            [
+                Action::Close {
+                    reason: CloseReason::TasksGone,
+                    ..
+                },
+                Action::Release { .. }
+            ]
+        ),
+        "{actions:#?}"
+    );
+    assert!(world.comments[&key][0].contains("payments/a was deleted"));
+    assert!(
+        !world
+            .ticket(&key)
+            .labels
+            .iter()
+            .any(|l| is_operator_label(l))
+    );
+}
+
+#[test]
+fn a_task_leaving_a_batch_rewrites_the_ticket_and_an_emptied_group_closes() {
+    let alice = Some("alice@example.com");
+    let mut world = World::new(
+        spec(Mode::Batch),
+        vec![
+            task("a1", alice, TaskState::Open),
+            task("a2", alice, TaskState::Open),
+        ],
+    );
+    world.converge();
+    let key = world.key_of("a1");
+    world.task_mut("a1").spec.assignee = Some("bob@example.com".into());
+    world.converge();
+    assert_ne!(world.key_of("a1"), key);
+    assert_eq!(world.membership()["a2"], vec![key.clone()]);
+    world.task_mut("a2").spec.assignee = Some("bob@example.com".into());
+    world.converge();
+    assert!(world.comments[&key][0].contains("moved to another ticket"));
+}
+
+#[test]
+fn switching_mode_moves_every_task_cleanly() {
+    let alice = Some("alice@example.com");
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![
+            task("a1", alice, TaskState::Open),
+            task("a2", alice, TaskState::Open),
+        ],
+    );
+    world.converge();
+    world.spec.mode = Mode::Batch;
+    world.converge();
+    let members = world.membership();
+    assert_eq!(members.len(), 2);
+    assert!(members.values().all(|keys| keys.len() == 1));
+    assert_eq!(members["a1"], members["a2"]);
+}
+
+#[test]
+fn duplicates_are_retired_keeping_the_oldest() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", None, TaskState::Open)],
+    );
+    world.converge();
+    let mut copy = world.tickets[0].clone();
+    copy.key = "SEC-99".into();
+    world.tickets.push(copy);
+    let actions = world.converge();
+    assert!(
+        matches!(&actions[..], [Action::RetireDuplicate { key, original, .. }] if key == "SEC-99" && original == "SEC-11"),
+        "{actions:#?}"
+    );
+}
+
+#[test]
+fn tickets_of_other_syncs_are_never_touched() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", None, TaskState::Open)],
+    );
+    world.converge();
+    let mut foreign = world.tickets[0].clone();
+    foreign.key = "SEC-500".into();
+    foreign.labels = vec!["jas.payments.other".into(), "jas-task.z".into()];
+    foreign.summary = "drifted".into();
+    world.tickets.push(foreign);
+    assert!(world.plan().actions.is_empty());
+}
+
+#[test]
+fn drift_made_by_hand_is_put_back_but_human_labels_stay() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", Some("alice@example.com"), TaskState::Open)],
+    );
+    world.converge();
+    let key = world.key_of("a");
+    {
+        let t = world.ticket(&key);
+        t.summary = "edited".into();
+        t.description_text = "edited".into();
+        t.priority = Some("Lowest".into());
+        t.assignee = Some("acc-bob".into());
+        t.due_date = None;
+        t.labels.retain(|l| l != "compliance");
+        t.labels.push("triaged".into());
+    }
+    let actions = world.converge();
+    let [
+        Action::Update {
+            changes,
+            property: None,
+            ..
+        },
+    ] = &actions[..]
+    else {
+        panic!("{actions:#?}")
+    };
+    assert_eq!(
+        changes.field_names(),
+        vec![
+            "summary",
+            "description",
+            "labels",
+            "priority",
+            "duedate",
+            "assignee"
+        ]
+    );
+    assert!(world.ticket(&key).labels.contains(&"triaged".to_owned()));
+}
+
+#[test]
+fn a_label_dropped_from_the_spec_is_removed() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", None, TaskState::Open)],
+    );
+    world.converge();
+    world.spec.jira.labels = vec![JiraLabel("soc2".into())];
+    world.converge();
+    let labels = &world.tickets[0].labels;
+    assert!(labels.contains(&"soc2".to_owned()) && !labels.contains(&"compliance".to_owned()));
+}
+
+#[test]
+fn a_pending_create_waits_for_the_search_index_then_creates() {
+    let world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", None, TaskState::Open)],
+    );
+    let mut input = world.input();
+    input.pending_creates.insert(
+        "jas-task.a".into(),
+        now() - jiff::SignedDuration::from_secs(10),
+    );
+    assert!(matches!(
+        &plan(&input).actions[..],
+        [Action::AwaitSearchIndex { .. }]
+    ));
+    input.pending_creates.insert(
+        "jas-task.a".into(),
+        now() - jiff::SignedDuration::from_secs(31),
+    );
+    assert!(matches!(&plan(&input).actions[..], [Action::Create(_)]));
+}
+
+#[test]
+fn suspend_counts_but_writes_nothing() {
+    // The completed task needs no ticket, so only one is counted.
+    let mut s = spec(Mode::Individual);
+    s.suspend = true;
+    let world = World::new(
+        s,
+        vec![
+            task("a", None, TaskState::Open),
+            task("b", None, TaskState::Completed),
+        ],
+    );
+    let plan = world.plan();
+    assert!(plan.actions.is_empty());
+    assert_eq!(
+        plan.counts,
+        Counts {
+            tasks_in_scope: 2,
+            tasks_completed: 1,
+            tickets: 1,
+            tickets_done: 0
+        }
+    );
+}
+
+#[test]
+fn an_unknown_assignee_leaves_the_ticket_unassigned_with_a_warning() {
+    let world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", Some("carol@example.com"), TaskState::Open)],
+    );
+    let plan = world.plan();
+    assert_eq!(
+        plan.warnings,
+        vec![Warning::UnknownAssignee {
+            email: "carol@example.com".into(),
+            tasks: vec!["a".into()]
+        }]
+    );
+    assert_eq!(
+        creates(&plan.actions)[0].fields.assignee,
+        Some(Assignee::Unassigned)
+    );
+}
+
+#[test]
+fn statuses_of_tasks_that_left_every_sync_are_cleared() {
+    let mut world = World::new(spec(Mode::Individual), vec![]);
+    world.others.insert(
+        "gone".into(),
+        OtherTask {
+            owner: None,
+            recorded_sync: Some(SYNC.into()),
+        },
+    );
+    world.others.insert(
+        "taken".into(),
+        OtherTask {
+            owner: Some("other".into()),
+            recorded_sync: Some(SYNC.into()),
+        },
+    );
+    let actions = world.converge();
+    assert_eq!(
+        actions,
+        vec![Action::WriteTaskStatus {
+            task: "gone".into(),
+            status: None
+        }]
+    );
+}
+
+#[test]
+fn deletion_follows_the_policy() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![
+            task("a", None, TaskState::Open),
+            task("b", None, TaskState::Open),
+        ],
+    );
+    world.converge();
+    world.task_mut("b").spec.state = TaskState::Completed;
+    world.converge();
+    let recorded = vec!["a".to_owned(), "b".to_owned()];
+    for (policy, expect) in [
+        (DeletionPolicy::Retain, 0),
+        (DeletionPolicy::Delete, 2),
+        (DeletionPolicy::Close, 1),
+    ] {
+        world.spec.deletion_policy = policy;
+        let input = world.input();
+        let actions = plan_deletion(&input.sync, &world.tickets, &recorded);
+        let jira = actions.iter().filter(|a| a.writes_jira()).count();
+        assert_eq!(jira, expect, "{policy:?}: {actions:#?}");
+        assert_eq!(actions.len() - jira, 2, "statuses cleared under {policy:?}");
+    }
+}
+
+fn arb_task() -> impl Strategy<Value = TaskView> {
+    (
+        0usize..8,
+        prop::option::of(prop::sample::select(vec![
+            "alice@example.com",
+            "bob@example.com",
+            "carol@example.com",
+        ])),
+        any::<bool>(),
+    )
+        .prop_map(|(n, assignee, done)| {
+            task(
+                &format!("t{n}"),
+                assignee,
+                if done {
+                    TaskState::Completed
+                } else {
+                    TaskState::Open
+                },
+            )
+        })
+}
+
+#[derive(Debug, Clone)]
+enum Event {
+    Toggle(usize),
+    Reassign(usize, Option<&'static str>),
+    Remove(usize),
+    Add(Box<TaskView>),
+    JiraDone(usize),
+    JiraReopen(usize),
+    SwitchMode,
+}
+
+fn arb_event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        (0usize..8).prop_map(Event::Toggle),
+        (
+            0usize..8,
+            prop::option::of(prop::sample::select(vec![
+                "alice@example.com",
+                "bob@example.com"
+            ]))
+        )
+            .prop_map(|(i, a)| Event::Reassign(i, a)),
+        (0usize..8).prop_map(Event::Remove),
+        arb_task().prop_map(|t| Event::Add(Box::new(t))),
+        (0usize..8).prop_map(Event::JiraDone),
+        (0usize..8).prop_map(Event::JiraReopen),
+        Just(Event::SwitchMode),
+    ]
+}
+
+fn apply_event(world: &mut World, event: &Event) {
+    let n = world.tasks.len();
+    match event {
+        Event::Toggle(i) if n > 0 => {
+            let t = &mut world.tasks[i % n];
+            t.spec.state = match t.spec.state {
+                TaskState::Open => TaskState::Completed,
+                TaskState::Completed => TaskState::Open,
+            };
+        }
+        Event::Reassign(i, a) if n > 0 => world.tasks[i % n].spec.assignee = a.map(str::to_owned),
+        Event::Remove(i) if n > 0 => {
+            world.tasks.remove(i % n);
+        }
+        Event::Add(t) if !world.tasks.iter().any(|x| x.name == t.name) => {
+            world.tasks.push((**t).clone());
+        }
+        Event::JiraDone(i) | Event::JiraReopen(i) => {
+            let ours: Vec<String> = world
+                .tickets
+                .iter()
+                .filter(|t| t.key.starts_with("SEC-"))
+                .map(|t| t.key.clone())
+                .collect();
+            if !ours.is_empty() {
+                world.jira_transition(&ours[i % ours.len()], matches!(event, Event::JiraDone(_)));
+            }
+        }
+        Event::SwitchMode => {
+            world.spec.mode = match world.spec.mode {
+                Mode::Individual => Mode::Batch,
+                Mode::Batch => Mode::Individual,
+            };
+        }
+        _ => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Over any history of task changes and Jira-side transitions: one plan brings everything in
+    /// step (planning again yields nothing), every open task is in exactly one live ticket (a
+    /// completed task in at most one), each task's status names its ticket, and no action touches a ticket of another sync.
+    #[test]
+    fn plans_converge_in_one_step_with_each_task_in_exactly_one_ticket(
+        tasks in prop::collection::vec(arb_task(), 0..8),
+        batch in any::<bool>(),
+        completion in prop::sample::select(vec![JiraCompletion::Reflect, JiraCompletion::CompleteTasks, JiraCompletion::Reopen]),
+        when in prop::sample::select(vec![ClosureWhen::AllTasksCompleted, ClosureWhen::Never]),
+        reopen in any::<bool>(),
+        events in prop::collection::vec(arb_event(), 0..12),
+    ) {
+        let mut s = spec(if batch { Mode::Batch } else { Mode::Individual });
+        s.jira_completion = completion;
+        s.closure.when = when;
+        s.closure.reopen = reopen;
+        let mut unique = Vec::new();
+        for t in tasks {
+            if !unique.iter().any(|u: &TaskView| u.name == t.name) {
+                unique.push(t);
+            }
+        }
+        let mut world = World::new(s, unique);
+        world.tickets.push(ObservedTicket {
+            key: "OPS-1".into(),
+            url: "https://jira.example/browse/OPS-1".into(),
+            summary: "someone else's".into(),
+            description_text: String::new(),
+            labels: vec!["jas.payments.other".into(), "jas-task.t1".into()],
+            status: "To Do".into(),
+            category: StatusCategory::New,
+            priority: None,
+            due_date: None,
+            assignee: None,
+            epic: None,
+            property: None,
+        });
+        let foreign = world.tickets[0].clone();
+        world.converge();
+        for event in &events {
+            apply_event(&mut world, event);
+            let actions = world.converge();
+            for action in &actions {
+                let key = match action {
+                    Action::Update { key, .. } | Action::Close { key, .. } | Action::Reopen { key, .. }
+                    | Action::Release { key, .. } | Action::RetireDuplicate { key, .. } | Action::Delete { key } => Some(key),
+                    _ => None,
+                };
+                prop_assert_ne!(key.map(String::as_str), Some("OPS-1"));
+            }
+        }
+        prop_assert_eq!(world.tickets.iter().find(|t| t.key == "OPS-1"), Some(&foreign));
+        let members = world.membership();
+        for task in &world.tasks {
+            let keys = members.get(&task.name).cloned().unwrap_or_default();
+            let recorded = task.recorded.as_ref().and_then(|r| r.key.clone());
+            match (task.spec.state, keys.as_slice()) {
+                (_, [key]) => prop_assert_eq!(recorded.as_ref(), Some(key)),
+                // A completed task that never had a ticket needs none.
+                (TaskState::Completed, []) => prop_assert_eq!(recorded, None),
+                _ => prop_assert!(false, "task {} ({:?}) is in tickets {:?}", task.name, task.spec.state, keys),
+            }
+        }
+        prop_assert!(members.keys().all(|m| world.tasks.iter().any(|t| &t.name == m)), "tickets list tasks that are gone: {:?}", members);
+    }
+}
