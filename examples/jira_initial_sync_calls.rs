@@ -154,6 +154,7 @@ async fn start(
             },
             seed: Seed::default(),
             rate_limits: false,
+            ..EmulatorConfig::default()
         },
     )
     .await?;

@@ -53,6 +53,7 @@ impl Site {
             },
             seed: Seed::default(),
             rate_limits,
+            ..EmulatorConfig::default()
         };
         let emulator = Emulator::start("127.0.0.1:0".parse().unwrap(), config)
             .await
