@@ -24,6 +24,10 @@
 //! | [`add_comment`](JiraClient::add_comment) | `POST /issue/{key}/comment` (ADF) | same (wiki) |
 //! | [`set_property`](JiraClient::set_property), [`get_property`](JiraClient::get_property) | `PUT`/`GET /issue/{key}/properties/{name}` | same |
 //!
+//! Entity properties named in [`ClientConfig::issue_properties`] come back on [`Issue::properties`]
+//! from `get_issue`, and on Cloud from `search` and `bulk_fetch` too (Data Center's search cannot
+//! return them), so reading sync metadata costs no extra call on Cloud.
+//!
 //! [`jql`] quotes values into JQL so that labels and keys can never change a query's shape.
 //!
 //! Descriptions are built as a typed [`Description`] and rendered per flavor by

@@ -1,5 +1,7 @@
 //! The Jira objects the operator reads and writes, independent of REST version.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::Value;
@@ -151,6 +153,10 @@ pub struct Issue {
     pub epic: Option<String>,
     /// Last update time.
     pub updated: Option<Timestamp>,
+    /// The configured entity properties the issue has, by key; `None` when the read could not
+    /// include properties (a Data Center search), so [`get_property`](super::JiraClient::get_property)
+    /// must be asked.
+    pub properties: Option<BTreeMap<String, Value>>,
 }
 
 /// A ticket to create.

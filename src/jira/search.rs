@@ -42,11 +42,15 @@ impl JiraClient {
             if let Some(token) = &token {
                 body["nextPageToken"] = json!(token);
             }
+            if !self.inner.issue_properties.is_empty() {
+                body["properties"] = json!(self.inner.issue_properties);
+            }
             let request = Request::new(Method::POST, path.clone(), SEARCH_JQL, Safety::Idempotent)
                 .json(&body)?;
             let page: SearchPageV3 = self.send(request).await?.decode()?;
             let empty = page.issues.is_empty();
-            issues.extend(self.decode_all(page.issues, epic, &label)?);
+            let with_properties = !self.inner.issue_properties.is_empty();
+            issues.extend(self.decode_all(page.issues, epic, &label, with_properties)?);
             match page.next_page_token {
                 Some(next)
                     if !empty && page.is_last != Some(true) && token.as_ref() != Some(&next) =>
@@ -83,7 +87,8 @@ impl JiraClient {
                 .json(&body)?;
             let page: SearchPageV2 = self.send(request).await?.decode()?;
             let empty = page.issues.is_empty();
-            issues.extend(self.decode_all(page.issues, epic, &label)?);
+            // Data Center's search cannot return entity properties.
+            issues.extend(self.decode_all(page.issues, epic, &label, false)?);
             if empty || issues.len() >= page.total {
                 return Ok(issues);
             }
@@ -103,17 +108,26 @@ impl JiraClient {
                 Flavor::Cloud => {
                     let path = format!("{}/issue/bulkfetch", self.api());
                     let label = format!("POST {path}");
-                    let body = json!({
+                    let properties = &self.inner.issue_properties;
+                    let mut body = json!({
                         "issueIdsOrKeys": chunk,
                         "fields": wire::fields_to_fetch(&epic),
                     });
+                    if !properties.is_empty() {
+                        body["properties"] = json!(properties);
+                    }
                     let request = Request::new(Method::POST, path, BULK_FETCH, Safety::Idempotent)
                         .json(&body)?;
                     let answer: BulkFetchWire = self.send(request).await?.decode()?;
                     if !answer.issue_errors.is_empty() {
                         tracing::warn!(errors = ?answer.issue_errors, "bulk fetch could not return some issues");
                     }
-                    issues.extend(self.decode_all(answer.issues, &epic, &label)?);
+                    issues.extend(self.decode_all(
+                        answer.issues,
+                        &epic,
+                        &label,
+                        !properties.is_empty(),
+                    )?);
                 }
                 Flavor::DataCenter => {
                     let Some(keys) = super::jql::in_list("key", chunk) else {
@@ -132,17 +146,18 @@ impl JiraClient {
         wires: Vec<IssueWire>,
         epic: &EpicField,
         label: &str,
+        with_properties: bool,
     ) -> Result<Vec<Issue>, JiraError> {
         wires
             .into_iter()
             .map(|issue| {
                 let key = issue.key().to_owned();
-                issue.into_issue(self.base_url(), epic).map_err(|message| {
-                    JiraError::UnexpectedResponse {
+                issue
+                    .into_issue(self.base_url(), epic, with_properties)
+                    .map_err(|message| JiraError::UnexpectedResponse {
                         request: label.to_owned(),
                         message: format!("issue {key}: {message}"),
-                    }
-                })
+                    })
             })
             .collect()
     }

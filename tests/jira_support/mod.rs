@@ -12,6 +12,9 @@ use jira_active_sync::jira::{
 use serde::Deserialize;
 use serde_json::Value;
 
+/// The entity property the client reads along with issues.
+pub const SYNC_PROPERTY: &str = "activesync.dev.sync";
+
 /// A running emulator and a client for it.
 pub struct Site {
     emulator: EmulatorHandle,
@@ -164,5 +167,6 @@ fn client(base_url: &str, flavor: Flavor, wrong_secret: Option<&str>) -> JiraCli
         max_delay: Duration::from_secs(1),
         max_wait: Duration::from_secs(10),
     };
+    config.issue_properties = vec![SYNC_PROPERTY.to_owned()];
     JiraClient::new(config).expect("client builds")
 }
