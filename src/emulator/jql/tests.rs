@@ -453,8 +453,9 @@ proptest! {
 
     #[test]
     fn not_is_the_complement_on_non_empty_fields(label in "[a-z]{1,6}", project in "(SEC|OPS|ZZZ)") {
-        let plain = parse(&format!("project = {project} AND labels = {label}")).unwrap();
-        let negated = parse(&format!("NOT (project = {project} AND labels = {label})")).unwrap();
+        // Quoted, since a generated label may be a keyword or reserved word (`is`, `to`...).
+        let plain = parse(&format!("project = {project} AND labels = \"{label}\"")).unwrap();
+        let negated = parse(&format!("NOT (project = {project} AND labels = \"{label}\")")).unwrap();
         for issue in issues().into_iter().filter(|i| !i.labels.is_empty()) {
             prop_assert_ne!(plain.matches(&issue, now()), negated.matches(&issue, now()));
         }

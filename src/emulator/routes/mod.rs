@@ -1,6 +1,7 @@
 //! The Jira REST API routes, mounted under both `/rest/api/2` and `/rest/api/3`.
 
 mod comments;
+mod field_list;
 mod issues;
 mod projects;
 mod properties;
@@ -31,6 +32,7 @@ pub fn router() -> Router<Shared> {
             .route(&p("/myself"), get(site::myself))
             .route(&p("/serverInfo"), get(site::server_info))
             .route(&p("/user/search"), get(site::user_search))
+            .route(&p("/field"), get(field_list::list))
             .route(&p("/project"), get(projects::list))
             .route(&p("/project/search"), get(projects::search))
             .route(&p("/project/{project}"), get(projects::get))
