@@ -12,6 +12,15 @@ use jira_active_sync::jira::{
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::openapi;
+
+/// Serializes the tests that need the emulator to see bursts above its rate limits: run alongside
+/// each other on two cores, they could spread their requests too thin to reach the limits.
+pub async fn timing_sensitive() -> tokio::sync::MutexGuard<'static, ()> {
+    static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    ALONE.lock().await
+}
+
 /// The entity property the client reads along with issues.
 pub const SYNC_PROPERTY: &str = "activesync.dev.sync";
 
@@ -30,6 +39,7 @@ pub struct Logged {
     pub seq: u64,
     pub method: String,
     pub path: String,
+    pub query: Option<String>,
     pub status: u16,
     pub body: Option<Value>,
     #[serde(deserialize_with = "timestamp")]
@@ -131,6 +141,61 @@ impl Site {
             .unwrap()
             .error_for_status()
             .unwrap();
+    }
+
+    /// Checks every logged request against the official OpenAPI document of the flavor: the
+    /// operation exists, each query parameter is one it declares, and the JSON body matches its
+    /// request schema.
+    pub async fn assert_requests_conform(&self) {
+        let document = openapi::document(match self.flavor {
+            Flavor::Cloud => openapi::Flavor::Cloud,
+            Flavor::DataCenter => openapi::Flavor::DataCenter,
+        });
+        let requests = self.requests().await;
+        assert!(!requests.is_empty(), "no request was logged");
+        let mut problems = Vec::new();
+        for request in &requests {
+            let operation = match document.operation(&request.method, &request.path) {
+                Ok(operation) => operation,
+                Err(problem) => {
+                    problems.push(problem);
+                    continue;
+                }
+            };
+            let declared: Vec<&str> = operation.operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query")
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            let query = request.query.as_deref().unwrap_or("");
+            for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+                let name = pair.split('=').next().unwrap_or(pair);
+                // Atlassian's REST framework takes `expand` on every resource; the Data Center
+                // document leaves it out of some (GET transitions, whose `transitions.fields`
+                // expansion tells whether a screen takes a resolution).
+                if !declared.contains(&name) && name != "expand" {
+                    problems.push(format!(
+                        "{} {}: query parameter {name} is not declared by {}",
+                        request.method, request.path, operation.template
+                    ));
+                }
+            }
+            if let Some(body) = &request.body
+                && let Err(problem) =
+                    document.validate_request(&request.method, &request.path, body)
+            {
+                problems.push(problem);
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "{} of {} requests do not conform:\n{}",
+            problems.len(),
+            requests.len(),
+            problems.join("\n")
+        );
     }
 
     /// Waits until the log holds an answer with `status`.
