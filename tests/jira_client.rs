@@ -335,8 +335,8 @@ async fn every_operation_data_center() {
     every_operation(Flavor::DataCenter).await;
 }
 
-/// Entity properties given at create are stored with the issue and come back with issue reads
-/// (get always; search and bulk fetch on Cloud only, Data Center's search cannot return them).
+/// Entity properties given at create are stored with the issue, and a search returns them (inside
+/// the search on Cloud; with one read per issue on Data Center).
 async fn properties_set_at_create(flavor: Flavor) {
     let site = Site::start(flavor, false).await;
     let jira = &site.client;
@@ -346,11 +346,6 @@ async fn properties_set_at_create(flavor: Flavor) {
     let key = jira.create_issue(&wanted).await.unwrap().key;
     let bulk = jira.bulk_create(std::slice::from_ref(&wanted)).await;
     let bulk_key = bulk[0].as_ref().unwrap().key.clone();
-    let expected = Some(
-        [(jira_support::SYNC_PROPERTY.to_owned(), value.clone())]
-            .into_iter()
-            .collect(),
-    );
     for key in [&key, &bulk_key] {
         assert_eq!(
             jira.get_property(key, jira_support::SYNC_PROPERTY)
@@ -358,17 +353,40 @@ async fn properties_set_at_create(flavor: Flavor) {
                 .unwrap(),
             Some(value.clone())
         );
-        assert_eq!(jira.get_issue(key).await.unwrap().properties, expected);
     }
-    let searched = jira.search("labels = jas-meta").await.unwrap();
+    site.clear_log().await;
+    let searched = jira
+        .search_with_properties(
+            "labels = jas-meta",
+            &[jira_support::SYNC_PROPERTY, "absent.key"],
+        )
+        .await
+        .unwrap();
     assert_eq!(searched.len(), 2);
-    let fetched = jira.bulk_fetch(&[key, bulk_key]).await.unwrap();
-    for issue in searched.iter().chain(&fetched) {
-        match flavor {
-            Flavor::Cloud => assert_eq!(issue.properties, expected),
-            Flavor::DataCenter => assert_eq!(issue.properties, None),
-        }
+    let expected: std::collections::BTreeMap<String, serde_json::Value> =
+        [(jira_support::SYNC_PROPERTY.to_owned(), value.clone())]
+            .into_iter()
+            .collect();
+    for issue in &searched {
+        assert_eq!(issue.properties, expected);
     }
+    let property_reads = site.count("GET", "/properties/absent.key").await
+        + site.count("GET", "/properties/activesync.dev.sync").await;
+    match flavor {
+        Flavor::Cloud => assert_eq!(property_reads, 0),
+        Flavor::DataCenter => assert_eq!(property_reads, 4),
+    }
+    assert!(
+        jira.search("labels = jas-meta").await.unwrap()[0]
+            .properties
+            .is_empty()
+    );
+    let too_many = ["a", "b", "c", "d", "e", "f"];
+    assert!(matches!(
+        jira.search_with_properties("labels = jas-meta", &too_many)
+            .await,
+        Err(JiraError::InvalidInput { .. })
+    ));
     site.assert_requests_conform().await;
 }
 

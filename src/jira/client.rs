@@ -29,7 +29,6 @@ pub(super) struct Inner {
     epic_field: OnceCell<EpicField>,
     users: Mutex<HashMap<String, CachedUser>>,
     user_ttl: Duration,
-    pub issue_properties: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,9 +40,6 @@ struct CachedUser {
 impl JiraClient {
     /// A client for the connection; fails on an unusable URL or credentials.
     pub fn new(config: ClientConfig) -> Result<JiraClient, JiraError> {
-        for key in &config.issue_properties {
-            check_property_key(key)?;
-        }
         Ok(JiraClient {
             inner: Arc::new(Inner {
                 transport: Transport::new(&config)?,
@@ -51,7 +47,6 @@ impl JiraClient {
                 epic_field: OnceCell::new(),
                 users: Mutex::new(HashMap::new()),
                 user_ttl: config.user_cache_ttl,
-                issue_properties: config.issue_properties,
             }),
         })
     }

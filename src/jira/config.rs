@@ -115,9 +115,6 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// How long a user looked up by email stays cached.
     pub user_cache_ttl: Duration,
-    /// Issue entity properties read along with every issue where Jira allows it (get, Cloud search,
-    /// Cloud bulk fetch), so that sync metadata costs no extra call.
-    pub issue_properties: Vec<String>,
 }
 
 impl ClientConfig {
@@ -131,7 +128,6 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             request_timeout: Duration::from_secs(30),
             user_cache_ttl: Duration::from_secs(600),
-            issue_properties: Vec::new(),
         }
     }
 }

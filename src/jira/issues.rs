@@ -152,20 +152,16 @@ impl JiraClient {
         let epic = self.epic_field().await?;
         let path = format!("{}/issue/{key}", self.api());
         let label = format!("GET {path}");
-        let properties = &self.inner.issue_properties;
-        let mut request = Request::new(
+        let request = Request::new(
             Method::GET,
             path,
             self.template(ISSUE_ONE),
             Safety::Idempotent,
         )
         .query("fields", wire::fields_to_fetch(&epic).join(","));
-        if !properties.is_empty() {
-            request = request.query("properties", properties.join(","));
-        }
         let issue: IssueWire = self.send(request).await?.decode()?;
         issue
-            .into_issue(self.base_url(), &epic, !properties.is_empty())
+            .into_issue(self.base_url(), &epic)
             .map_err(|message| JiraError::UnexpectedResponse {
                 request: label,
                 message,

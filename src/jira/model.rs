@@ -1,7 +1,5 @@
 //! The Jira objects the operator reads and writes, independent of REST version.
 
-use std::collections::BTreeMap;
-
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::Value;
@@ -153,10 +151,10 @@ pub struct Issue {
     pub epic: Option<String>,
     /// Last update time.
     pub updated: Option<Timestamp>,
-    /// The configured entity properties the issue has, by key; `None` when the read could not
-    /// include properties (a Data Center search), so [`get_property`](super::JiraClient::get_property)
-    /// must be asked.
-    pub properties: Option<BTreeMap<String, Value>>,
+    /// The entity properties asked for with
+    /// [`search_with_properties`](super::JiraClient::search_with_properties) that the issue has, by
+    /// key; empty for other reads.
+    pub properties: std::collections::BTreeMap<String, Value>,
 }
 
 /// A ticket to create.

@@ -1,9 +1,12 @@
 //! Reading many issues: JQL search with paging, and fetching known keys in bulk.
 
+use futures::stream::{self, StreamExt, TryStreamExt};
 use reqwest::Method;
 use serde_json::json;
 
-use super::client::{BULK_FETCH, JiraClient, SEARCH_JQL, SEARCH_V2, check_issue_key};
+use super::client::{
+    BULK_FETCH, JiraClient, SEARCH_JQL, SEARCH_V2, check_issue_key, check_property_key,
+};
 use super::config::Flavor;
 use super::error::JiraError;
 use super::model::Issue;
@@ -17,18 +20,54 @@ pub const SEARCH_PAGE_SIZE: usize = 100;
 /// Most keys Jira takes in one bulk fetch.
 pub const BULK_FETCH_LIMIT: usize = 100;
 
+/// Most entity properties a Cloud search returns per issue.
+pub const SEARCH_PROPERTY_LIMIT: usize = 5;
+
+/// Property reads in flight at once when Data Center needs one call per issue.
+const PROPERTY_READS_IN_FLIGHT: usize = 8;
+
 impl JiraClient {
     /// Every issue matching `jql`, with the managed fields only. Pages with `nextPageToken` on Cloud
     /// (`/search/jql`) and `startAt` on Data Center (`/search`).
     pub async fn search(&self, jql: &str) -> Result<Vec<Issue>, JiraError> {
+        self.search_with_properties(jql, &[]).await
+    }
+
+    /// Like [`search`](Self::search), also returning the named issue entity properties (at most
+    /// five) in [`Issue::properties`]. On Cloud they come inside the search at no extra cost; Data
+    /// Center's search cannot return them, so each is read with one call per issue afterwards.
+    pub async fn search_with_properties(
+        &self,
+        jql: &str,
+        properties: &[&str],
+    ) -> Result<Vec<Issue>, JiraError> {
+        if properties.len() > SEARCH_PROPERTY_LIMIT {
+            return Err(JiraError::InvalidInput {
+                message: format!(
+                    "a search returns at most {SEARCH_PROPERTY_LIMIT} entity properties, {} were asked for",
+                    properties.len()
+                ),
+            });
+        }
+        for property in properties {
+            check_property_key(property)?;
+        }
         let epic = self.epic_field().await?;
         match self.flavor() {
-            Flavor::Cloud => self.search_v3(jql, &epic).await,
-            Flavor::DataCenter => self.search_v2(jql, &epic, true).await,
+            Flavor::Cloud => self.search_v3(jql, &epic, properties).await,
+            Flavor::DataCenter => {
+                let issues = self.search_v2(jql, &epic, true).await?;
+                self.read_properties(issues, properties).await
+            }
         }
     }
 
-    async fn search_v3(&self, jql: &str, epic: &EpicField) -> Result<Vec<Issue>, JiraError> {
+    async fn search_v3(
+        &self,
+        jql: &str,
+        epic: &EpicField,
+        properties: &[&str],
+    ) -> Result<Vec<Issue>, JiraError> {
         let path = format!("{}/search/jql", self.api());
         let label = format!("POST {path}");
         let mut issues = Vec::new();
@@ -42,15 +81,14 @@ impl JiraClient {
             if let Some(token) = &token {
                 body["nextPageToken"] = json!(token);
             }
-            if !self.inner.issue_properties.is_empty() {
-                body["properties"] = json!(self.inner.issue_properties);
+            if !properties.is_empty() {
+                body["properties"] = json!(properties);
             }
             let request = Request::new(Method::POST, path.clone(), SEARCH_JQL, Safety::Idempotent)
                 .json(&body)?;
             let page: SearchPageV3 = self.send(request).await?.decode()?;
             let empty = page.issues.is_empty();
-            let with_properties = !self.inner.issue_properties.is_empty();
-            issues.extend(self.decode_all(page.issues, epic, &label, with_properties)?);
+            issues.extend(self.decode_all(page.issues, epic, &label)?);
             match page.next_page_token {
                 Some(next)
                     if !empty && page.is_last != Some(true) && token.as_ref() != Some(&next) =>
@@ -87,12 +125,34 @@ impl JiraClient {
                 .json(&body)?;
             let page: SearchPageV2 = self.send(request).await?.decode()?;
             let empty = page.issues.is_empty();
-            // Data Center's search cannot return entity properties.
-            issues.extend(self.decode_all(page.issues, epic, &label, false)?);
+            issues.extend(self.decode_all(page.issues, epic, &label)?);
             if empty || issues.len() >= page.total {
                 return Ok(issues);
             }
         }
+    }
+
+    /// Fills in the named properties of each issue, a few reads at a time.
+    async fn read_properties(
+        &self,
+        issues: Vec<Issue>,
+        properties: &[&str],
+    ) -> Result<Vec<Issue>, JiraError> {
+        if properties.is_empty() {
+            return Ok(issues);
+        }
+        stream::iter(issues)
+            .map(|mut issue| async move {
+                for name in properties {
+                    if let Some(value) = self.get_property(&issue.key, name).await? {
+                        issue.properties.insert((*name).to_owned(), value);
+                    }
+                }
+                Ok::<Issue, JiraError>(issue)
+            })
+            .buffered(PROPERTY_READS_IN_FLIGHT)
+            .try_collect()
+            .await
     }
 
     /// The issues with these keys that exist and are visible (missing ones are left out), at most
@@ -108,26 +168,17 @@ impl JiraClient {
                 Flavor::Cloud => {
                     let path = format!("{}/issue/bulkfetch", self.api());
                     let label = format!("POST {path}");
-                    let properties = &self.inner.issue_properties;
-                    let mut body = json!({
+                    let body = json!({
                         "issueIdsOrKeys": chunk,
                         "fields": wire::fields_to_fetch(&epic),
                     });
-                    if !properties.is_empty() {
-                        body["properties"] = json!(properties);
-                    }
                     let request = Request::new(Method::POST, path, BULK_FETCH, Safety::Idempotent)
                         .json(&body)?;
                     let answer: BulkFetchWire = self.send(request).await?.decode()?;
                     if !answer.issue_errors.is_empty() {
                         tracing::warn!(errors = ?answer.issue_errors, "bulk fetch could not return some issues");
                     }
-                    issues.extend(self.decode_all(
-                        answer.issues,
-                        &epic,
-                        &label,
-                        !properties.is_empty(),
-                    )?);
+                    issues.extend(self.decode_all(answer.issues, &epic, &label)?);
                 }
                 Flavor::DataCenter => {
                     let Some(keys) = super::jql::in_list("key", chunk) else {
@@ -146,18 +197,17 @@ impl JiraClient {
         wires: Vec<IssueWire>,
         epic: &EpicField,
         label: &str,
-        with_properties: bool,
     ) -> Result<Vec<Issue>, JiraError> {
         wires
             .into_iter()
             .map(|issue| {
                 let key = issue.key().to_owned();
-                issue
-                    .into_issue(self.base_url(), epic, with_properties)
-                    .map_err(|message| JiraError::UnexpectedResponse {
+                issue.into_issue(self.base_url(), epic).map_err(|message| {
+                    JiraError::UnexpectedResponse {
                         request: label.to_owned(),
                         message: format!("issue {key}: {message}"),
-                    })
+                    }
+                })
             })
             .collect()
     }

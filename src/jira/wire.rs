@@ -381,7 +381,7 @@ pub struct IssueWire {
     #[serde(default)]
     fields: Map<String, Value>,
     #[serde(default)]
-    properties: Option<Map<String, Value>>,
+    properties: Map<String, Value>,
 }
 
 /// v3 `/search/jql` page.
@@ -471,14 +471,8 @@ impl IssueWire {
         &self.key
     }
 
-    /// Decodes the managed fields; the error names the field that did not fit. `with_properties`:
-    /// whether the read asked for entity properties (absent ones then mean "not set").
-    pub fn into_issue(
-        self,
-        base_url: &str,
-        epic: &EpicField,
-        with_properties: bool,
-    ) -> Result<Issue, String> {
+    /// Decodes the managed fields; the error names the field that did not fit.
+    pub fn into_issue(self, base_url: &str, epic: &EpicField) -> Result<Issue, String> {
         let f = &self.fields;
         let status: StatusWire = field(f, "status")?.ok_or("field status is missing")?;
         let epic_key = match epic {
@@ -519,8 +513,7 @@ impl IssueWire {
             assignee,
             epic: epic_key,
             updated: field::<String>(f, "updated")?.and_then(|t| parse_time(&t)),
-            properties: with_properties
-                .then(|| self.properties.unwrap_or_default().into_iter().collect()),
+            properties: self.properties.into_iter().collect(),
             id: self.id,
             key: self.key,
         })
@@ -662,7 +655,6 @@ mod tests {
             .into_issue(
                 "https://jira.example",
                 &EpicField::Custom("customfield_10101".into()),
-                false,
             )
             .unwrap();
         assert_eq!(issue.url, "https://jira.example/browse/SEC-2");
@@ -677,10 +669,7 @@ mod tests {
                        "parent": {"key": "SEC-1"}, "assignee": {"accountId": "acc"}}
         }))
         .unwrap();
-        let issue = cloud
-            .into_issue("https://x", &EpicField::Parent, true)
-            .unwrap();
-        assert_eq!(issue.properties, Some(BTreeMap::new()));
+        let issue = cloud.into_issue("https://x", &EpicField::Parent).unwrap();
         assert_eq!(issue.epic.as_deref(), Some("SEC-1"));
         assert_eq!(issue.assignee.as_deref(), Some("acc"));
         assert_eq!(issue.description_text, "");

@@ -232,6 +232,5 @@ fn client(base_url: &str, flavor: Flavor, wrong_secret: Option<&str>) -> JiraCli
         max_delay: Duration::from_secs(1),
         max_wait: Duration::from_secs(10),
     };
-    config.issue_properties = vec![SYNC_PROPERTY.to_owned()];
     JiraClient::new(config).expect("client builds")
 }
