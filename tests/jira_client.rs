@@ -454,6 +454,62 @@ async fn priorities_are_listed_on_both_flavors() {
 }
 
 #[tokio::test]
+async fn user_look_ups_expire_from_the_cache() {
+    let site = Site::start(Flavor::Cloud, false).await;
+    let mut config = site.config();
+    config.user_cache_ttl = Duration::from_millis(300);
+    let client = jira_active_sync::jira::JiraClient::new(config).unwrap();
+    for _ in 0..3 {
+        client
+            .user_by_email("bob@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(site.count("GET", "/user/search").await, 1);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    client
+        .user_by_email("bob@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(site.count("GET", "/user/search").await, 2);
+    assert!(matches!(
+        client.user_by_email("not an email").await,
+        Err(JiraError::InvalidInput { .. })
+    ));
+}
+
+/// The connection's token bucket paces what reaches Jira: a burst goes out at once, the rest at
+/// the sustained rate.
+#[tokio::test]
+async fn the_token_bucket_paces_requests_on_the_wire() {
+    let site = Site::start(Flavor::Cloud, false).await;
+    let mut config = site.config();
+    config.rate_limit = jira_active_sync::jira::RateLimit {
+        requests_per_second: 10,
+        burst: 2,
+    };
+    let client = jira_active_sync::jira::JiraClient::new(config).unwrap();
+    let calls = (0..6).map(|_| {
+        let client = client.clone();
+        async move { client.server_info().await }
+    });
+    for result in futures::future::join_all(calls).await {
+        result.unwrap();
+    }
+    let times: Vec<jiff::Timestamp> = site
+        .requests_to("GET", "/serverInfo")
+        .await
+        .iter()
+        .map(|r| r.time)
+        .collect();
+    assert_eq!(times.len(), 6);
+    // Two tokens at once, then one every 100 ms: the sixth leaves at least 400 ms after the first.
+    assert!(jira_support::between(times[0], times[5]) >= Duration::from_millis(390));
+}
+
+#[tokio::test]
 async fn refused_credentials_are_an_authentication_error_without_the_secret() {
     for flavor in [Flavor::Cloud, Flavor::DataCenter] {
         let site = Site::start(flavor, false).await;

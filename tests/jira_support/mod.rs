@@ -85,6 +85,11 @@ impl Site {
         self.emulator.base_url()
     }
 
+    /// The configuration of [`Site::client`], to build variants of it.
+    pub fn config(&self) -> ClientConfig {
+        config(self.base_url(), self.flavor, None)
+    }
+
     /// Another client for the site, with this secret instead of the right one.
     pub fn client_with_secret(&self, secret: &str) -> JiraClient {
         client(self.base_url(), self.flavor, Some(secret))
@@ -211,6 +216,10 @@ impl Site {
 }
 
 fn client(base_url: &str, flavor: Flavor, wrong_secret: Option<&str>) -> JiraClient {
+    JiraClient::new(config(base_url, flavor, wrong_secret)).expect("client builds")
+}
+
+fn config(base_url: &str, flavor: Flavor, wrong_secret: Option<&str>) -> ClientConfig {
     let credentials = match flavor {
         Flavor::Cloud => Credentials::Basic {
             email: "admin@example.com".into(),
@@ -232,5 +241,5 @@ fn client(base_url: &str, flavor: Flavor, wrong_secret: Option<&str>) -> JiraCli
         max_delay: Duration::from_secs(1),
         max_wait: Duration::from_secs(10),
     };
-    JiraClient::new(config).expect("client builds")
+    config
 }
