@@ -611,7 +611,17 @@ async fn a_long_burst_pause_fails_fast_and_holds_only_that_endpoint() {
     )
     .await;
     let err = site.client.get_issue("SEC-1").await.unwrap_err();
-    assert!(matches!(err, JiraError::RateLimited { .. }), "{err:?}");
+    match &err {
+        JiraError::RateLimited {
+            retry_after,
+            reason,
+            ..
+        } => {
+            assert_eq!(*retry_after, Some(Duration::from_secs(120)));
+            assert_eq!(reason.as_deref(), Some("jira-burst-based"));
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
     // The same endpoint is held back without another request reaching Jira ...
     let again = site.client.get_issue("SEC-1").await.unwrap_err();
     assert!(matches!(again, JiraError::RateLimited { .. }), "{again:?}");
