@@ -624,7 +624,17 @@ async fn a_long_burst_pause_fails_fast_and_holds_only_that_endpoint() {
     }
     // The same endpoint is held back without another request reaching Jira ...
     let again = site.client.get_issue("SEC-1").await.unwrap_err();
-    assert!(matches!(again, JiraError::RateLimited { .. }), "{again:?}");
+    match &again {
+        JiraError::RateLimited {
+            retry_after: Some(left),
+            reason,
+            ..
+        } => {
+            assert!(*left > Duration::from_secs(100));
+            assert_eq!(reason.as_deref(), Some("jira-burst-based"));
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
     assert_eq!(site.count("GET", "/issue/SEC-1").await, 1);
     // ... while other endpoints carry on.
     site.client.myself().await.unwrap();

@@ -172,16 +172,19 @@ impl Transport {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            if let Err(wait) = self
+            if let Err(pause) = self
                 .throttle
                 .admit(&endpoint, request.issue, self.retry.max_wait)
                 .await
             {
+                let wait = pause
+                    .until
+                    .saturating_duration_since(tokio::time::Instant::now());
                 debug!(request = %label, wait_ms = wait.as_millis() as u64, "rate-limit pause too long; failing fast");
                 return Err(JiraError::RateLimited {
                     request: label,
                     retry_after: Some(wait),
-                    reason: Some("paused by an earlier rate-limit answer".to_owned()),
+                    reason: pause.reason,
                 });
             }
             let failed = match self.attempt(&request, &url, &label).await {
@@ -192,7 +195,11 @@ impl Transport {
             // Jira did not say how long: hold the scope for the backoff delay instead.
             let wait = failed.wait.or(backoff).unwrap_or(self.retry.min_delay);
             if let Some(scope) = &failed.pause {
-                self.throttle.pause(scope, wait);
+                let reason = match &failed.error {
+                    JiraError::RateLimited { reason, .. } => reason.as_deref(),
+                    _ => None,
+                };
+                self.throttle.pause(scope, wait, reason);
                 if *scope == PauseScope::Connection {
                     warn!(request = %label, pause_ms = wait.as_millis() as u64, "connection paused by Jira's rate limit");
                 }
