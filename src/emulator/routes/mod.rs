@@ -1,5 +1,6 @@
 //! The Jira REST API routes, mounted under both `/rest/api/2` and `/rest/api/3`.
 
+mod catalogue;
 mod comments;
 mod field_list;
 mod issues;
@@ -33,6 +34,12 @@ pub fn router() -> Router<Shared> {
             .route(&p("/serverInfo"), get(site::server_info))
             .route(&p("/user/search"), get(site::user_search))
             .route(&p("/field"), get(field_list::list))
+            .route(&p("/issuetype"), get(catalogue::issue_types))
+            .route(&p("/status"), get(catalogue::statuses))
+            .route(&p("/statuscategory"), get(catalogue::status_categories))
+            .route(&p("/priority"), get(catalogue::priorities))
+            .route(&p("/resolution"), get(catalogue::resolutions))
+            .route(&p("/issue/{issue}/editmeta"), get(catalogue::edit_meta))
             .route(&p("/project"), get(projects::list))
             .route(&p("/project/search"), get(projects::search))
             .route(&p("/project/{project}"), get(projects::get))
