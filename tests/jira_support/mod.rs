@@ -136,6 +136,18 @@ impl Site {
             .unwrap();
     }
 
+    /// Switches the emulator's Jira Cloud rate limits on or off.
+    pub async fn set_rate_limits(&self, on: bool) {
+        self.admin
+            .patch(format!("{}/_emulator/config", self.base_url()))
+            .json(&serde_json::json!({ "rateLimits": on }))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+    }
+
     /// Adds a fault rule.
     pub async fn fault(&self, rule: Value) {
         self.admin
