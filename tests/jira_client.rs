@@ -546,6 +546,29 @@ async fn a_create_whose_answer_is_lost_is_not_repeated() {
 }
 
 #[tokio::test]
+async fn a_bulk_create_whose_answer_is_lost_fails_every_element_once() {
+    let site = Site::start(Flavor::Cloud, false).await;
+    site.fault(
+        json!({"method": "POST", "path": "/rest/api/3/issue/bulk", "action": "dropResponse"}),
+    )
+    .await;
+    let batch: Vec<NewIssue> = (0..3)
+        .map(|i| new_issue(&format!("lost {i}"), "jas-lost-bulk"))
+        .collect();
+    let results = site.client.bulk_create(&batch).await;
+    assert_eq!(results.len(), 3);
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Err(JiraError::Transient { status: None, .. }))),
+        "{results:?}"
+    );
+    assert_eq!(site.count("POST", "/issue/bulk").await, 1);
+    let found = site.client.search("labels = jas-lost-bulk").await.unwrap();
+    assert_eq!(found.len(), 3);
+}
+
+#[tokio::test]
 async fn server_errors_are_retried_for_reads_but_not_for_creates() {
     let site = Site::start(Flavor::Cloud, false).await;
     site.fault(
