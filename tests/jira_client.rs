@@ -296,6 +296,15 @@ async fn every_operation(flavor: Flavor) {
             .unwrap(),
         Some(json!({"v": 2}))
     );
+    let with_properties = jira
+        .search_with_properties("labels = jas-one", &["activesync.dev.sync"])
+        .await
+        .unwrap();
+    assert_eq!(with_properties.len(), 1);
+    assert_eq!(
+        with_properties[0].properties.get("activesync.dev.sync"),
+        Some(&json!({"v": 2}))
+    );
     assert_eq!(
         jira.get_property(&created.key, "absent.key").await.unwrap(),
         None
