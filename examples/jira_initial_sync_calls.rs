@@ -1,6 +1,8 @@
 //! Counts the Jira API calls that an initial sync of N tasks makes through the client, in Individual
 //! mode (one ticket per task) and Batch mode (one ticket per assignee group), against the emulator,
-//! and prints them per endpoint (read from the emulator's request counters).
+//! and prints them per endpoint (read from the emulator's request counters). The calls follow the
+//! controller's first pass: connection check, the sync's tickets by label with their entity property,
+//! assignee look-ups, bulk creates, and reading the created tickets back for their status.
 //!
 //! `cargo run --example jira_initial_sync_calls`
 
@@ -89,13 +91,11 @@ async fn initial_sync(
     let (emulator, client) = start(flavor).await?;
     client.myself().await?;
     client.server_info().await?;
-    client.project("SEC").await?;
-    client.get_issue("SEC-1").await?;
     let existing = client
-        .search(&format!(
-            "project = SEC AND labels = {}",
-            jql::quote("jas-sync-vuln")
-        ))
+        .search_with_properties(
+            &format!("labels = {} ORDER BY key ASC", jql::quote("jas-sync-vuln")),
+            &["activesync.dev.sync"],
+        )
         .await?;
     assert!(existing.is_empty());
     let mut accounts = Vec::new();
@@ -130,9 +130,11 @@ async fn initial_sync(
             })
             .collect(),
     };
+    let mut created = Vec::new();
     for result in client.bulk_create(&tickets).await {
-        result?;
+        created.push(result?.key);
     }
+    client.bulk_fetch(&created).await?;
     let counters: Value = reqwest::get(format!("{}/_emulator/counters", emulator.base_url()))
         .await?
         .json()
