@@ -338,6 +338,19 @@ async fn exercise(site: &Site) {
         200,
     );
     site.expect("fields", site.call(Method::GET, "/field", None).await, 200);
+    for catalogue in [
+        "/issuetype",
+        "/status",
+        "/statuscategory",
+        "/priority",
+        "/resolution",
+    ] {
+        site.expect(
+            catalogue,
+            site.call(Method::GET, catalogue, None).await,
+            200,
+        );
+    }
 
     // Users.
     let by_email = if site.cloud() {
@@ -613,6 +626,12 @@ async fn exercise(site: &Site) {
     );
 
     // Workflow.
+    site.expect(
+        "editmeta",
+        site.call(Method::GET, &format!("/issue/{key}/editmeta"), None)
+            .await,
+        200,
+    );
     let transitions = site.expect(
         "transitions",
         site.call(Method::GET, &format!("/issue/{key}/transitions"), None)
@@ -865,6 +884,7 @@ async fn exercise(site: &Site) {
             400,
         );
     }
+    missing_keys(site).await;
 
     // Admin webhooks (in neither document: checked for Jira's error shape only).
     let hook = json!({"name": "conformance", "url": "http://127.0.0.1:9/hook", "events": ["jira:issue_updated"],
@@ -939,6 +959,57 @@ async fn exercise(site: &Site) {
             .await,
         404,
     );
+}
+
+/// A missing issue key fails a search, except in a Cloud `key in (...)` list, which answers the
+/// issues it finds.
+async fn missing_keys(site: &Site) {
+    let (path, single, list) = if site.cloud() {
+        (
+            "/search/jql",
+            json!({"jql": "key = SEC-99999"}),
+            json!({"jql": "key in (SEC-1, SEC-99999)", "fields": ["summary"]}),
+        )
+    } else {
+        (
+            "/search",
+            json!({"jql": "key = SEC-99999"}),
+            json!({"jql": "key in (SEC-1, SEC-99999)", "fields": ["summary"]}),
+        )
+    };
+    let refused = site.expect(
+        "search for a missing key",
+        site.call(Method::POST, path, Some(single)).await,
+        400,
+    );
+    let message = if site.cloud() {
+        "Issue does not exist or you do not have permission to see it."
+    } else {
+        "An issue with key 'SEC-99999' does not exist for field 'key'."
+    };
+    if refused["errorMessages"][0] != message {
+        site.fail(format!("search for a missing key answered {refused}"));
+    }
+    if site.cloud() {
+        let found = site.expect(
+            "search for a list with a missing key",
+            site.call(Method::POST, path, Some(list)).await,
+            200,
+        );
+        let keys: Vec<&str> = found["issues"]
+            .as_array()
+            .map(|issues| issues.iter().filter_map(|i| i["key"].as_str()).collect())
+            .unwrap_or_default();
+        if keys != ["SEC-1"] {
+            site.fail(format!("key in (SEC-1, SEC-99999) found {keys:?}"));
+        }
+    } else {
+        site.expect(
+            "search for a list with a missing key",
+            site.call(Method::POST, path, Some(list)).await,
+            400,
+        );
+    }
 }
 
 /// Every operation refuses a caller without credentials, and project permissions hide (404) or
@@ -1134,6 +1205,12 @@ fn expected(api: &str, cloud: bool) -> Vec<(&'static str, String)> {
         ("GET", "/myself"),
         ("GET", "/serverInfo"),
         ("GET", "/field"),
+        ("GET", "/issuetype"),
+        ("GET", "/status"),
+        ("GET", "/statuscategory"),
+        ("GET", "/priority"),
+        ("GET", "/resolution"),
+        ("GET", "/issue/{issueIdOrKey}/editmeta"),
         ("GET", "/user/search"),
         ("GET", "/project"),
         ("GET", "/project/{projectIdOrKey}"),

@@ -190,6 +190,25 @@ fn read_only_properties_stay_required_in_responses() {
 }
 
 #[test]
+fn lists_documented_query_parameters() {
+    let cloud = document(Flavor::Cloud);
+    let parameters = cloud
+        .query_parameters("GET", "/rest/api/3/search/jql")
+        .unwrap();
+    for name in ["jql", "nextPageToken", "maxResults", "fields"] {
+        assert!(
+            parameters.iter().any(|p| p == name),
+            "{name} in {parameters:?}"
+        );
+    }
+    let dc = document(Flavor::DataCenter);
+    let parameters = dc
+        .query_parameters("GET", "/rest/api/2/user/search")
+        .unwrap();
+    assert!(parameters.iter().any(|p| p == "username"), "{parameters:?}");
+}
+
+#[test]
 fn a_missing_folder_is_reported_clearly() {
     let error =
         openapi::OpenApi::load_from(std::path::Path::new("/nonexistent/openapi"), Flavor::Cloud)

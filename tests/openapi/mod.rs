@@ -228,6 +228,26 @@ impl OpenApi {
         .any(|key| responses.get(key).is_some()))
     }
 
+    /// The names of the query parameters the operation documents (its own and its path's).
+    pub fn query_parameters(&self, method: &str, path: &str) -> Result<Vec<String>, String> {
+        let operation = self.operation(method, path)?;
+        let path_item = &self.document["paths"][operation.template];
+        let names = [&path_item["parameters"], &operation.operation["parameters"]]
+            .into_iter()
+            .filter_map(Value::as_array)
+            .flatten()
+            .filter_map(|parameter| {
+                let parameter = match parameter.get("$ref").and_then(Value::as_str) {
+                    Some(target) => self.document.pointer(target.strip_prefix('#')?)?,
+                    None => parameter,
+                };
+                (parameter["in"] == "query")
+                    .then(|| parameter["name"].as_str().map(str::to_owned))?
+            })
+            .collect();
+        Ok(names)
+    }
+
     /// Checks a response body against a named component schema (`ErrorCollection`...).
     pub fn validate_component(&self, name: &str, body: &Value) -> Result<(), String> {
         let pointer = format!("/components/schemas/{}", escape_pointer(name));
@@ -368,6 +388,11 @@ const DATA_CENTER_LISTS: &[&str] = &[
     "/paths/~1api~12~1user~1search/get/responses/200/content/application~1json/schema",
     "/paths/~1api~12~1project/get/responses/200/content/application~1json/schema",
     "/paths/~1api~12~1field/get/responses/200/content/application~1json/schema",
+    "/paths/~1api~12~1issuetype/get/responses/200/content/application~1json/schema",
+    "/paths/~1api~12~1status/get/responses/200/content/application~1json/schema",
+    "/paths/~1api~12~1statuscategory/get/responses/200/content/application~1json/schema",
+    "/paths/~1api~12~1priority/get/responses/200/content/application~1json/schema",
+    "/paths/~1api~12~1resolution/get/responses/200/content/application~1json/schema",
 ];
 
 /// Applies the corrections listed in the module documentation.

@@ -143,6 +143,9 @@ pub struct NamedValue {
     pub written_field: String,
     /// The value as the query gave it.
     pub value: String,
+    /// Whether it is one of an `IN` / `NOT IN` list (Cloud answers `key in (...)` with the issues
+    /// it finds, where `key = ...` of a missing issue is an error).
+    pub in_list: bool,
 }
 
 impl Query {
@@ -178,6 +181,7 @@ fn collect_named_values(clause: &Clause, found: &mut Vec<NamedValue>) {
                         field: terminal.field.name(),
                         written_field: terminal.written.clone(),
                         value: value.clone(),
+                        in_list: terminal.operator.takes_list(),
                     });
                 }
             }

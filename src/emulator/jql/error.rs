@@ -58,7 +58,14 @@ impl JqlError {
         ))
     }
 
-    /// An issue key that names no issue the caller can see.
+    /// An issue key that names no issue the caller can see, as Data Center words it.
+    pub fn issue_key_does_not_exist(field: &str, key: &str) -> Self {
+        Self::one(format!(
+            "An issue with key '{key}' does not exist for field '{field}'."
+        ))
+    }
+
+    /// An issue key that names no issue the caller can see, as Cloud words it.
     pub fn issue_does_not_exist() -> Self {
         Self::one("Issue does not exist or you do not have permission to see it.".to_owned())
     }

@@ -377,17 +377,20 @@ fn lists_the_named_values_for_the_store_to_check() {
             NamedValue {
                 field: "project",
                 written_field: "project".to_owned(),
-                value: "SEC".to_owned()
+                value: "SEC".to_owned(),
+                in_list: true,
             },
             NamedValue {
                 field: "project",
                 written_field: "project".to_owned(),
-                value: "NOPE".to_owned()
+                value: "NOPE".to_owned(),
+                in_list: true,
             },
             NamedValue {
                 field: "status",
                 written_field: "Status".to_owned(),
-                value: "Shipped".to_owned()
+                value: "Shipped".to_owned(),
+                in_list: false,
             },
         ]
     );

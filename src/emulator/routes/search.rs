@@ -144,9 +144,17 @@ fn check_named_values(store: &Store, ctx: &Ctx, query: &Query) -> ApiResult<()> 
                         .iter()
                         .any(|u| u.display_name.eq_ignore_ascii_case(value))
             }
+            // Cloud answers `key in (...)` with the issues it finds; a single missing key, and
+            // any on Data Center, fails the search.
+            "key" if named.in_list && ctx.flavor == Flavor::Cloud => true,
             "key" => {
                 if super::visible_issue(store, ctx, value).is_err() {
-                    return Err(jql_error(&JqlError::issue_does_not_exist()));
+                    return Err(jql_error(&match ctx.flavor {
+                        Flavor::Cloud => JqlError::issue_does_not_exist(),
+                        Flavor::Datacenter => {
+                            JqlError::issue_key_does_not_exist(&named.written_field, value)
+                        }
+                    }));
                 }
                 true
             }
