@@ -70,14 +70,14 @@ fn new_issue(summary: &str, assignee: Option<String>) -> NewIssue {
     }
 }
 
-/// Drives every client operation once, asserting each succeeds. `priorities()` is left out: the
-/// emulator serves no `/priority` (Data Center) or `/priority/search` (Cloud).
+/// Drives every client operation once, asserting each succeeds.
 async fn drive(client: &JiraClient) {
     client.myself().await.unwrap();
     client.server_info().await.unwrap();
     client.project("SEC").await.unwrap();
     assert!(!client.issue_types("SEC").await.unwrap().is_empty());
     client.epic_field().await.unwrap();
+    assert!(!client.priorities().await.unwrap().is_empty());
     let alice = client.user_by_email("alice@example.com").await.unwrap();
     let assignee = alice.map(|user| user.account_id);
     assert!(assignee.is_some(), "alice is a seeded user");

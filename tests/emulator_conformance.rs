@@ -351,6 +351,17 @@ async fn exercise(site: &Site) {
             200,
         );
     }
+    if site.cloud() {
+        let page = site.expect(
+            "priority search",
+            site.call(Method::GET, "/priority/search?startAt=1&maxResults=2", None)
+                .await,
+            200,
+        );
+        if page["values"].as_array().map(Vec::len) != Some(2) {
+            site.fail(format!("priority search did not page: {page}"));
+        }
+    }
 
     // Users.
     let by_email = if site.cloud() {
@@ -625,13 +636,20 @@ async fn exercise(site: &Site) {
         404,
     );
 
-    // Workflow.
     site.expect(
         "editmeta",
         site.call(Method::GET, &format!("/issue/{key}/editmeta"), None)
             .await,
         200,
     );
+    site.expect(
+        "editmeta of a missing issue",
+        site.call_bad(Method::GET, "/issue/SEC-99999/editmeta", None)
+            .await,
+        404,
+    );
+
+    // Workflow.
     let transitions = site.expect(
         "transitions",
         site.call(Method::GET, &format!("/issue/{key}/transitions"), None)
@@ -1241,6 +1259,7 @@ fn expected(api: &str, cloud: bool) -> Vec<(&'static str, String)> {
     if cloud {
         operations.extend([
             ("GET", "/project/search"),
+            ("GET", "/priority/search"),
             ("POST", "/issue/bulkfetch"),
             ("GET", "/search/jql"),
             ("POST", "/search/jql"),

@@ -383,22 +383,27 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Responses the Data Center document describes as "a list of" beans but types as one bean.
+/// Operations whose 200 the Data Center document describes as "a list of" beans but types as one
+/// bean. Not a rule on the wording: some "lists" are page objects (`/user/list`).
 const DATA_CENTER_LISTS: &[&str] = &[
-    "/paths/~1api~12~1user~1search/get/responses/200/content/application~1json/schema",
-    "/paths/~1api~12~1project/get/responses/200/content/application~1json/schema",
-    "/paths/~1api~12~1field/get/responses/200/content/application~1json/schema",
-    "/paths/~1api~12~1issuetype/get/responses/200/content/application~1json/schema",
-    "/paths/~1api~12~1status/get/responses/200/content/application~1json/schema",
-    "/paths/~1api~12~1statuscategory/get/responses/200/content/application~1json/schema",
-    "/paths/~1api~12~1priority/get/responses/200/content/application~1json/schema",
-    "/paths/~1api~12~1resolution/get/responses/200/content/application~1json/schema",
+    "/api/2/user/search",
+    "/api/2/project",
+    "/api/2/field",
+    "/api/2/issuetype",
+    "/api/2/status",
+    "/api/2/statuscategory",
+    "/api/2/priority",
+    "/api/2/resolution",
 ];
 
 /// Applies the corrections listed in the module documentation.
 fn correct_data_center(document: &mut Value) {
-    for pointer in DATA_CENTER_LISTS {
-        if let Some(schema) = document.pointer_mut(pointer) {
+    for path in DATA_CENTER_LISTS {
+        let pointer = format!(
+            "/paths/{}/get/responses/200/content/application~1json/schema",
+            escape_pointer(path)
+        );
+        if let Some(schema) = document.pointer_mut(&pointer) {
             let bean = schema.take();
             *schema = json!({"type": "array", "items": bean});
         }

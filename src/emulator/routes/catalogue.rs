@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Map, Value, json};
 
-use super::visible_issue;
+use super::{Params, visible_issue};
 use crate::emulator::auth::Ctx;
 use crate::emulator::config::Flavor;
 use crate::emulator::error::ApiResult;
@@ -66,6 +66,33 @@ pub async fn priorities(State(state): State<Shared>, ctx: Ctx) -> Json<Value> {
             .map(|p| ctx.render().priority(p))
             .collect(),
     ))
+}
+
+/// `GET /priority/search` (Cloud): the priorities a page at a time, `startAt`/`maxResults`.
+pub async fn priority_search(
+    State(state): State<Shared>,
+    ctx: Ctx,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let start_at = params.number("startAt", 0)?;
+    let max_results = params.number("maxResults", 50)?.clamp(1, 100);
+    let store = state.store();
+    let all = store.priorities();
+    let values: Vec<Value> = all
+        .iter()
+        .skip(start_at)
+        .take(max_results)
+        .map(|p| ctx.render().priority(p))
+        .collect();
+    let is_last = start_at.saturating_add(values.len()) >= all.len();
+    Ok(Json(json!({
+        "self": format!("{}/rest/api/3/priority/search?startAt={start_at}&maxResults={max_results}", ctx.base_url),
+        "startAt": start_at,
+        "maxResults": max_results,
+        "total": all.len(),
+        "isLast": is_last,
+        "values": values,
+    })))
 }
 
 /// `GET /resolution`.

@@ -38,6 +38,7 @@ pub fn router() -> Router<Shared> {
             .route(&p("/status"), get(catalogue::statuses))
             .route(&p("/statuscategory"), get(catalogue::status_categories))
             .route(&p("/priority"), get(catalogue::priorities))
+            .route(&p("/priority/search"), get(catalogue::priority_search))
             .route(&p("/resolution"), get(catalogue::resolutions))
             .route(&p("/issue/{issue}/editmeta"), get(catalogue::edit_meta))
             .route(&p("/project"), get(projects::list))
