@@ -1,0 +1,113 @@
+//! The one cluster of a test binary: started on first use, shared by its tests.
+
+use std::path::{Path, PathBuf};
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use tokio::sync::OnceCell;
+
+/// Set to `1` (with `KUBECONFIG`) to run the suite against an existing cluster.
+const USE_EXISTING_CLUSTER: &str = "JAS_TEST_USE_EXISTING_CLUSTER";
+
+/// Where the cluster of this test binary comes from.
+#[derive(Debug)]
+pub enum Cluster {
+    /// A control plane started by `scripts/control-plane up` for this process.
+    ControlPlane {
+        /// Directory with its data, certificates, logs and kubeconfig.
+        dir: PathBuf,
+        /// Admin kubeconfig (client certificate of group `system:masters`).
+        kubeconfig: PathBuf,
+    },
+    /// The cluster `KUBECONFIG` names (`JAS_TEST_USE_EXISTING_CLUSTER=1`).
+    Existing,
+}
+
+static CLUSTER: OnceCell<Cluster> = OnceCell::const_new();
+
+/// The cluster of this test binary, started on first call.
+pub async fn cluster() -> &'static Cluster {
+    CLUSTER.get_or_init(start).await
+}
+
+async fn start() -> Cluster {
+    if std::env::var(USE_EXISTING_CLUSTER).as_deref() == Ok("1") {
+        assert!(
+            std::env::var_os("KUBECONFIG").is_some(),
+            "{USE_EXISTING_CLUSTER}=1 needs KUBECONFIG to name the cluster to use"
+        );
+        return Cluster::Existing;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/control-plane");
+    let dir = std::env::temp_dir().join(format!("jas-control-plane-{}", std::process::id()));
+    let output = tokio::process::Command::new(&script)
+        .arg("up")
+        .arg("--dir")
+        .arg(&dir)
+        .arg("--watch-pid")
+        .arg(std::process::id().to_string())
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{} up failed ({}):\n{stderr}",
+        script.display(),
+        output.status
+    );
+    eprint!("{stderr}");
+    let kubeconfig = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("export KUBECONFIG="))
+        .unwrap_or_else(|| {
+            panic!("no `export KUBECONFIG=` line in the output of control-plane up:\n{stdout}")
+        });
+    Cluster::ControlPlane {
+        dir,
+        kubeconfig: PathBuf::from(kubeconfig),
+    }
+}
+
+impl Cluster {
+    /// Client configuration for the cluster admin, with `namespace` as default namespace.
+    ///
+    /// A `kube::Client` is bound to the tokio runtime it was made on and every `#[tokio::test]`
+    /// has its own runtime, so tests make their own clients from this rather than share one.
+    pub async fn config(&self, namespace: &str) -> Config {
+        let mut config = match self {
+            Cluster::ControlPlane { kubeconfig, .. } => {
+                let file = Kubeconfig::read_from(kubeconfig)
+                    .unwrap_or_else(|e| panic!("cannot read {}: {e}", kubeconfig.display()));
+                Config::from_custom_kubeconfig(file, &KubeConfigOptions::default())
+                    .await
+                    .unwrap_or_else(|e| panic!("bad kubeconfig {}: {e}", kubeconfig.display()))
+            }
+            Cluster::Existing => Config::infer()
+                .await
+                .unwrap_or_else(|e| panic!("cannot load KUBECONFIG: {e}")),
+        };
+        config.default_namespace = namespace.to_owned();
+        config
+    }
+
+    /// An admin client whose default namespace is `namespace`.
+    pub async fn client(&self, namespace: &str) -> Client {
+        Client::try_from(self.config(namespace).await).expect("client from a valid kubeconfig")
+    }
+
+    /// The admin kubeconfig file, for processes started by tests (e.g. the operator binary).
+    /// `None` for an existing cluster: there `KUBECONFIG` already names it.
+    pub fn kubeconfig(&self) -> Option<&Path> {
+        match self {
+            Cluster::ControlPlane { kubeconfig, .. } => Some(kubeconfig),
+            Cluster::Existing => None,
+        }
+    }
+
+    /// Whether this is a cluster the suite did not start (and must clean up after itself in).
+    pub fn is_existing(&self) -> bool {
+        matches!(self, Cluster::Existing)
+    }
+}

@@ -1,0 +1,111 @@
+//! A namespace of its own for each test.
+
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{DeleteParams, ObjectMeta, PostParams};
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
+
+use super::cluster::{Cluster, cluster};
+use super::crds::ensure_crds;
+
+/// A fresh namespace on the test cluster, with an admin client whose default namespace it is.
+pub struct TestNamespace {
+    /// The generated namespace name (`<test>-<random suffix>`).
+    pub name: String,
+    /// Admin client; `Api::default_namespaced(client)` lands in this namespace.
+    pub client: Client,
+    cluster: &'static Cluster,
+}
+
+impl TestNamespace {
+    /// Creates a namespace named after `test` (made a DNS label) on the binary's cluster, after
+    /// making sure the cluster runs and the CRDs are installed and Established.
+    pub async fn new(test: &str) -> Self {
+        let cluster = cluster().await;
+        let admin = cluster.client("default").await;
+        ensure_crds(&admin).await;
+        let namespace = Namespace {
+            metadata: ObjectMeta {
+                generate_name: Some(format!("{}-", dns_label_prefix(test))),
+                labels: Some([("activesync.dev/test".to_owned(), "true".to_owned())].into()),
+                ..ObjectMeta::default()
+            },
+            ..Namespace::default()
+        };
+        let created = Api::<Namespace>::all(admin)
+            .create(&PostParams::default(), &namespace)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create a namespace for {test}: {e}"));
+        let name = created
+            .metadata
+            .name
+            .expect("server names a generateName object");
+        let client = cluster.client(&name).await;
+        Self {
+            name,
+            client,
+            cluster,
+        }
+    }
+
+    /// An `Api` for namespaced kind `K` in this namespace.
+    pub fn api<K>(&self) -> Api<K>
+    where
+        K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+    {
+        Api::namespaced(self.client.clone(), &self.name)
+    }
+}
+
+impl Drop for TestNamespace {
+    /// On an existing cluster, deletes the namespace. The suite's own control plane has no
+    /// namespace controller to finish a deletion, and goes away whole at process exit.
+    fn drop(&mut self) {
+        if !self.cluster.is_existing() {
+            return;
+        }
+        let name = self.name.clone();
+        // Drop cannot await; a thread with its own runtime deletes, while the test's runtime
+        // (which this call may be blocking) is left alone.
+        let deleted = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let client = Client::try_default().await?;
+                Api::<Namespace>::all(client)
+                    .delete(&name, &DeleteParams::background())
+                    .await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = deleted {
+            eprintln!("could not delete test namespace {}: {e}", self.name);
+        }
+    }
+}
+
+/// `test` lower-cased, with runs of other characters than `[a-z0-9]` made one `-`, cut short
+/// enough to leave room for the server's 5-character suffix within 63.
+fn dns_label_prefix(test: &str) -> String {
+    let mut label = String::new();
+    for c in test.chars().map(|c| c.to_ascii_lowercase()) {
+        if c.is_ascii_alphanumeric() {
+            label.push(c);
+        } else if !label.is_empty() && !label.ends_with('-') {
+            label.push('-');
+        }
+    }
+    label.truncate(50);
+    let label = label.trim_end_matches('-');
+    if label.is_empty() {
+        "test".to_owned()
+    } else {
+        label.to_owned()
+    }
+}
