@@ -3,4 +3,5 @@
 pub mod api;
 pub mod emulator;
 pub mod jira;
+pub mod leader;
 pub mod planner;
