@@ -1,7 +1,7 @@
 //! Jira Active Sync: keeps Jira tickets in step with compliance tasks.
 
 pub mod api;
+pub mod controller;
 pub mod emulator;
 pub mod jira;
-pub mod leader;
 pub mod planner;

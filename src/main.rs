@@ -1,10 +1,12 @@
 //! `jira-active-sync`: the operator binary.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use jira_active_sync::api;
+use jira_active_sync::controller::{self, RunOptions, Settings};
 
 /// Keeps Jira tickets in step with compliance tasks, in both directions.
 #[derive(Parser)]
@@ -16,6 +18,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the operator against the current kube context (or in-cluster config).
+    Run(RunArgs),
     /// Print every CRD as YAML (what `crds/` holds), or write one file per kind with `--output-dir`.
     Crd {
         /// Write `<group>_<plural>.yaml` files into this directory instead of printing.
@@ -24,10 +28,63 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Address of the HTTP listener (/metrics, /healthz, /readyz, POST /webhooks/jira).
+    #[arg(long, default_value = "0.0.0.0:8080", env = "JAS_LISTEN")]
+    listen: SocketAddr,
+    /// Namespace to watch (repeatable); by default every namespace.
+    #[arg(long = "namespace", value_name = "NAMESPACE")]
+    namespaces: Vec<String>,
+    /// How long a created ticket may take to show in Jira's search; a create whose answer was lost is
+    /// not repeated within it.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    search_settle: jiff::SignedDuration,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "JAS_LOG_FORMAT")]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
+    text.parse::<jiff::SignedDuration>()
+        .map_err(|e| format!("{text:?} is not a duration such as 30s or 2m: {e}"))
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Crd { output_dir } => print_crds(output_dir),
+        Command::Run(args) => run(args),
     }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,kube=warn,tower=warn,hyper=warn")
+    });
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter);
+    match args.log_format {
+        LogFormat::Text => subscriber.init(),
+        LogFormat::Json => subscriber.json().init(),
+    }
+    let options = RunOptions {
+        listen: args.listen,
+        namespaces: args.namespaces,
+        settings: Settings {
+            search_settle: args.search_settle,
+            manager: "jira-active-sync".to_owned(),
+        },
+    };
+    tokio::runtime::Runtime::new()
+        .context("starting the async runtime")?
+        .block_on(controller::run(options))
 }
 
 fn print_crds(output_dir: Option<PathBuf>) -> anyhow::Result<()> {

@@ -28,7 +28,7 @@ use support::TestNamespace;
 use support::cluster::cluster;
 
 use jira_active_sync::api::ComplianceTask;
-use jira_active_sync::leader::{LeaderElection, LeaseSettings};
+use jira_active_sync::controller::leader::{LeaderElection, LeaseSettings};
 
 const CHART: &str = "charts/jira-active-sync";
 /// The oldest Kubernetes version the project supports (README), rendered for.

@@ -151,6 +151,8 @@ pub struct Issue {
     pub epic: Option<String>,
     /// Last update time.
     pub updated: Option<Timestamp>,
+    /// Issue entity properties asked for in the search, by key.
+    pub properties: std::collections::BTreeMap<String, Value>,
 }
 
 /// A ticket to create.

@@ -21,14 +21,29 @@ impl JiraClient {
     /// Every issue matching `jql`, with the managed fields only. Pages with `nextPageToken` on Cloud
     /// (`/search/jql`) and `startAt` on Data Center (`/search`).
     pub async fn search(&self, jql: &str) -> Result<Vec<Issue>, JiraError> {
+        self.search_with_properties(jql, &[]).await
+    }
+
+    /// Like [`search`](Self::search), also returning the named issue entity properties (Jira
+    /// takes up to five) in [`Issue::properties`], so reading them costs no call per issue.
+    pub async fn search_with_properties(
+        &self,
+        jql: &str,
+        properties: &[&str],
+    ) -> Result<Vec<Issue>, JiraError> {
         let epic = self.epic_field().await?;
         match self.flavor() {
-            Flavor::Cloud => self.search_v3(jql, &epic).await,
-            Flavor::DataCenter => self.search_v2(jql, &epic, true).await,
+            Flavor::Cloud => self.search_v3(jql, &epic, properties).await,
+            Flavor::DataCenter => self.search_v2(jql, &epic, true, properties).await,
         }
     }
 
-    async fn search_v3(&self, jql: &str, epic: &EpicField) -> Result<Vec<Issue>, JiraError> {
+    async fn search_v3(
+        &self,
+        jql: &str,
+        epic: &EpicField,
+        properties: &[&str],
+    ) -> Result<Vec<Issue>, JiraError> {
         let path = format!("{}/search/jql", self.api());
         let label = format!("POST {path}");
         let mut issues = Vec::new();
@@ -41,6 +56,9 @@ impl JiraClient {
             });
             if let Some(token) = &token {
                 body["nextPageToken"] = json!(token);
+            }
+            if !properties.is_empty() {
+                body["properties"] = json!(properties);
             }
             let request = Request::new(Method::POST, path.clone(), SEARCH_JQL, Safety::Idempotent)
                 .json(&body)?;
@@ -65,6 +83,7 @@ impl JiraClient {
         jql: &str,
         epic: &EpicField,
         validate: bool,
+        properties: &[&str],
     ) -> Result<Vec<Issue>, JiraError> {
         let path = format!("{}/search", self.api());
         let label = format!("POST {path}");
@@ -78,6 +97,9 @@ impl JiraClient {
             });
             if !validate {
                 body["validateQuery"] = json!(false);
+            }
+            if !properties.is_empty() {
+                body["properties"] = json!(properties);
             }
             let request = Request::new(Method::POST, path.clone(), SEARCH_V2, Safety::Idempotent)
                 .json(&body)?;
@@ -117,7 +139,7 @@ impl JiraClient {
                 }
                 Flavor::DataCenter => {
                     let jql = format!("key in ({}) ORDER BY key ASC", chunk.join(", "));
-                    issues.extend(self.search_v2(&jql, &epic, false).await?);
+                    issues.extend(self.search_v2(&jql, &epic, false, &[]).await?);
                 }
             }
         }

@@ -368,6 +368,8 @@ pub struct IssueWire {
     key: String,
     #[serde(default)]
     fields: Map<String, Value>,
+    #[serde(default)]
+    properties: Map<String, Value>,
 }
 
 /// v3 `/search/jql` page.
@@ -499,6 +501,7 @@ impl IssueWire {
             assignee,
             epic: epic_key,
             updated: field::<String>(f, "updated")?.and_then(|t| parse_time(&t)),
+            properties: self.properties.into_iter().collect(),
             id: self.id,
             key: self.key,
         })

@@ -49,6 +49,8 @@ pub struct ObservedTicket {
     pub key: String,
     /// Browse URL.
     pub url: String,
+    /// Project key.
+    pub project: String,
     /// Summary.
     pub summary: String,
     /// Plain text of the description, comparable with the rendered plain text.

@@ -61,7 +61,14 @@ impl DoneWhileOpen {
 pub fn plan(input: &PlanInput<'_>) -> Plan {
     let sync = &input.sync;
     let sync_label = sync_label(sync.namespace, sync.name);
-    let observed = index_observed(&input.tickets, &sync_label);
+    // A ticket left in another project (the spec's project changed) cannot be moved: it is
+    // closed and released like any ticket no task needs, and a new one is made in the project.
+    let (here, elsewhere): (Vec<&ObservedTicket>, Vec<&ObservedTicket>) = input
+        .tickets
+        .iter()
+        .filter(|t| t.labels.contains(&sync_label))
+        .partition(|t| t.project == sync.spec.jira.project);
+    let observed = index_observed(here);
     // Tasks that `jiraCompletion: CompleteTasks` completes are planned as completed already, so one
     // plan brings everything in step and planning again yields nothing.
     let completions = completions(input, &observed);
@@ -125,7 +132,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         }));
         plan_existing(input, ticket, original, &mut actions);
     }
-    for orphan in observed.into_values().flatten() {
+    for orphan in observed.into_values().flatten().chain(elsewhere) {
         plan_orphan(input, orphan, &mut actions);
     }
     for (name, other) in &input.others {
@@ -146,18 +153,12 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// This sync's tickets by identity label, oldest first. Only tickets carrying the sync's label are
-/// the sync's (tickets of other syncs are never touched); a ticket whose identity label was removed
-/// by hand is still recognised through its entity property.
-fn index_observed<'a>(
-    tickets: &'a [ObservedTicket],
-    sync_label: &str,
-) -> BTreeMap<String, Vec<&'a ObservedTicket>> {
+/// The sync's tickets by identity label, oldest first. Only tickets carrying the sync's label are
+/// the sync's (tickets of other syncs are never touched, the caller filters); a ticket whose
+/// identity label was removed by hand is still recognised through its entity property.
+fn index_observed(tickets: Vec<&ObservedTicket>) -> BTreeMap<String, Vec<&ObservedTicket>> {
     let mut index: BTreeMap<String, Vec<&ObservedTicket>> = BTreeMap::new();
     for ticket in tickets {
-        if !ticket.labels.iter().any(|l| l == sync_label) {
-            continue;
-        }
         let identity = ticket
             .labels
             .iter()

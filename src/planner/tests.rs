@@ -163,6 +163,7 @@ impl World {
                     self.tickets.push(ObservedTicket {
                         key: key.clone(),
                         url: format!("https://jira.example/browse/{key}"),
+                        project: self.spec.jira.project.clone(),
                         summary: new.fields.summary.clone(),
                         description_text: new.fields.description.plain_text(Flavor::Cloud),
                         labels: new.fields.labels.clone(),
@@ -732,6 +733,27 @@ fn drift_made_by_hand_is_put_back_but_human_labels_stay() {
 }
 
 #[test]
+fn changing_the_project_closes_the_old_tickets_and_makes_new_ones() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", None, TaskState::Open)],
+    );
+    world.converge();
+    let old = world.key_of("a");
+    world.spec.jira.project = "OPS".into();
+    world.converge();
+    assert_ne!(world.key_of("a"), old);
+    assert_eq!(world.ticket(&old).category, StatusCategory::Done);
+    assert!(
+        !world
+            .ticket(&old)
+            .labels
+            .iter()
+            .any(|l| is_operator_label(l))
+    );
+}
+
+#[test]
 fn a_label_dropped_from_the_spec_is_removed() {
     let mut world = World::new(
         spec(Mode::Individual),
@@ -985,6 +1007,7 @@ proptest! {
         world.tickets.push(ObservedTicket {
             key: "OPS-1".into(),
             url: "https://jira.example/browse/OPS-1".into(),
+            project: "OPS".into(),
             summary: "someone else's".into(),
             description_text: String::new(),
             labels: vec!["jas.payments.other".into(), "jas-task.t1".into()],

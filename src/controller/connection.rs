@@ -1,0 +1,189 @@
+//! The `JiraConnection` reconciler: reads the credentials, checks them against Jira (myself and
+//! serverInfo), and reports `Authenticated` and `Ready` with what it found. A change of the
+//! connection or of its Secret re-checks it; syncs using it are woken when its readiness changes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kube::runtime::controller::Action;
+use kube::{Api, ResourceExt};
+
+use super::conditions::{Cond, merge};
+use super::context::{ConnectedClient, Context};
+use super::credentials::{credentials, read_secret, webhook_secret};
+use super::error::Error;
+use super::metrics::{KindLabels, ReconcileLabels};
+use super::status::apply_status;
+use crate::api::{
+    Flavor, JiraAccount, JiraConnection, JiraConnectionStatus, ServerInfo, condition_status,
+};
+use crate::jira::{self, ClientConfig, JiraClient};
+
+/// How often a healthy connection is re-checked.
+const RECHECK: Duration = Duration::from_secs(300);
+/// How soon a failing connection is tried again.
+const RETRY: Duration = Duration::from_secs(30);
+
+/// The Jira flavor of a connection's spec.
+pub fn jira_flavor(flavor: Flavor) -> jira::Flavor {
+    match flavor {
+        Flavor::Cloud => jira::Flavor::Cloud,
+        Flavor::DataCenter => jira::Flavor::DataCenter,
+    }
+}
+
+/// Builds (or reuses) the client of a connection from its current Secret.
+pub async fn connect(ctx: &Context, connection: &JiraConnection) -> Result<ConnectedClient, Error> {
+    let namespace = connection
+        .namespace()
+        .ok_or(Error::MissingMetadata("namespace"))?;
+    let key = (namespace.clone(), connection.name_any());
+    let secret = read_secret(&ctx.kube, &namespace, &connection.spec.auth.secret_ref.name).await?;
+    let built_from = (
+        connection.resource_version().unwrap_or_default(),
+        secret.resource_version().unwrap_or_default(),
+    );
+    if let Some(cached) = ctx.client(&key, &built_from) {
+        return Ok(cached);
+    }
+    let mut config = ClientConfig::new(
+        connection.spec.url.clone(),
+        jira_flavor(connection.spec.flavor),
+        credentials(connection, &secret)?,
+    );
+    config.rate_limit = jira::RateLimit {
+        requests_per_second: connection.spec.rate_limit.requests_per_second,
+        burst: connection.spec.rate_limit.burst,
+    };
+    let webhook_secret = match &connection.spec.webhook {
+        Some(webhook) if webhook.secret_ref.name != connection.spec.auth.secret_ref.name => {
+            let hook = read_secret(&ctx.kube, &namespace, &webhook.secret_ref.name).await?;
+            webhook_secret(connection, &hook)?
+        }
+        _ => webhook_secret(connection, &secret)?,
+    };
+    let connected = ConnectedClient {
+        client: JiraClient::new(config)?,
+        built_from,
+        webhook_secret,
+    };
+    ctx.store_client(key, connected.clone());
+    Ok(connected)
+}
+
+/// Reconciles one connection.
+pub async fn reconcile(
+    connection: Arc<JiraConnection>,
+    ctx: Arc<Context>,
+) -> Result<Action, Error> {
+    let started = Instant::now();
+    let namespace = connection
+        .namespace()
+        .ok_or(Error::MissingMetadata("namespace"))?;
+    let name = connection.name_any();
+    let was_ready = connection
+        .status
+        .as_ref()
+        .and_then(|s| condition_status(&s.conditions, "Ready"))
+        == Some("True");
+    let checked = check(&ctx, &connection).await;
+    let now = jiff::Timestamp::now();
+    let current = connection.status.clone().unwrap_or_default();
+    let generation = connection.metadata.generation;
+    let (status, ready, requeue) = match &checked {
+        Ok((server_info, account)) => {
+            let message = format!(
+                "authenticated to {} ({} {}) as {}",
+                connection.spec.url,
+                server_info.deployment_type,
+                server_info.version,
+                account.display_name
+            );
+            let conditions = merge(
+                &current.conditions,
+                &[
+                    Cond::yes("Authenticated", "Authenticated", message.clone()),
+                    Cond::yes("Ready", "Connected", message),
+                ],
+                generation,
+                now,
+            );
+            let status = JiraConnectionStatus {
+                observed_generation: generation,
+                conditions,
+                server_info: Some(server_info.clone()),
+                account: Some(account.clone()),
+            };
+            (status, true, RECHECK)
+        }
+        Err(error) => {
+            ctx.forget_client(&(namespace.clone(), name.clone()));
+            let reason = error.reason();
+            let message = error.to_string();
+            tracing::warn!(connection = %name, namespace = %namespace, reason, %message, "connection check failed");
+            let conditions = merge(
+                &current.conditions,
+                &[
+                    Cond::no("Authenticated", reason, message.clone()),
+                    Cond::no("Ready", reason, message),
+                ],
+                generation,
+                now,
+            );
+            let status = JiraConnectionStatus {
+                observed_generation: generation,
+                conditions,
+                ..current.clone()
+            };
+            (status, false, RETRY)
+        }
+    };
+    let api: Api<JiraConnection> = Api::namespaced(ctx.kube.clone(), &namespace);
+    apply_status(&api, &ctx.settings.manager, &name, &status).await?;
+    if ready != was_ready {
+        ctx.trigger_syncs_of_connection(&namespace, &name);
+    }
+    let outcome = match &checked {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => e.reason().to_owned(),
+    };
+    ctx.metrics
+        .reconciles
+        .get_or_create(&ReconcileLabels {
+            kind: "JiraConnection",
+            outcome,
+        })
+        .inc();
+    ctx.metrics
+        .reconcile_seconds
+        .get_or_create(&KindLabels {
+            kind: "JiraConnection",
+        })
+        .observe(started.elapsed().as_secs_f64());
+    Ok(Action::requeue(requeue))
+}
+
+async fn check(
+    ctx: &Context,
+    connection: &JiraConnection,
+) -> Result<(ServerInfo, JiraAccount), Error> {
+    let connected = connect(ctx, connection).await?;
+    let info = connected.client.server_info().await?;
+    let me = connected.client.myself().await?;
+    Ok((
+        ServerInfo {
+            deployment_type: info.deployment_type,
+            version: info.version,
+        },
+        JiraAccount {
+            account_id: me.account_id,
+            display_name: me.display_name,
+        },
+    ))
+}
+
+/// Failed reconciles (status writes) are retried soon.
+pub fn error_policy(_: Arc<JiraConnection>, error: &Error, _: Arc<Context>) -> Action {
+    tracing::warn!(%error, "JiraConnection reconcile failed");
+    Action::requeue(RETRY)
+}

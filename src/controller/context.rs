@@ -1,0 +1,205 @@
+//! What every reconcile shares: the Kubernetes client, the Jira clients of the connections, the
+//! reflector stores, the Event recorder, metrics and the triggers that wake syncs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures::channel::mpsc::UnboundedSender;
+use kube::ResourceExt;
+use kube::runtime::events::Recorder;
+use kube::runtime::reflector::{ObjectRef, Store};
+
+use super::metrics::Metrics;
+use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
+use crate::jira::JiraClient;
+use crate::planner::sync_label;
+
+/// Settings of the operator process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a created ticket may take to appear in Jira's search results; a create whose answer
+    /// was lost is not repeated within this window.
+    pub search_settle: jiff::SignedDuration,
+    /// Field manager and Event reporter name.
+    pub manager: String,
+}
+
+/// A Jira client built for one connection, with what it was built from.
+#[derive(Clone)]
+pub struct ConnectedClient {
+    /// The client.
+    pub client: JiraClient,
+    /// The connection's resourceVersion and its Secret's, so a change to either rebuilds the client.
+    pub built_from: (String, String),
+    /// The webhook HMAC secret, if the connection names one.
+    pub webhook_secret: Option<String>,
+}
+
+/// The reflector stores of one watched scope (all namespaces, or one).
+#[derive(Clone)]
+pub struct Stores {
+    /// Every sync.
+    pub syncs: Store<JiraActiveSync>,
+    /// Every task.
+    pub tasks: Store<ComplianceTask>,
+    /// Every connection.
+    pub connections: Store<JiraConnection>,
+}
+
+/// Shared by every reconcile of a scope.
+pub struct Context {
+    /// The Kubernetes client.
+    pub kube: kube::Client,
+    /// Publishes Events.
+    pub recorder: Recorder,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Process settings.
+    pub settings: Settings,
+    /// The stores of this scope.
+    pub stores: Stores,
+    /// Jira clients by connection (namespace, name).
+    clients: Mutex<HashMap<(String, String), ConnectedClient>>,
+    /// Creates sent but not yet seen in search, by sync (namespace, name) and identity label.
+    pending_creates: Mutex<HashMap<(String, String), BTreeMap<String, jiff::Timestamp>>>,
+    /// The generation of each sync whose Jira target (project, issue type, epic) was last checked.
+    checked_targets: Mutex<HashMap<(String, String), i64>>,
+    /// Wakes a sync out of turn (webhooks, connections becoming ready).
+    triggers: UnboundedSender<ObjectRef<JiraActiveSync>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Context {
+    /// A context for one scope.
+    pub fn new(
+        kube: kube::Client,
+        recorder: Recorder,
+        metrics: Arc<Metrics>,
+        settings: Settings,
+        stores: Stores,
+        triggers: UnboundedSender<ObjectRef<JiraActiveSync>>,
+    ) -> Context {
+        Context {
+            kube,
+            recorder,
+            metrics,
+            settings,
+            stores,
+            clients: Mutex::default(),
+            pending_creates: Mutex::default(),
+            checked_targets: Mutex::default(),
+            triggers,
+        }
+    }
+
+    /// The cached client of a connection, if built from its current version.
+    pub fn client(
+        &self,
+        key: &(String, String),
+        built_from: &(String, String),
+    ) -> Option<ConnectedClient> {
+        lock(&self.clients)
+            .get(key)
+            .filter(|c| &c.built_from == built_from)
+            .cloned()
+    }
+
+    /// Caches a connection's client.
+    pub fn store_client(&self, key: (String, String), client: ConnectedClient) {
+        lock(&self.clients).insert(key, client);
+    }
+
+    /// Forgets a connection's client (deleted, or its Secret is unusable).
+    pub fn forget_client(&self, key: &(String, String)) {
+        lock(&self.clients).remove(key);
+    }
+
+    /// The webhook secrets of every connection that has one.
+    pub fn webhook_secrets(&self) -> Vec<String> {
+        lock(&self.clients)
+            .values()
+            .filter_map(|c| c.webhook_secret.clone())
+            .collect()
+    }
+
+    /// Creates of a sync that were sent and may not be searchable yet.
+    pub fn pending_creates(&self, sync: &(String, String)) -> BTreeMap<String, jiff::Timestamp> {
+        lock(&self.pending_creates)
+            .get(sync)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Remembers that a create of `identity` was sent at `at`.
+    pub fn note_pending_create(
+        &self,
+        sync: &(String, String),
+        identity: String,
+        at: jiff::Timestamp,
+    ) {
+        lock(&self.pending_creates)
+            .entry(sync.clone())
+            .or_default()
+            .insert(identity, at);
+    }
+
+    /// Drops pending creates that are now visible or older than the settle window.
+    pub fn settle_pending_creates(
+        &self,
+        sync: &(String, String),
+        seen: &[String],
+        now: jiff::Timestamp,
+    ) {
+        let settle = self.settings.search_settle;
+        let mut pending = lock(&self.pending_creates);
+        if let Some(map) = pending.get_mut(sync) {
+            map.retain(|identity, at| !seen.contains(identity) && *at + settle > now);
+            if map.is_empty() {
+                pending.remove(sync);
+            }
+        }
+    }
+
+    /// Whether the Jira target of this generation of a sync was checked already.
+    pub fn target_checked(&self, sync: &(String, String), generation: i64) -> bool {
+        lock(&self.checked_targets).get(sync) == Some(&generation)
+    }
+
+    /// Records the generation whose Jira target checked out (or forgets it, with `None`).
+    pub fn set_target_checked(&self, sync: &(String, String), generation: Option<i64>) {
+        let mut checked = lock(&self.checked_targets);
+        match generation {
+            Some(g) => checked.insert(sync.clone(), g),
+            None => checked.remove(sync),
+        };
+    }
+
+    /// Wakes a sync now.
+    pub fn trigger(&self, sync: ObjectRef<JiraActiveSync>) {
+        // The receiver lives as long as the controller; after shutdown nothing needs waking.
+        let _ = self.triggers.unbounded_send(sync);
+    }
+
+    /// Wakes every sync of `namespace` that uses the connection `name`.
+    pub fn trigger_syncs_of_connection(&self, namespace: &str, name: &str) {
+        for sync in self.stores.syncs.state() {
+            if sync.namespace().as_deref() == Some(namespace)
+                && sync.spec.connection_ref.name == name
+            {
+                self.trigger(ObjectRef::from(sync.as_ref()));
+            }
+        }
+    }
+
+    /// The sync whose label is `label`, if this scope has it.
+    pub fn sync_by_label(&self, label: &str) -> Option<ObjectRef<JiraActiveSync>> {
+        self.stores.syncs.state().into_iter().find_map(|sync| {
+            let namespace = sync.namespace()?;
+            (sync_label(&namespace, &sync.name_any()) == label)
+                .then(|| ObjectRef::from(sync.as_ref()))
+        })
+    }
+}

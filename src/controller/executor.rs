@@ -1,0 +1,550 @@
+//! Carries out a plan: Jira writes through the client, task writes through the Kubernetes API, an
+//! Event for every ticket action. Creates go in bulk; actions on one ticket keep their order, while
+//! different tickets proceed concurrently (the client's token bucket keeps the pace polite).
+
+use std::collections::{BTreeMap, HashMap};
+
+use futures::{StreamExt, stream};
+use k8s_openapi::api::core::v1::ObjectReference;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::events::{Event, EventType};
+use serde_json::json;
+
+use super::context::Context;
+use super::error::{Error, jira_reason};
+use crate::api::{Closure, ComplianceTask, Mode, TaskJiraStatus};
+use crate::jira::{
+    IssueUpdate, JiraClient, JiraError, NewIssue, Status, StatusCategory, TransitionTarget,
+};
+use crate::planner::{
+    Action, Assignee, CloseReason, FieldChanges, NewTicket, ObservedTicket, PROPERTY_KEY,
+    ReopenReason,
+};
+
+/// Tickets worked on at once.
+const TICKET_CONCURRENCY: usize = 8;
+/// Task status writes at once.
+const TASK_CONCURRENCY: usize = 16;
+
+/// What the executor needs to know about the sync.
+pub struct Target<'a> {
+    /// The sync's namespace.
+    pub namespace: &'a str,
+    /// The sync's name.
+    pub name: &'a str,
+    /// The sync, for Events.
+    pub reference: ObjectReference,
+    /// Project key.
+    pub project: &'a str,
+    /// Issue type name.
+    pub issue_type: &'a str,
+    /// Closure settings (target status and resolution).
+    pub closure: &'a Closure,
+    /// Mode, for task statuses and Events.
+    pub mode: Mode,
+    /// The client of the sync's connection.
+    pub client: &'a JiraClient,
+}
+
+/// One action that failed.
+#[derive(Debug)]
+pub struct Failure {
+    /// PascalCase reason.
+    pub reason: &'static str,
+    /// What failed, with Jira's messages.
+    pub message: String,
+    /// Whether trying again later can succeed by itself.
+    pub retryable: bool,
+}
+
+/// What came of a plan.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The actions that failed.
+    pub failures: Vec<Failure>,
+    /// The earliest time a create that may not be searchable yet should be looked for again.
+    pub wait_until: Option<jiff::Timestamp>,
+}
+
+/// A task status to write once a ticket action is done.
+type StatusWrite = (String, Option<TaskJiraStatus>);
+
+/// Executes the actions of a plan.
+pub async fn execute(
+    ctx: &Context,
+    target: &Target<'_>,
+    observed: &[ObservedTicket],
+    actions: Vec<Action>,
+) -> Outcome {
+    let observed: HashMap<&str, &ObservedTicket> =
+        observed.iter().map(|t| (t.key.as_str(), t)).collect();
+    let mut outcome = Outcome::default();
+    let mut creates = Vec::new();
+    let mut by_ticket: BTreeMap<String, Vec<Action>> = BTreeMap::new();
+    let mut task_writes: Vec<Action> = Vec::new();
+    for action in actions {
+        match action {
+            Action::Create(new) => creates.push(new),
+            Action::AwaitSearchIndex { until, .. } => {
+                outcome.wait_until = Some(outcome.wait_until.map_or(until, |w| w.min(until)));
+            }
+            Action::WriteTaskStatus { .. } | Action::CompleteTask { .. } => {
+                task_writes.push(action)
+            }
+            Action::Update { ref key, .. }
+            | Action::Close { ref key, .. }
+            | Action::Reopen { ref key, .. }
+            | Action::Release { ref key, .. }
+            | Action::RetireDuplicate { ref key, .. }
+            | Action::Delete { ref key } => by_ticket.entry(key.clone()).or_default().push(action),
+        }
+    }
+    let mut writes: Vec<StatusWrite> = Vec::new();
+    if !creates.is_empty() {
+        let (created_writes, failures) = create_all(ctx, target, creates).await;
+        writes.extend(created_writes);
+        outcome.failures.extend(failures);
+    }
+    let results: Vec<(Vec<StatusWrite>, Vec<Failure>)> = stream::iter(by_ticket)
+        .map(|(key, actions)| {
+            let ticket = observed.get(key.as_str()).copied();
+            ticket_actions(ctx, target, ticket, actions)
+        })
+        .buffer_unordered(TICKET_CONCURRENCY)
+        .collect()
+        .await;
+    for (w, f) in results {
+        writes.extend(w);
+        outcome.failures.extend(f);
+    }
+    task_writes.extend(
+        writes
+            .into_iter()
+            .map(|(task, status)| Action::WriteTaskStatus { task, status }),
+    );
+    let failures: Vec<Option<Failure>> = stream::iter(task_writes)
+        .map(|action| task_write(ctx, target, action))
+        .buffer_unordered(TASK_CONCURRENCY)
+        .collect()
+        .await;
+    outcome.failures.extend(failures.into_iter().flatten());
+    outcome
+}
+
+fn failure(ctx: &Context, action: &'static str, what: String, error: &JiraError) -> Failure {
+    let reason = jira_reason(error);
+    ctx.metrics.action(action, reason);
+    Failure {
+        reason,
+        message: format!("{what}: {error}"),
+        retryable: error.is_retryable(),
+    }
+}
+
+async fn publish(
+    ctx: &Context,
+    target: &Target<'_>,
+    type_: EventType,
+    reason: &str,
+    action: &str,
+    note: String,
+) {
+    let event = Event {
+        type_,
+        reason: reason.to_owned(),
+        note: Some(note),
+        action: action.to_owned(),
+        secondary: None,
+    };
+    if let Err(error) = ctx.recorder.publish(&event, &target.reference).await {
+        tracing::warn!(%error, reason, "could not publish an Event");
+    }
+}
+
+/// "task ns/a" or "tasks of alice@example.com: ns/a, ns/b" for Events.
+fn what_tasks(target: &Target<'_>, tasks: &[String], group: Option<&str>) -> String {
+    let list = tasks
+        .iter()
+        .map(|t| format!("{}/{t}", target.namespace))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match (target.mode, group) {
+        (Mode::Batch, Some(group)) => format!("tasks of {group}: {list} (Batch)"),
+        (Mode::Batch, None) => format!("unassigned tasks: {list} (Batch)"),
+        (Mode::Individual, _) => format!("task {list} (Individual)"),
+    }
+}
+
+fn new_issue(target: &Target<'_>, new: &NewTicket) -> Result<NewIssue, serde_json::Error> {
+    Ok(NewIssue {
+        project: target.project.to_owned(),
+        issue_type: target.issue_type.to_owned(),
+        summary: new.fields.summary.clone(),
+        description: new.fields.description.clone(),
+        labels: new.fields.labels.clone(),
+        priority: new.fields.priority.clone(),
+        due_date: new.fields.due_date,
+        assignee: match &new.fields.assignee {
+            Some(Assignee::Account(id)) => Some(id.clone()),
+            _ => None,
+        },
+        epic: new.fields.epic.clone(),
+        properties: vec![(
+            PROPERTY_KEY.to_owned(),
+            serde_json::to_value(&new.property)?,
+        )],
+    })
+}
+
+fn status_of(target: &Target<'_>, key: &str, url: &str, status: &Status) -> TaskJiraStatus {
+    TaskJiraStatus {
+        sync: target.name.to_owned(),
+        key: Some(key.to_owned()),
+        url: Some(url.to_owned()),
+        status: Some(status.name.clone()),
+        status_category: Some(status.category.key().to_owned()),
+        mode: target.mode,
+        last_sync_time: Some(jiff::Timestamp::now()),
+    }
+}
+
+async fn create_all(
+    ctx: &Context,
+    target: &Target<'_>,
+    creates: Vec<NewTicket>,
+) -> (Vec<StatusWrite>, Vec<Failure>) {
+    let sync = (target.namespace.to_owned(), target.name.to_owned());
+    let mut failures = Vec::new();
+    let mut issues = Vec::with_capacity(creates.len());
+    for new in &creates {
+        match new_issue(target, new) {
+            Ok(issue) => issues.push(issue),
+            Err(e) => {
+                failures.push(Failure {
+                    reason: "InternalError",
+                    message: format!("could not serialise the property of {}: {e}", new.identity),
+                    retryable: false,
+                });
+                return (Vec::new(), failures);
+            }
+        }
+    }
+    let sent = jiff::Timestamp::now();
+    for new in &creates {
+        ctx.note_pending_create(&sync, new.identity.label(), sent);
+    }
+    let results = target.client.bulk_create(&issues).await;
+    let mut created = Vec::new();
+    for (new, result) in creates.iter().zip(results) {
+        let group = match &new.identity {
+            crate::planner::TicketIdentity::Group(g) => g.email().map(str::to_owned),
+            crate::planner::TicketIdentity::Task(_) => None,
+        };
+        let what = what_tasks(target, &new.tasks, group.as_deref());
+        match result {
+            Ok(issue) => {
+                ctx.metrics.action("create", "ok");
+                tracing::info!(key = %issue.key, sync = %target.name, namespace = %target.namespace, %what, "ticket created");
+                publish(
+                    ctx,
+                    target,
+                    EventType::Normal,
+                    "TicketCreated",
+                    "Create",
+                    format!("created {} for {what}", issue.key),
+                )
+                .await;
+                created.push((issue, new));
+            }
+            Err(error) => {
+                if !matches!(error, JiraError::Transient { .. }) {
+                    // Jira refused it: nothing was made, so nothing can turn up in search later.
+                    ctx.settle_pending_creates(
+                        &sync,
+                        &[new.identity.label()],
+                        jiff::Timestamp::MAX,
+                    );
+                }
+                let f = failure(
+                    ctx,
+                    "create",
+                    format!("creating the ticket for {what}"),
+                    &error,
+                );
+                publish(
+                    ctx,
+                    target,
+                    EventType::Warning,
+                    "CreateFailed",
+                    "Create",
+                    f.message.clone(),
+                )
+                .await;
+                failures.push(f);
+            }
+        }
+    }
+    // The create answers carry no status: read them back in bulk to show it on the tasks.
+    let keys: Vec<String> = created.iter().map(|(issue, _)| issue.key.clone()).collect();
+    let mut writes = Vec::new();
+    let statuses: HashMap<String, Status> = match target.client.bulk_fetch(&keys).await {
+        Ok(issues) => issues.into_iter().map(|i| (i.key, i.status)).collect(),
+        Err(error) => {
+            tracing::warn!(%error, "could not read created tickets back; their statuses follow on the next pass");
+            HashMap::new()
+        }
+    };
+    for (issue, new) in created {
+        let status = statuses.get(&issue.key).cloned().unwrap_or(Status {
+            name: String::new(),
+            category: StatusCategory::New,
+        });
+        for task in &new.tasks {
+            writes.push((
+                task.clone(),
+                Some(status_of(target, &issue.key, &issue.url, &status)),
+            ));
+        }
+    }
+    (writes, failures)
+}
+
+fn issue_update(changes: &FieldChanges, observed: Option<&ObservedTicket>) -> IssueUpdate {
+    let labels = (!changes.labels_add.is_empty() || !changes.labels_remove.is_empty()).then(|| {
+        let mut labels: Vec<String> = observed
+            .map(|t| t.labels.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|l| !changes.labels_remove.contains(l))
+            .collect();
+        labels.extend(changes.labels_add.iter().cloned());
+        labels.sort();
+        labels.dedup();
+        labels
+    });
+    IssueUpdate {
+        summary: changes.summary.clone(),
+        description: changes.description.clone(),
+        labels,
+        priority: changes.priority.clone(),
+        due_date: changes.due_date,
+        assignee: changes.assignee.as_ref().map(|a| match a {
+            Assignee::Account(id) => Some(id.clone()),
+            Assignee::Unassigned => None,
+        }),
+        epic: changes.epic.clone().map(Some),
+    }
+}
+
+fn without_labels(observed: Option<&ObservedTicket>, remove: &[String]) -> IssueUpdate {
+    IssueUpdate {
+        labels: Some(
+            observed
+                .map(|t| {
+                    t.labels
+                        .iter()
+                        .filter(|l| !remove.contains(l))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+        ..IssueUpdate::default()
+    }
+}
+
+fn close_target(closure: &Closure) -> TransitionTarget {
+    closure.transition.clone().map_or(
+        TransitionTarget::Category(StatusCategory::Done),
+        TransitionTarget::StatusName,
+    )
+}
+
+/// The actions on one ticket, in order; stops at the first failure so later steps do not act on a
+/// ticket in an unexpected state.
+async fn ticket_actions(
+    ctx: &Context,
+    target: &Target<'_>,
+    observed: Option<&ObservedTicket>,
+    actions: Vec<Action>,
+) -> (Vec<StatusWrite>, Vec<Failure>) {
+    let mut writes = Vec::new();
+    let client = target.client;
+    let tasks_of = |fallback: &[String]| -> Vec<String> {
+        observed
+            .and_then(|t| t.property.as_ref())
+            .map(|p| p.tasks.keys().cloned().collect())
+            .unwrap_or_else(|| fallback.to_vec())
+    };
+    for action in actions {
+        let result: Result<(), (&'static str, String, JiraError)> = match &action {
+            Action::Update { key, changes, property } => {
+                async {
+                    let update = issue_update(changes, observed);
+                    if !update.is_empty() {
+                        client.edit_issue(key, &update).await.map_err(|e| ("update", format!("updating {key}"), e))?;
+                    }
+                    if let Some(property) = property {
+                        let value = serde_json::to_value(property).map_err(|e| {
+                            ("update", format!("recording {key}"), JiraError::InvalidInput { message: e.to_string() })
+                        })?;
+                        client
+                            .set_property(key, PROPERTY_KEY, &value)
+                            .await
+                            .map_err(|e| ("update", format!("recording the tasks of {key}"), e))?;
+                    }
+                    ctx.metrics.action("update", "ok");
+                    let fields = changes.field_names();
+                    if !fields.is_empty() {
+                        let what = what_tasks(target, &tasks_of(&[]), property.as_ref().and_then(|p| p.identity.strip_prefix("jas-group.")));
+                        publish(ctx, target, EventType::Normal, "TicketUpdated", "Update", format!("updated {} of {key} for {what}", fields.join(", "))).await;
+                    }
+                    Ok(())
+                }
+                .await
+            }
+            Action::Close { key, reason, comment, tasks } => {
+                let transition = client
+                    .transition(key, &close_target(target.closure), target.closure.resolution.as_deref(), comment.as_deref())
+                    .await;
+                match transition {
+                    Ok(t) => {
+                        ctx.metrics.action("close", "ok");
+                        let url = observed.map(|o| o.url.clone()).unwrap_or_default();
+                        writes.extend(tasks.iter().map(|task| (task.clone(), Some(status_of(target, key, &url, &t.to)))));
+                        let why = match reason {
+                            CloseReason::TasksCompleted => "every task completed",
+                            CloseReason::TasksGone => "its tasks left the sync",
+                            CloseReason::SyncDeleted => "the sync was deleted (deletionPolicy: Close)",
+                        };
+                        let what = what_tasks(target, &tasks_of(tasks), None);
+                        publish(ctx, target, EventType::Normal, "TicketClosed", "Close", format!("closed {key} ({why}) for {what}; now {}", t.to.name)).await;
+                        Ok(())
+                    }
+                    Err(e) => Err(("close", format!("closing {key}"), e)),
+                }
+            }
+            Action::Reopen { key, reason, comment, tasks } => {
+                let mut result = client
+                    .transition(key, &TransitionTarget::Category(StatusCategory::New), None, comment.as_deref())
+                    .await;
+                if let Err(JiraError::NoTransition { .. }) = result {
+                    result = client
+                        .transition(key, &TransitionTarget::Category(StatusCategory::Indeterminate), None, comment.as_deref())
+                        .await;
+                }
+                match result {
+                    Ok(t) => {
+                        ctx.metrics.action("reopen", "ok");
+                        let url = observed.map(|o| o.url.clone()).unwrap_or_default();
+                        writes.extend(tasks.iter().map(|task| (task.clone(), Some(status_of(target, key, &url, &t.to)))));
+                        let why = match reason {
+                            ReopenReason::TasksReopened => "tasks re-opened or joined",
+                            ReopenReason::DoneInJiraWhileOpen => "done in Jira while tasks are open (jiraCompletion: Reopen)",
+                        };
+                        let what = what_tasks(target, tasks, None);
+                        publish(ctx, target, EventType::Normal, "TicketReopened", "Reopen", format!("re-opened {key} ({why}) for {what}")).await;
+                        Ok(())
+                    }
+                    Err(e) => Err(("reopen", format!("re-opening {key}"), e)),
+                }
+            }
+            Action::Release { key, labels } => match client.edit_issue(key, &without_labels(observed, labels)).await {
+                Ok(()) => {
+                    ctx.metrics.action("release", "ok");
+                    publish(ctx, target, EventType::Normal, "TicketReleased", "Release", format!("released {key}: no task of the sync needs it; it is no longer kept in step")).await;
+                    Ok(())
+                }
+                Err(e) => Err(("release", format!("releasing {key}"), e)),
+            },
+            Action::RetireDuplicate { key, original, labels } => {
+                async {
+                    let comment = format!("Duplicate of {original}, which carries the same tasks; this ticket is no longer kept in step.");
+                    if observed.is_some_and(|o| o.category == StatusCategory::Done) {
+                        client.add_comment(key, &comment).await
+                    } else {
+                        client
+                            .transition(key, &TransitionTarget::Category(StatusCategory::Done), None, Some(&comment))
+                            .await
+                            .map(drop)
+                    }
+                    .map_err(|e| ("retire", format!("closing duplicate {key}"), e))?;
+                    client
+                        .edit_issue(key, &without_labels(observed, labels))
+                        .await
+                        .map_err(|e| ("retire", format!("releasing duplicate {key}"), e))?;
+                    ctx.metrics.action("retire", "ok");
+                    publish(ctx, target, EventType::Warning, "DuplicateRetired", "Retire", format!("closed {key} as a duplicate of {original}")).await;
+                    Ok(())
+                }
+                .await
+            }
+            Action::Delete { key } => match client.delete_issue(key).await {
+                Ok(()) | Err(JiraError::NotFound { .. }) => {
+                    ctx.metrics.action("delete", "ok");
+                    let what = what_tasks(target, &tasks_of(&[]), None);
+                    publish(ctx, target, EventType::Normal, "TicketDeleted", "Delete", format!("deleted {key} ({what}; deletionPolicy: Delete)")).await;
+                    Ok(())
+                }
+                Err(e) => Err(("delete", format!("deleting {key}"), e)),
+            },
+            Action::Create(_) | Action::WriteTaskStatus { .. } | Action::CompleteTask { .. } | Action::AwaitSearchIndex { .. } => Ok(()),
+        };
+        if let Err((kind, what, error)) = result {
+            let f = failure(ctx, kind, what, &error);
+            tracing::warn!(sync = %target.name, namespace = %target.namespace, reason = f.reason, message = %f.message, "ticket action failed");
+            publish(
+                ctx,
+                target,
+                EventType::Warning,
+                "JiraActionFailed",
+                "Sync",
+                f.message.clone(),
+            )
+            .await;
+            return (writes, vec![f]);
+        }
+    }
+    (writes, Vec::new())
+}
+
+async fn task_write(ctx: &Context, target: &Target<'_>, action: Action) -> Option<Failure> {
+    let api: Api<ComplianceTask> = Api::namespaced(ctx.kube.clone(), target.namespace);
+    let params = PatchParams::default();
+    let (kind, task, result) = match action {
+        Action::WriteTaskStatus { task, status } => {
+            let patch = json!({"status": {"jira": status}});
+            let result = api
+                .patch_status(&task, &params, &Patch::Merge(&patch))
+                .await;
+            ("task_status", task, result)
+        }
+        Action::CompleteTask { task, key } => {
+            let patch = json!({"spec": {"state": "Completed"}});
+            let result = api.patch(&task, &params, &Patch::Merge(&patch)).await;
+            if result.is_ok() {
+                publish(ctx, target, EventType::Normal, "TaskCompleted", "CompleteTask", format!("marked task {}/{task} Completed: {key} is done in Jira (jiraCompletion: CompleteTasks)", target.namespace)).await;
+            }
+            ("task_complete", task, result)
+        }
+        _ => return None,
+    };
+    match result {
+        Ok(_) => {
+            ctx.metrics.action(kind, "ok");
+            None
+        }
+        // A task deleted meanwhile needs no status.
+        Err(kube::Error::Api(status)) if status.code == 404 => None,
+        Err(error) => {
+            let error = Error::from(error);
+            ctx.metrics.action(kind, error.reason());
+            Some(Failure {
+                reason: error.reason(),
+                message: format!("writing task {}/{task}: {error}", target.namespace),
+                retryable: true,
+            })
+        }
+    }
+}

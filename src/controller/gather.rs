@@ -1,0 +1,190 @@
+//! Gathers a sync's planner inputs: its tasks (by the ownership rules), the other tasks of its
+//! namespace, its tickets in Jira (found by label, with the entity property), and assignee accounts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kube::ResourceExt;
+use kube::core::Selector;
+
+use super::context::Stores;
+use super::error::Error;
+use crate::api::{ComplianceTask, JiraActiveSync};
+use crate::jira::{Issue, JiraClient};
+use crate::planner::{
+    AccountLookup, GroupKey, ObservedTicket, OtherTask, PROPERTY_KEY, SyncClaim, TaskView,
+    TicketProperty, owner_of, sync_label,
+};
+
+/// The tasks of a sync's namespace, split by ownership.
+#[derive(Debug, Default)]
+pub struct Ownership {
+    /// Tasks this sync owns.
+    pub tasks: Vec<TaskView>,
+    /// The other tasks of the namespace.
+    pub others: BTreeMap<String, OtherTask>,
+    /// Tasks this sync claims but an older sync of equal precedence owns: (task, winner).
+    pub lost: Vec<(String, String)>,
+}
+
+/// The claim of a sync, or why its selector is unusable.
+fn claim(sync: &JiraActiveSync) -> Result<SyncClaim, String> {
+    let selector = sync
+        .spec
+        .scope
+        .task_selector
+        .clone()
+        .map(Selector::try_from)
+        .transpose()
+        .map_err(|e| format!("scope.taskSelector is invalid: {e}"))?;
+    Ok(SyncClaim {
+        name: sync.name_any(),
+        created: sync
+            .creation_timestamp()
+            .map_or(jiff::Timestamp::MAX, |t| t.0),
+        checks: sync.spec.scope.checks.clone(),
+        selector,
+    })
+}
+
+/// Splits the tasks of the sync's namespace by owner. Syncs being deleted claim nothing, so their
+/// tasks move to the next claimant.
+pub fn ownership(sync: &JiraActiveSync, stores: &Stores) -> Result<Ownership, Error> {
+    let namespace = sync
+        .namespace()
+        .ok_or(Error::MissingMetadata("namespace"))?;
+    let me = sync.name_any();
+    let mut claims = Vec::new();
+    for other in stores.syncs.state() {
+        if other.namespace().as_deref() != Some(namespace.as_str())
+            || other.metadata.deletion_timestamp.is_some()
+        {
+            continue;
+        }
+        match claim(&other) {
+            Ok(c) => claims.push(c),
+            Err(message) if other.name_any() == me => return Err(Error::Connection(message)),
+            Err(_) => {}
+        }
+    }
+    let mut out = Ownership::default();
+    let mut tasks: Vec<_> = stores
+        .tasks
+        .state()
+        .into_iter()
+        .filter(|t| t.namespace().as_deref() == Some(namespace.as_str()))
+        .collect();
+    tasks.sort_by_key(|t| t.name_any());
+    for task in tasks {
+        let name = task.name_any();
+        let owner = owner_of(&claims, &task.spec.check, task.labels());
+        let recorded_sync = task
+            .status
+            .as_ref()
+            .and_then(|s| s.jira.as_ref())
+            .map(|j| j.sync.clone());
+        match owner {
+            Some(o) if o.owner == me => out.tasks.push(task_view(&task)),
+            Some(o) => {
+                if o.losers.contains(&me.as_str()) {
+                    out.lost.push((name.clone(), o.owner.to_owned()));
+                }
+                out.others.insert(
+                    name,
+                    OtherTask {
+                        owner: Some(o.owner.to_owned()),
+                        recorded_sync,
+                    },
+                );
+            }
+            None => {
+                out.others.insert(
+                    name,
+                    OtherTask {
+                        owner: None,
+                        recorded_sync,
+                    },
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn task_view(task: &ComplianceTask) -> TaskView {
+    TaskView {
+        name: task.name_any(),
+        spec: task.spec.clone(),
+        recorded: task.status.as_ref().and_then(|s| s.jira.clone()),
+    }
+}
+
+/// The JQL that finds every ticket of a sync, in any project.
+pub fn tickets_jql(namespace: &str, name: &str) -> String {
+    format!(
+        "labels = \"{}\" ORDER BY key ASC",
+        sync_label(namespace, name)
+    )
+}
+
+/// Every ticket of the sync in Jira, with its entity property.
+pub async fn observed_tickets(
+    client: &JiraClient,
+    namespace: &str,
+    name: &str,
+) -> Result<Vec<ObservedTicket>, Error> {
+    let issues = client
+        .search_with_properties(&tickets_jql(namespace, name), &[PROPERTY_KEY])
+        .await?;
+    Ok(issues.into_iter().map(observed).collect())
+}
+
+/// The planner's view of an issue.
+pub fn observed(issue: Issue) -> ObservedTicket {
+    let property = issue
+        .properties
+        .get(PROPERTY_KEY)
+        .and_then(|v| serde_json::from_value::<TicketProperty>(v.clone()).ok());
+    ObservedTicket {
+        key: issue.key,
+        url: issue.url,
+        project: issue.project,
+        summary: issue.summary,
+        description_text: issue.description_text,
+        labels: issue.labels,
+        status: issue.status.name,
+        category: issue.status.category,
+        priority: issue.priority,
+        due_date: issue.due_date,
+        assignee: issue.assignee,
+        epic: issue.epic,
+        property,
+    }
+}
+
+/// Resolves the assignees of the tasks to Jira accounts (the client caches lookups). An email that
+/// cannot be looked up now is left out, which leaves the ticket's assignee alone.
+pub async fn accounts(client: &JiraClient, tasks: &[TaskView]) -> BTreeMap<String, AccountLookup> {
+    let emails: BTreeSet<String> = tasks
+        .iter()
+        .filter_map(|t| {
+            GroupKey::of(t.spec.assignee.as_deref())
+                .email()
+                .map(str::to_owned)
+        })
+        .collect();
+    let mut out = BTreeMap::new();
+    for email in emails {
+        match client.user_by_email(&email).await {
+            Ok(Some(user)) => {
+                out.insert(email, AccountLookup::Found(user.account_id));
+            }
+            Ok(None) => {
+                out.insert(email, AccountLookup::Unknown);
+            }
+            Err(error) => {
+                tracing::warn!(%email, %error, "assignee lookup failed; assignee left as is")
+            }
+        }
+    }
+    out
+}

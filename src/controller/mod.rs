@@ -1,0 +1,260 @@
+//! The operator: kube-rs controllers for `JiraConnection` and `JiraActiveSync` (with
+//! `ComplianceTask` changes mapped to the syncs that may own them), a thin shell around the
+//! planner; and one HTTP listener for metrics, health and the Jira webhook.
+
+mod conditions;
+mod connection;
+mod context;
+mod credentials;
+mod error;
+mod executor;
+mod gather;
+pub mod leader;
+mod metrics;
+mod server;
+mod status;
+mod sync;
+mod webhook;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use kube::core::PartialObjectMeta;
+use kube::runtime::controller::Config as ControllerConfig;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::{Api, Resource, ResourceExt};
+
+pub use context::Settings;
+pub use error::Error;
+pub use gather::tickets_jql;
+
+use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
+use context::{Context, Stores};
+use metrics::Metrics;
+use server::Http;
+
+/// How `jira-active-sync run` was asked to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Where the HTTP listener binds.
+    pub listen: SocketAddr,
+    /// Namespaces to watch; empty watches all.
+    pub namespaces: Vec<String>,
+    /// Process settings.
+    pub settings: Settings,
+}
+
+fn api<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// The syncs a task change may concern: those of its namespace whose checks could take it, and the
+/// one its status names.
+fn syncs_for_task(
+    syncs: &Store<JiraActiveSync>,
+    task: &ComplianceTask,
+) -> Vec<ObjectRef<JiraActiveSync>> {
+    let namespace = task.namespace();
+    let recorded = task
+        .status
+        .as_ref()
+        .and_then(|s| s.jira.as_ref())
+        .map(|j| j.sync.clone());
+    syncs
+        .state()
+        .into_iter()
+        .filter(|s| s.namespace() == namespace)
+        .filter(|s| {
+            s.spec.scope.checks.is_empty()
+                || s.spec.scope.checks.contains(&task.spec.check)
+                || recorded.as_deref() == Some(s.name_any().as_str())
+        })
+        .map(|s| ObjectRef::from(s.as_ref()))
+        .collect()
+}
+
+/// Runs the controllers of one scope until shutdown.
+async fn run_scope(client: kube::Client, namespace: Option<String>, ctx_parts: ScopeParts) {
+    let ns = namespace.as_deref();
+    let ScopeParts {
+        ctx,
+        task_writer,
+        sync_writer,
+        trigger_rx,
+        conn_controller,
+    } = ctx_parts;
+    let tasks = reflector::reflector(
+        task_writer,
+        watcher(
+            api::<ComplianceTask>(&client, ns),
+            watcher::Config::default(),
+        ),
+    )
+    .default_backoff()
+    .touched_objects();
+    let syncs = reflector::reflector(
+        sync_writer,
+        watcher(
+            api::<JiraActiveSync>(&client, ns),
+            watcher::Config::default(),
+        ),
+    )
+    .default_backoff()
+    .applied_objects();
+    let sync_store = ctx.stores.syncs.clone();
+    let config = ControllerConfig::default().concurrency(4);
+    let sync_controller = Controller::for_stream(syncs, ctx.stores.syncs.clone())
+        .with_config(config.clone())
+        .watches_stream(tasks, move |task| syncs_for_task(&sync_store, &task))
+        .reconcile_on(trigger_rx)
+        .shutdown_on_signal()
+        .run(sync::reconcile, sync::error_policy, ctx.clone())
+        .for_each(|_| futures::future::ready(()));
+    let conn_store = ctx.stores.connections.clone();
+    let connection_controller = conn_controller
+        .with_config(config)
+        .watches_stream(
+            watcher(
+                api::<PartialObjectMeta<Secret>>(&client, ns),
+                watcher::Config::default(),
+            )
+            .default_backoff()
+            .touched_objects(),
+            move |secret| {
+                conn_store
+                    .state()
+                    .into_iter()
+                    .filter(|c| c.namespace() == secret.namespace())
+                    .filter(|c| {
+                        let name = secret.name_any();
+                        c.spec.auth.secret_ref.name == name
+                            || c.spec
+                                .webhook
+                                .as_ref()
+                                .is_some_and(|w| w.secret_ref.name == name)
+                    })
+                    .map(|c| ObjectRef::from(c.as_ref()))
+                    .collect::<Vec<_>>()
+            },
+        )
+        .shutdown_on_signal()
+        .run(connection::reconcile, connection::error_policy, ctx)
+        .for_each(|_| futures::future::ready(()));
+    futures::join!(sync_controller, connection_controller);
+}
+
+struct ScopeParts {
+    ctx: Arc<Context>,
+    task_writer: reflector::store::Writer<ComplianceTask>,
+    sync_writer: reflector::store::Writer<JiraActiveSync>,
+    trigger_rx: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraActiveSync>>,
+    conn_controller: Controller<JiraConnection>,
+}
+
+/// Runs the operator until SIGTERM or Ctrl-C.
+pub async fn run(options: RunOptions) -> anyhow::Result<()> {
+    let client = kube::Client::try_default().await?;
+    let metrics = Arc::new(Metrics::default());
+    let reporter = Reporter {
+        controller: options.settings.manager.clone(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    let recorder = Recorder::new(client.clone(), reporter);
+    let scopes: Vec<Option<String>> = if options.namespaces.is_empty() {
+        vec![None]
+    } else {
+        options.namespaces.iter().cloned().map(Some).collect()
+    };
+    let mut contexts = Vec::new();
+    let mut parts = Vec::new();
+    for scope in &scopes {
+        let (tasks, task_writer) = reflector::store();
+        let (syncs, sync_writer) = reflector::store();
+        let conn_controller = Controller::new(
+            api::<JiraConnection>(&client, scope.as_deref()),
+            watcher::Config::default(),
+        );
+        let connections = conn_controller.store();
+        let (trigger_tx, trigger_rx) = futures::channel::mpsc::unbounded();
+        let ctx = Arc::new(Context::new(
+            client.clone(),
+            recorder.clone(),
+            metrics.clone(),
+            options.settings.clone(),
+            Stores {
+                syncs,
+                tasks,
+                connections,
+            },
+            trigger_tx,
+        ));
+        contexts.push(ctx.clone());
+        parts.push((
+            scope.clone(),
+            ScopeParts {
+                ctx,
+                task_writer,
+                sync_writer,
+                trigger_rx,
+                conn_controller,
+            },
+        ));
+    }
+    let ready = Arc::new(AtomicBool::new(false));
+    let http = Arc::new(Http {
+        contexts: contexts.clone(),
+        metrics,
+        ready: ready.clone(),
+        deliveries: Default::default(),
+    });
+    let listener = tokio::net::TcpListener::bind(options.listen).await?;
+    tracing::info!(listen = %options.listen, namespaces = ?options.namespaces, "jira-active-sync running");
+    let server =
+        axum::serve(listener, server::router(http)).with_graceful_shutdown(shutdown_signal());
+    let readiness = async move {
+        for ctx in &contexts {
+            let _ = ctx.stores.tasks.wait_until_ready().await;
+            let _ = ctx.stores.syncs.wait_until_ready().await;
+        }
+        ready.store(true, Ordering::Relaxed);
+        tracing::info!("caches filled; ready");
+    };
+    let controllers = futures::future::join_all(
+        parts
+            .into_iter()
+            .map(|(scope, p)| run_scope(client.clone(), scope, p)),
+    );
+    let (served, _, _) = tokio::join!(server.into_future(), controllers, readiness);
+    served?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

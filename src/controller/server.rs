@@ -1,0 +1,119 @@
+//! The operator's one HTTP listener: `/metrics`, `/healthz`, `/readyz` and `POST /webhooks/jira`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+use super::context::Context;
+use super::metrics::{Metrics, WebhookLabels};
+use super::webhook::{Deduplicator, Refusal, parse, verify};
+
+/// Largest webhook body taken (Jira's issue events are far smaller).
+const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
+
+/// What the listener serves from.
+pub struct Http {
+    /// One context per watched scope.
+    pub contexts: Vec<Arc<Context>>,
+    /// The metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Set once the caches are filled and the controllers run.
+    pub ready: Arc<AtomicBool>,
+    /// Recent delivery identifiers.
+    pub deliveries: Deduplicator,
+}
+
+/// The listener's routes.
+pub fn router(http: Arc<Http>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route(
+            "/webhooks/jira",
+            post(webhook).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
+        )
+        .with_state(http)
+}
+
+async fn readyz(State(http): State<Arc<Http>>) -> impl IntoResponse {
+    if http.ready.load(Ordering::Relaxed) {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "caches are not filled yet")
+    }
+}
+
+async fn metrics(State(http): State<Arc<Http>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        http.metrics.encode(),
+    )
+}
+
+fn count(http: &Http, outcome: &'static str) {
+    http.metrics
+        .webhooks
+        .get_or_create(&WebhookLabels { outcome })
+        .inc();
+}
+
+async fn webhook(
+    State(http): State<Arc<Http>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if !text(header::CONTENT_TYPE.as_str()).is_some_and(|t| t.starts_with("application/json")) {
+        count(&http, "bad_request");
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json".to_owned(),
+        );
+    }
+    let secrets: Vec<String> = http
+        .contexts
+        .iter()
+        .flat_map(|c| c.webhook_secrets())
+        .collect();
+    if let Err(refusal) = verify(text("x-hub-signature"), &body, &secrets) {
+        count(&http, "bad_signature");
+        tracing::warn!(%refusal, "webhook delivery refused");
+        return (StatusCode::UNAUTHORIZED, refusal.to_string());
+    }
+    let event = match parse(&body) {
+        Ok(event) => event,
+        Err(refusal @ Refusal::BadBody(_)) => {
+            count(&http, "bad_request");
+            return (StatusCode::BAD_REQUEST, refusal.to_string());
+        }
+        Err(refusal) => return (StatusCode::UNAUTHORIZED, refusal.to_string()),
+    };
+    if let Some(id) = text("x-atlassian-webhook-identifier")
+        && !http.deliveries.first_time(id)
+    {
+        count(&http, "duplicate");
+        return (StatusCode::OK, "duplicate delivery ignored".to_owned());
+    }
+    let mut woken = 0;
+    for label in event.labels.iter().filter(|l| l.starts_with("jas.")) {
+        for ctx in &http.contexts {
+            if let Some(sync) = ctx.sync_by_label(label) {
+                ctx.trigger(sync);
+                woken += 1;
+            }
+        }
+    }
+    count(&http, "accepted");
+    tracing::debug!(event = %event.event, key = ?event.key, woken, "webhook delivery accepted");
+    (StatusCode::OK, format!("{woken} sync(s) woken"))
+}
