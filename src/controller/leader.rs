@@ -82,6 +82,12 @@ impl LeaseSettings {
     }
 }
 
+/// The renew margin for a lease duration: a third of it (at least 1 s), so that a leader tries
+/// to renew twice before its Lease can expire.
+pub fn renew_margin(lease_duration: Duration) -> Duration {
+    Duration::from_secs((lease_duration.as_secs() / 3).max(1))
+}
+
 fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
 }
@@ -293,6 +299,17 @@ mod tests {
                 "{duration:?}/{margin:?} accepted"
             );
         }
+    }
+
+    #[test]
+    fn the_renew_margin_is_a_third_of_the_lease() {
+        assert_eq!(
+            renew_margin(Duration::from_secs(15)),
+            Duration::from_secs(5)
+        );
+        assert_eq!(renew_margin(Duration::from_secs(2)), Duration::from_secs(1));
+        let three = settings(Duration::from_secs(3), renew_margin(Duration::from_secs(3)));
+        assert_eq!(three.seconds().unwrap(), (3, 1));
     }
 
     #[test]
