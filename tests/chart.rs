@@ -607,6 +607,8 @@ async fn install_cluster_wide_grants_exactly_what_the_operator_needs_then_upgrad
             "--listen",
             "0.0.0.0:8080",
             "--leader-election",
+            "--lease-duration",
+            "15s",
             "--log-format",
             "json"
         ]
@@ -616,10 +618,14 @@ async fn install_cluster_wide_grants_exactly_what_the_operator_needs_then_upgrad
         .await
         .expect("ServiceAccount");
     ns.api::<Service>().get(&fullname).await.expect("Service");
-    ns.api::<PodDisruptionBudget>()
-        .get(&fullname)
-        .await
-        .expect("PodDisruptionBudget");
+    assert!(
+        ns.api::<PodDisruptionBudget>()
+            .get_opt(&fullname)
+            .await
+            .expect("get")
+            .is_none(),
+        "no PodDisruptionBudget by default: it would block draining the leader's node"
+    );
     let admin = ns.client.clone();
     Api::<ClusterRole>::all(admin.clone())
         .get(&fullname)
@@ -829,4 +835,40 @@ async fn install_for_listed_namespaces_grants_nothing_elsewhere() {
             .expect("get")
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn the_operator_binary_accepts_the_rendered_command_line_for_every_values_file() {
+    for file in every_values_file() {
+        let mut args: Vec<String> = ["template", "cli", CHART, "--kube-version", KUBE_VERSION]
+            .map(str::to_owned)
+            .into();
+        args.extend(values_args(file));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let objects = documents(&helm_ok(&args, None).await);
+        let deployment: Deployment = typed(
+            objects
+                .iter()
+                .find(|object| kind_of(object) == "Deployment")
+                .expect("a Deployment"),
+        );
+        let container = &deployment
+            .spec
+            .and_then(|spec| spec.template.spec)
+            .expect("pod spec")
+            .containers[0];
+        let mut command_line = container.args.clone().unwrap_or_default();
+        // clap reports every argument before it that it does not take, and otherwise prints help.
+        command_line.push("--help".to_owned());
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_jira-active-sync"))
+            .args(&command_line)
+            .output()
+            .await
+            .expect("run the operator binary");
+        assert!(
+            output.status.success(),
+            "the operator refuses the chart's command line {command_line:?} ({file:?}):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
