@@ -29,7 +29,7 @@ use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Config as ControllerConfig;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::runtime::{Controller, Predicate, PredicateConfig, WatchStreamExt, predicates, watcher};
 use kube::{Api, Resource, ResourceExt};
 
 pub use context::Settings;
@@ -117,7 +117,13 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, ctx_parts: S
         ),
     )
     .default_backoff()
-    .applied_objects();
+    .applied_objects()
+    // The operator's own status writes must not wake the sync again: only spec (generation) and
+    // finalizer changes do.
+    .predicate_filter(
+        predicates::generation.combine(predicates::finalizers),
+        PredicateConfig::default(),
+    );
     let sync_store = ctx.stores.syncs.clone();
     let config = ControllerConfig::default().concurrency(4);
     let sync_controller = Controller::for_stream(syncs, ctx.stores.syncs.clone())
@@ -168,9 +174,19 @@ struct ScopeParts {
     conn_controller: Controller<JiraConnection>,
 }
 
-/// Runs the operator until SIGTERM or Ctrl-C.
+/// Runs the operator against the current kube context until SIGTERM or Ctrl-C.
 pub async fn run(options: RunOptions) -> anyhow::Result<()> {
     let client = kube::Client::try_default().await?;
+    let listener = tokio::net::TcpListener::bind(options.listen).await?;
+    run_with(client, listener, options).await
+}
+
+/// Runs the operator with a given client and an already bound listener (tests bind port 0).
+pub async fn run_with(
+    client: kube::Client,
+    listener: tokio::net::TcpListener,
+    options: RunOptions,
+) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
     let reporter = Reporter {
         controller: options.settings.manager.clone(),
@@ -224,8 +240,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         ready: ready.clone(),
         deliveries: Default::default(),
     });
-    let listener = tokio::net::TcpListener::bind(options.listen).await?;
-    tracing::info!(listen = %options.listen, namespaces = ?options.namespaces, "jira-active-sync running");
+    tracing::info!(listen = %listener.local_addr()?, namespaces = ?options.namespaces, "jira-active-sync running");
     let server =
         axum::serve(listener, server::router(http)).with_graceful_shutdown(shutdown_signal());
     let readiness = async move {

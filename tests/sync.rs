@@ -1,0 +1,657 @@
+//! The sync end to end: the operator (in-process, scoped to the test's namespace) against a real
+//! kube-apiserver + etcd and the Jira emulator over real HTTP.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use jira_active_sync::api::{ComplianceTask, JiraActiveSync, JiraConnection, condition_status};
+use jira_active_sync::controller::{self, RunOptions, Settings, tickets_jql};
+use jira_active_sync::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Flavor, Seed};
+use jira_active_sync::jira::{
+    self, ClientConfig, Credentials, Issue, JiraClient, StatusCategory, TransitionTarget,
+};
+use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use support::TestNamespace;
+
+/// How long anything may take to converge on a slow CI machine.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+struct Env {
+    ns: TestNamespace,
+    jira: EmulatorHandle,
+    client: JiraClient,
+    operator: Option<tokio::task::JoinHandle<()>>,
+    webhook: SocketAddr,
+}
+
+impl Env {
+    async fn new(test: &str) -> Env {
+        let ns = TestNamespace::new(test).await;
+        let listen: SocketAddr = "127.0.0.1:0".parse().expect("address");
+        let jira = Emulator::start(
+            listen,
+            EmulatorConfig {
+                flavor: Flavor::Cloud,
+                seed: Seed::default(),
+                rate_limits: false,
+            },
+        )
+        .await
+        .expect("emulator starts");
+        let client = JiraClient::new(ClientConfig::new(
+            jira.base_url(),
+            jira::Flavor::Cloud,
+            Credentials::Basic {
+                email: "admin@example.com".into(),
+                api_token: "emulator-token".into(),
+            },
+        ))
+        .expect("client");
+        let secret: Secret = serde_json::from_value(json!({
+            "metadata": {"name": "jira-credentials"},
+            "stringData": {"email": "admin@example.com", "apiToken": "emulator-token", "webhook": "hook-secret"}
+        }))
+        .expect("secret");
+        ns.api::<Secret>()
+            .create(&PostParams::default(), &secret)
+            .await
+            .expect("secret created");
+        let connection: JiraConnection = serde_json::from_value(json!({
+            "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraConnection",
+            "metadata": {"name": "acme"},
+            "spec": {"url": jira.base_url(), "auth": {"type": "Basic", "secretRef": {"name": "jira-credentials"}},
+                     "webhook": {"secretRef": {"name": "jira-credentials", "key": "webhook"}},
+                     "allowedProjects": ["SEC", "OPS"]}
+        }))
+        .expect("connection");
+        ns.api::<JiraConnection>()
+            .create(&PostParams::default(), &connection)
+            .await
+            .expect("connection created");
+        let mut env = Env {
+            ns,
+            jira,
+            client,
+            operator: None,
+            webhook: listen,
+        };
+        env.start_operator().await;
+        env
+    }
+
+    async fn start_operator(&mut self) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        self.webhook = listener.local_addr().expect("address");
+        let options = RunOptions {
+            listen: self.webhook,
+            namespaces: vec![self.ns.name.clone()],
+            settings: Settings {
+                search_settle: jiff::SignedDuration::from_secs(5),
+                manager: "jira-active-sync".into(),
+            },
+        };
+        let client = self.ns.client.clone();
+        self.operator = Some(tokio::spawn(async move {
+            if let Err(e) = controller::run_with(client, listener, options).await {
+                panic!("operator failed: {e:#}");
+            }
+        }));
+    }
+
+    /// Kills the operator as a crash would: no graceful shutdown.
+    fn kill_operator(&mut self) {
+        if let Some(op) = self.operator.take() {
+            op.abort();
+        }
+    }
+
+    async fn task(&self, name: &str, check: &str, assignee: Option<&str>) {
+        let task: ComplianceTask = serde_json::from_value(json!({
+            "apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTask",
+            "metadata": {"name": name},
+            "spec": {"check": check, "title": format!("Fix {name}"), "assignee": assignee,
+                     "instructions": format!("Instructions for {name}"), "howToFix": "Upgrade it",
+                     "severity": "High"}
+        }))
+        .expect("task");
+        self.ns
+            .api::<ComplianceTask>()
+            .create(&PostParams::default(), &task)
+            .await
+            .expect("task created");
+    }
+
+    async fn set_state(&self, task: &str, state: &str) {
+        self.ns
+            .api::<ComplianceTask>()
+            .patch(
+                task,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"state": state}})),
+            )
+            .await
+            .expect("task patched");
+    }
+
+    async fn sync(&self, name: &str, spec: Value) {
+        let sync: JiraActiveSync = serde_json::from_value(json!({
+            "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
+            "metadata": {"name": name}, "spec": spec
+        }))
+        .expect("sync");
+        self.ns
+            .api::<JiraActiveSync>()
+            .create(&PostParams::default(), &sync)
+            .await
+            .expect("sync created");
+    }
+
+    async fn tickets(&self, sync: &str) -> Vec<Issue> {
+        self.client
+            .search(&tickets_jql(&self.ns.name, sync))
+            .await
+            .expect("search")
+    }
+
+    async fn get_task(&self, name: &str) -> ComplianceTask {
+        self.ns
+            .api::<ComplianceTask>()
+            .get(name)
+            .await
+            .expect("task")
+    }
+
+    async fn get_sync(&self, name: &str) -> Option<JiraActiveSync> {
+        self.ns
+            .api::<JiraActiveSync>()
+            .get_opt(name)
+            .await
+            .expect("get sync")
+    }
+
+    async fn task_status(&self, name: &str) -> (Option<String>, Option<String>) {
+        let jira = self.get_task(name).await.status.and_then(|s| s.jira);
+        (
+            jira.as_ref().and_then(|j| j.key.clone()),
+            jira.and_then(|j| j.status_category),
+        )
+    }
+
+    async fn jira_transition(&self, key: &str, category: StatusCategory) {
+        self.client
+            .transition(key, &TransitionTarget::Category(category), None, None)
+            .await
+            .expect("transition in Jira");
+    }
+
+    async fn comments(&self, key: &str) -> String {
+        reqwest::Client::new()
+            .get(format!(
+                "{}/rest/api/2/issue/{key}/comment",
+                self.jira.base_url()
+            ))
+            .basic_auth("admin@example.com", Some("emulator-token"))
+            .send()
+            .await
+            .expect("comments")
+            .text()
+            .await
+            .expect("body")
+    }
+
+    async fn fault(&self, rule: Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/_emulator/faults", self.jira.base_url()))
+            .json(&rule)
+            .send()
+            .await
+            .expect("fault");
+        assert!(
+            response.status().is_success(),
+            "fault rule refused: {}",
+            response.status()
+        );
+    }
+
+    async fn clear_faults(&self) {
+        reqwest::Client::new()
+            .delete(format!("{}/_emulator/faults", self.jira.base_url()))
+            .send()
+            .await
+            .expect("faults cleared");
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        self.kill_operator();
+    }
+}
+
+/// Polls `check` until it gives `Some`, or fails the test after [`PATIENCE`] naming `what`.
+async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+fn individual(check: &str) -> Value {
+    json!({"connectionRef": {"name": "acme"}, "scope": {"checks": [check]},
+           "jira": {"project": "SEC", "labels": ["compliance"]}, "mode": "Individual"})
+}
+
+fn batch(extra: Value) -> Value {
+    let mut spec = json!({"connectionRef": {"name": "acme"},
+                          "jira": {"project": "OPS"}, "mode": "Batch"});
+    if let (Some(spec), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
+        spec.extend(extra.clone());
+    }
+    spec
+}
+
+#[tokio::test]
+async fn individual_ticket_closes_when_its_task_completes_and_reopens_with_it() {
+    let env = Env::new("individual").await;
+    env.task("cve-1", "vuln", Some("alice@example.com")).await;
+    env.task("cve-2", "vuln", None).await;
+    env.sync("vuln", individual("vuln")).await;
+    let tickets = eventually("two tickets", || async {
+        let t = env.tickets("vuln").await;
+        (t.len() == 2).then_some(t)
+    })
+    .await;
+    let cve1 = tickets
+        .iter()
+        .find(|t| t.labels.contains(&"jas-task.cve-1".to_owned()))
+        .expect("cve-1 ticket");
+    assert_eq!(cve1.summary, "Fix cve-1");
+    assert!(cve1.description_text.contains("Instructions for cve-1"));
+    assert!(cve1.labels.contains(&"compliance".to_owned()));
+    assert!(cve1.assignee.is_some(), "alice is a Jira user");
+    let key = cve1.key.clone();
+    let (recorded, _) = eventually("the task status names the ticket", || async {
+        let s = env.task_status("cve-1").await;
+        s.0.is_some().then_some(s)
+    })
+    .await;
+    assert_eq!(recorded.as_deref(), Some(key.as_str()));
+
+    env.set_state("cve-1", "Completed").await;
+    eventually("the ticket is done", || async {
+        (env.client.get_issue(&key).await.ok()?.status.category == StatusCategory::Done)
+            .then_some(())
+    })
+    .await;
+    eventually("the task shows done", || async {
+        (env.task_status("cve-1").await.1.as_deref() == Some("done")).then_some(())
+    })
+    .await;
+    assert!(
+        env.comments(&key)
+            .await
+            .contains("every task of this ticket is completed")
+    );
+
+    env.set_state("cve-1", "Open").await;
+    eventually("the ticket re-opens", || async {
+        (env.client.get_issue(&key).await.ok()?.status.category == StatusCategory::New)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(env.tickets("vuln").await.len(), 2, "no ticket was added");
+    let sync = env.get_sync("vuln").await.expect("sync");
+    let status = sync.status.expect("status");
+    assert_eq!(condition_status(&status.conditions, "Ready"), Some("True"));
+    assert_eq!((status.tasks_in_scope, status.tickets), (2, 2));
+}
+
+#[tokio::test]
+async fn batch_tickets_follow_their_tasks_and_close_when_all_complete() {
+    let env = Env::new("batch").await;
+    for (name, who) in [
+        ("a1", "alice"),
+        ("a2", "alice"),
+        ("a3", "alice"),
+        ("b1", "bob"),
+        ("b2", "bob"),
+    ] {
+        env.task(name, "access", Some(&format!("{who}@example.com")))
+            .await;
+    }
+    env.sync("dash", batch(json!({}))).await;
+    let tickets = eventually("two batch tickets", || async {
+        let t = env.tickets("dash").await;
+        (t.len() == 2).then_some(t)
+    })
+    .await;
+    let bob = tickets
+        .iter()
+        .find(|t| t.labels.contains(&"jas-group.bob@example.com".to_owned()))
+        .expect("bob's ticket");
+    assert_eq!(
+        bob.summary,
+        "Compliance tasks: bob@example.com (2 open of 2)"
+    );
+    assert!(
+        bob.description_text.contains("Instructions for b1")
+            && bob.description_text.contains("Instructions for b2")
+    );
+    let key = bob.key.clone();
+    env.set_state("b1", "Completed").await;
+    eventually("the description shows b1 completed", || async {
+        let issue = env.client.get_issue(&key).await.ok()?;
+        (issue.summary == "Compliance tasks: bob@example.com (1 open of 2)").then_some(())
+    })
+    .await;
+    assert_eq!(
+        env.client
+            .get_issue(&key)
+            .await
+            .expect("issue")
+            .status
+            .category,
+        StatusCategory::New
+    );
+    env.set_state("b2", "Completed").await;
+    eventually("bob's ticket closes", || async {
+        (env.client.get_issue(&key).await.ok()?.status.category == StatusCategory::Done)
+            .then_some(())
+    })
+    .await;
+    assert!(env.comments(&key).await.contains("b1") && env.comments(&key).await.contains("b2"));
+}
+
+#[tokio::test]
+async fn done_in_jira_follows_jira_completion() {
+    let env = Env::new("jira-completion").await;
+    for (i, mode) in ["Reflect", "CompleteTasks", "Reopen"].iter().enumerate() {
+        env.task(&format!("t{i}"), &format!("check{i}"), None).await;
+        let mut spec = individual(&format!("check{i}"));
+        spec["jiraCompletion"] = json!(mode);
+        env.sync(&format!("s{i}"), spec).await;
+    }
+    let mut keys = Vec::new();
+    for i in 0..3 {
+        let key = eventually("a ticket per sync", || async {
+            env.task_status(&format!("t{i}")).await.0
+        })
+        .await;
+        env.jira_transition(&key, StatusCategory::Done).await;
+        keys.push(key);
+    }
+    eventually("Reflect shows done on the open task", || async {
+        let (_, category) = env.task_status("t0").await;
+        let task = env.get_task("t0").await;
+        (category.as_deref() == Some("done")
+            && task.spec.state == jira_active_sync::api::TaskState::Open)
+            .then_some(())
+    })
+    .await;
+    eventually("CompleteTasks completes the task", || async {
+        (env.get_task("t1").await.spec.state == jira_active_sync::api::TaskState::Completed)
+            .then_some(())
+    })
+    .await;
+    eventually("Reopen re-opens the ticket with a comment", || async {
+        (env.client.get_issue(&keys[2]).await.ok()?.status.category == StatusCategory::New)
+            .then_some(())
+    })
+    .await;
+    assert!(
+        env.comments(&keys[2])
+            .await
+            .contains("jiraCompletion: Reopen")
+    );
+}
+
+#[tokio::test]
+async fn webhook_brings_jira_status_to_the_task() {
+    let env = Env::new("webhook").await;
+    env.task("t", "check", None).await;
+    let mut spec = individual("check");
+    spec["pollInterval"] = json!("1h");
+    env.sync("s", spec).await;
+    let key = eventually("a ticket", || async { env.task_status("t").await.0 }).await;
+    env.jira_transition(&key, StatusCategory::Indeterminate)
+        .await;
+    let body = json!({"webhookEvent": "jira:issue_updated",
+                      "issue": {"key": key, "fields": {"labels": [format!("jas.{}.s", env.ns.name)]}}})
+    .to_string();
+    let url = format!("http://{}/webhooks/jira", env.webhook);
+    let http = reqwest::Client::new();
+    let forged = http
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .header("X-Hub-Signature", "sha256=00")
+        .body(body.clone())
+        .send()
+        .await
+        .expect("delivery");
+    assert_eq!(forged.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let signature = {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"hook-secret").expect("key");
+        mac.update(body.as_bytes());
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    };
+    let accepted = eventually(
+        "the webhook secret is loaded and the delivery taken",
+        || async {
+            let response = http
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .header("X-Hub-Signature", &signature)
+                .body(body.clone())
+                .send()
+                .await
+                .ok()?;
+            (response.status() == reqwest::StatusCode::OK).then_some(response.text().await.ok()?)
+        },
+    )
+    .await;
+    assert!(accepted.contains("1 sync(s) woken"), "{accepted}");
+    eventually(
+        "the task shows In Progress within the poll interval of 1h",
+        || async {
+            (env.task_status("t").await.1.as_deref() == Some("indeterminate")).then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn deletion_policies_retain_delete_and_close() {
+    let env = Env::new("deletion").await;
+    for (i, policy) in ["Retain", "Delete", "Close"].iter().enumerate() {
+        env.task(&format!("t{i}"), &format!("check{i}"), None).await;
+        let mut spec = individual(&format!("check{i}"));
+        spec["deletionPolicy"] = json!(policy);
+        env.sync(&format!("s{i}"), spec).await;
+    }
+    let mut keys = Vec::new();
+    for i in 0..3 {
+        keys.push(
+            eventually("a ticket per sync", || async {
+                env.task_status(&format!("t{i}")).await.0
+            })
+            .await,
+        );
+    }
+    let syncs = env.ns.api::<JiraActiveSync>();
+    for i in 0..3 {
+        let name = format!("s{i}");
+        eventually("the finalizer is on", || async {
+            let s = env.get_sync(&name).await?;
+            s.finalizers()
+                .iter()
+                .any(|f| f == "activesync.dev/cleanup")
+                .then_some(())
+        })
+        .await;
+        syncs
+            .delete(&name, &DeleteParams::default())
+            .await
+            .expect("delete");
+        eventually("the sync is gone", || async {
+            env.get_sync(&name).await.is_none().then_some(())
+        })
+        .await;
+        eventually("the task status is cleared", || async {
+            env.task_status(&format!("t{i}"))
+                .await
+                .0
+                .is_none()
+                .then_some(())
+        })
+        .await;
+    }
+    let retained = env.client.get_issue(&keys[0]).await.expect("retained");
+    assert_eq!(retained.status.category, StatusCategory::New);
+    assert!(env.client.get_issue(&keys[1]).await.is_err(), "deleted");
+    let closed = env.client.get_issue(&keys[2]).await.expect("closed");
+    assert_eq!(closed.status.category, StatusCategory::Done);
+    assert!(
+        env.comments(&keys[2])
+            .await
+            .contains("deletionPolicy: Close")
+    );
+}
+
+#[tokio::test]
+async fn deletion_waits_while_jira_is_down() {
+    let env = Env::new("deletion-outage").await;
+    env.task("t", "check", None).await;
+    let mut spec = individual("check");
+    spec["deletionPolicy"] = json!("Delete");
+    env.sync("s", spec).await;
+    let key = eventually("a ticket", || async { env.task_status("t").await.0 }).await;
+    env.fault(json!({"path": "/rest/*", "count": 100000, "action": "error", "status": 503, "message": "maintenance"})).await;
+    env.ns
+        .api::<JiraActiveSync>()
+        .delete("s", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let message = eventually("a condition says why the sync stays", || async {
+        let sync = env.get_sync("s").await?;
+        let status = sync.status?;
+        let ready = status.conditions.iter().find(|c| c.type_ == "Ready")?;
+        (ready.status == "False" && ready.message.contains("deletion waits for Jira"))
+            .then(|| ready.message.clone())
+    })
+    .await;
+    assert!(
+        message.contains("503") || message.contains("transient"),
+        "{message}"
+    );
+    assert!(
+        env.get_sync("s").await.is_some(),
+        "the finalizer holds the sync"
+    );
+    env.clear_faults().await;
+    eventually("the sync goes once Jira is back", || async {
+        env.get_sync("s").await.is_none().then_some(())
+    })
+    .await;
+    assert!(
+        env.client.get_issue(&key).await.is_err(),
+        "the ticket was deleted"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_mid_sync_makes_no_duplicates() {
+    let mut env = Env::new("restart").await;
+    for i in 0..60 {
+        env.task(&format!("t{i:02}"), "check", None).await;
+    }
+    env.sync("s", individual("check")).await;
+    eventually("the sync has begun", || async {
+        (!env.tickets("s").await.is_empty()).then_some(())
+    })
+    .await;
+    env.kill_operator();
+    env.start_operator().await;
+    let tickets = eventually("60 tickets", || async {
+        let t = env.tickets("s").await;
+        (t.len() >= 60).then_some(t)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let tickets_after = env.tickets("s").await;
+    assert_eq!(
+        tickets_after.len(),
+        60,
+        "no duplicates after settling (saw {})",
+        tickets.len()
+    );
+    let mut identities: Vec<String> = tickets_after
+        .iter()
+        .flat_map(|t| {
+            t.labels
+                .iter()
+                .filter(|l| l.starts_with("jas-task."))
+                .cloned()
+        })
+        .collect();
+    identities.sort();
+    identities.dedup();
+    assert_eq!(identities.len(), 60);
+}
+
+#[tokio::test]
+async fn two_syncs_naming_one_check_conflict_and_the_older_wins() {
+    let env = Env::new("conflict").await;
+    env.task("t", "check", None).await;
+    env.sync("older", individual("check")).await;
+    eventually("the older sync has the ticket", || async {
+        env.task_status("t").await.0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    env.sync("newer", individual("check")).await;
+    let message = eventually("the newer sync reports Conflict", || async {
+        let status = env.get_sync("newer").await?.status?;
+        let c = status.conditions.iter().find(|c| c.type_ == "Conflict")?;
+        (c.status == "True").then(|| c.message.clone())
+    })
+    .await;
+    assert!(message.contains("older"), "{message}");
+    assert!(env.tickets("newer").await.is_empty());
+    assert_eq!(env.tickets("older").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_project_outside_allowed_projects_writes_nothing() {
+    let env = Env::new("not-allowed").await;
+    env.task("t", "check", None).await;
+    let mut spec = individual("check");
+    spec["jira"]["project"] = json!("HR");
+    env.sync("s", spec).await;
+    let reason = eventually("Ready=False with a reason", || async {
+        let status = env.get_sync("s").await?.status?;
+        let c = status.conditions.iter().find(|c| c.type_ == "Ready")?;
+        (c.status == "False").then(|| c.reason.clone())
+    })
+    .await;
+    assert_eq!(reason, "ProjectNotAllowed");
+    assert!(env.tickets("s").await.is_empty());
+}
