@@ -1,13 +1,17 @@
 //! Leader election against a real kube-apiserver: two replicas compete for one Lease, exactly one
 //! leads at a time, the leader keeps its Lease by renewing it, and the other takes over within the
-//! lease duration when the leader releases the Lease or dies without releasing it.
+//! lease duration when the leader releases the Lease or dies without releasing it, and a leader
+//! whose Lease another holder took steps down.
 
 mod support;
 
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use k8s_openapi::jiff::Timestamp;
 use kube::Client;
+use kube::api::{Patch, PatchParams};
 use support::TestNamespace;
 use tokio::sync::watch;
 
@@ -173,4 +177,34 @@ async fn a_crashed_leader_is_replaced_once_its_lease_expires() {
     eprintln!("takeover after crash: {takeover:?} (lease duration {LEASE_DURATION:?})");
     assert_eq!(holder(&ns).await.as_deref(), Some("replica-b"));
     second.release().await.expect("release the Lease");
+}
+
+#[tokio::test]
+async fn a_leader_whose_lease_is_taken_over_steps_down() {
+    let ns = TestNamespace::new("leader-usurped").await;
+    let election = start(&ns.client, &ns.name, "replica-a").await;
+    let mut leading = election.is_leader();
+    leads_within(&mut leading, LEASE_DURATION + TAKEOVER_SLACK).await;
+
+    // Someone else writes itself into the Lease (a replica with a skewed clock, a person).
+    let now = MicroTime(Timestamp::now());
+    let patch = serde_json::json!({"spec": {
+        "holderIdentity": "intruder",
+        "renewTime": now,
+        "leaseDurationSeconds": 60,
+    }});
+    ns.api::<Lease>()
+        .patch(LEASE, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("take the Lease");
+    tokio::time::timeout(
+        LEASE_DURATION + TAKEOVER_SLACK,
+        leading.wait_for(|leading| !*leading),
+    )
+    .await
+    .expect("the leader notices at its next renewal and steps down")
+    .expect("election running");
+    // Releasing leaves another holder's Lease alone.
+    election.release().await.expect("release");
+    assert_eq!(holder(&ns).await.as_deref(), Some("intruder"));
 }
