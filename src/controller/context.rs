@@ -146,6 +146,13 @@ impl Context {
             .insert(identity, at);
     }
 
+    /// Forgets a create that Jira refused: nothing was made, so nothing can turn up in search.
+    pub fn forget_pending_create(&self, sync: &(String, String), identity: &str) {
+        if let Some(map) = lock(&self.pending_creates).get_mut(sync) {
+            map.remove(identity);
+        }
+    }
+
     /// Drops pending creates that are now visible or older than the settle window.
     pub fn settle_pending_creates(
         &self,
