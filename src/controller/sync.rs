@@ -23,6 +23,8 @@ use crate::planner::{Counts, PlanInput, SyncView, Warning, plan, plan_deletion};
 
 /// How soon a sync that could not reach Jira or its connection tries again.
 const RETRY: Duration = Duration::from_secs(15);
+/// How often a reconcile that waits for the task cache looks again (see `apply`).
+const STORE_READY_RECHECK: Duration = Duration::from_millis(200);
 
 /// Reconciles one sync (through the finalizer helper).
 pub async fn reconcile(sync: Arc<JiraActiveSync>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -223,7 +225,13 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         .ok_or(Error::MissingMetadata("namespace"))?;
     let name = sync.name_any();
     let key = (namespace.clone(), name.clone());
-    ctx.stores.tasks.wait_until_ready().await.ok();
+    // kube-runtime's `Store::wait_until_ready` wakes only the last of several concurrent waiters
+    // (one oneshot waker), and the readiness probe waits on the same store: polling again now and
+    // then keeps a reconcile that starts with the operator from waiting forever.
+    while tokio::time::timeout(STORE_READY_RECHECK, ctx.stores.tasks.wait_until_ready())
+        .await
+        .is_err()
+    {}
     let poll = poll_interval(sync);
     let client = match resolve_client(sync, ctx, &namespace).await {
         Ok(client) => client,
@@ -412,7 +420,13 @@ async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> 
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
     let name = sync.name_any();
-    ctx.stores.tasks.wait_until_ready().await.ok();
+    // kube-runtime's `Store::wait_until_ready` wakes only the last of several concurrent waiters
+    // (one oneshot waker), and the readiness probe waits on the same store: polling again now and
+    // then keeps a reconcile that starts with the operator from waiting forever.
+    while tokio::time::timeout(STORE_READY_RECHECK, ctx.stores.tasks.wait_until_ready())
+        .await
+        .is_err()
+    {}
     let recorded: Vec<String> = ctx
         .stores
         .tasks
