@@ -81,7 +81,8 @@ async fn killing_the_leader_mid_sync_hands_over_without_duplicate_tickets() {
     eventually(
         Duration::from_secs(60),
         "the leader's bulk create",
-        || async { jira.posts_to(BULK_CREATE).await.contains(&0).then_some(()) },
+        // The emulator logs the dropped answer with the status it would have sent.
+        || async { (!jira.posts_to(BULK_CREATE).await.is_empty()).then_some(()) },
     )
     .await;
     first.child.start_kill().expect("kill the leader");
