@@ -13,7 +13,8 @@ use serde_json::json;
 
 use super::context::Context;
 use super::error::{Error, jira_reason};
-use crate::api::{Closure, ComplianceTask, Mode, TaskJiraStatus};
+use super::status::record_pending_creates;
+use crate::api::{Closure, ComplianceTask, JiraActiveSync, Mode, TaskJiraStatus};
 use crate::jira::{
     IssueUpdate, JiraClient, JiraError, NewIssue, Status, StatusCategory, TransitionTarget,
 };
@@ -234,6 +235,26 @@ async fn create_all(
     for new in &creates {
         ctx.note_pending_create(&sync, new.identity.label(), sent);
     }
+    let api: Api<JiraActiveSync> = Api::namespaced(ctx.kube.clone(), target.namespace);
+    let pending = ctx.pending_create_records(&sync);
+    if let Err(error) =
+        record_pending_creates(&api, &ctx.settings.manager, target.name, &pending).await
+    {
+        // Unrecorded, a create whose answer is lost could be repeated after a crash: send none.
+        for new in &creates {
+            ctx.forget_pending_create(&sync, &new.identity.label());
+        }
+        ctx.metrics.action("create", error.reason());
+        failures.push(Failure {
+            reason: error.reason(),
+            message: format!(
+                "recording {} pending create(s) in the sync's status before sending them: {error}",
+                creates.len()
+            ),
+            retryable: true,
+        });
+        return (Vec::new(), failures);
+    }
     let results = target.client.bulk_create(&issues).await;
     let mut created = Vec::new();
     for (new, result) in creates.iter().zip(results) {
@@ -260,11 +281,7 @@ async fn create_all(
             Err(error) => {
                 if !matches!(error, JiraError::Transient { .. }) {
                     // Jira refused it: nothing was made, so nothing can turn up in search later.
-                    ctx.settle_pending_creates(
-                        &sync,
-                        &[new.identity.label()],
-                        jiff::Timestamp::MAX,
-                    );
+                    ctx.forget_pending_create(&sync, &new.identity.label());
                 }
                 let f = failure(
                     ctx,
