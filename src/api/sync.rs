@@ -251,4 +251,19 @@ pub struct JiraActiveSyncStatus {
     /// When the sync last finished a pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<jiff::Timestamp>,
+    /// Tickets whose create was sent but which Jira's search may not show yet. Recorded before the
+    /// create goes out, so that an operator restarted after a crash does not repeat a create whose
+    /// answer was lost. Always written (empty included) so that settled entries are removed.
+    #[serde(default)]
+    pub pending_creates: Vec<PendingCreate>,
+}
+
+/// A create sent to Jira and not yet seen in its search.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingCreate {
+    /// The ticket's identity label.
+    pub identity: String,
+    /// When the create was sent.
+    pub sent: jiff::Timestamp,
 }

@@ -1,7 +1,7 @@
 //! What every reconcile shares: the Kubernetes client, the Jira clients of the connections, the
 //! reflector stores, the Event recorder, metrics and the triggers that wake syncs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::channel::mpsc::UnboundedSender;
@@ -10,7 +10,7 @@ use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use super::metrics::Metrics;
-use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
+use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection, PendingCreate};
 use crate::jira::JiraClient;
 use crate::planner::sync_label;
 
@@ -62,10 +62,29 @@ pub struct Context {
     clients: Mutex<HashMap<(String, String), ConnectedClient>>,
     /// Creates sent but not yet seen in search, by sync (namespace, name) and identity label.
     pending_creates: Mutex<HashMap<(String, String), BTreeMap<String, jiff::Timestamp>>>,
+    /// Syncs whose pending creates recorded in status were read back since this process started.
+    restored_pending: Mutex<HashSet<(String, String)>>,
     /// The generation of each sync whose Jira target (project, issue type, epic) was last checked.
     checked_targets: Mutex<HashMap<(String, String), i64>>,
     /// Wakes a sync out of turn (webhooks, connections becoming ready).
     triggers: UnboundedSender<ObjectRef<JiraActiveSync>>,
+}
+
+/// Waits until a reflector store holds its first full list. kube's `wait_until_ready` wakes only
+/// the last of several concurrent waiters (one oneshot receiver, one waker), so a reconcile waiting
+/// beside the readiness probe could sleep forever; each wait is therefore short and repeated.
+pub async fn filled<K>(store: &Store<K>)
+where
+    K: kube::Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    while tokio::time::timeout(
+        std::time::Duration::from_millis(100),
+        store.wait_until_ready(),
+    )
+    .await
+    .is_err()
+    {}
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -90,6 +109,7 @@ impl Context {
             stores,
             clients: Mutex::default(),
             pending_creates: Mutex::default(),
+            restored_pending: Mutex::default(),
             checked_targets: Mutex::default(),
             triggers,
         }
@@ -133,6 +153,14 @@ impl Context {
             .unwrap_or_default()
     }
 
+    /// The pending creates of a sync as its status records them.
+    pub fn pending_create_records(&self, sync: &(String, String)) -> Vec<PendingCreate> {
+        self.pending_creates(sync)
+            .into_iter()
+            .map(|(identity, sent)| PendingCreate { identity, sent })
+            .collect()
+    }
+
     /// Remembers that a create of `identity` was sent at `at`.
     pub fn note_pending_create(
         &self,
@@ -146,10 +174,32 @@ impl Context {
             .insert(identity, at);
     }
 
-    /// Forgets a create that Jira refused: nothing was made, so nothing can turn up in search.
+    /// Takes the pending creates recorded in a sync's status, once per process: they outlive a crash,
+    /// while later the in-memory record is the newer one.
+    pub fn restore_pending_creates(&self, sync: &(String, String), recorded: &[PendingCreate]) {
+        if !lock(&self.restored_pending).insert(sync.clone()) {
+            return;
+        }
+        let mut pending = lock(&self.pending_creates);
+        let map = pending.entry(sync.clone()).or_default();
+        // A time in the future (a hand-edited status) counts from now, which also keeps the
+        // settle arithmetic far from the end of time.
+        let now = jiff::Timestamp::now();
+        for entry in recorded {
+            map.entry(entry.identity.clone())
+                .or_insert(entry.sent.min(now));
+        }
+    }
+
+    /// Forgets one pending create: Jira refused it, or it was never sent, so it cannot turn up in
+    /// search later.
     pub fn forget_pending_create(&self, sync: &(String, String), identity: &str) {
-        if let Some(map) = lock(&self.pending_creates).get_mut(sync) {
+        let mut pending = lock(&self.pending_creates);
+        if let Some(map) = pending.get_mut(sync) {
             map.remove(identity);
+            if map.is_empty() {
+                pending.remove(sync);
+            }
         }
     }
 

@@ -13,7 +13,8 @@ use serde_json::json;
 
 use super::context::Context;
 use super::error::{Error, jira_reason};
-use crate::api::{Closure, ComplianceTask, Mode, TaskJiraStatus};
+use super::status::record_pending_creates;
+use crate::api::{Closure, ComplianceTask, JiraActiveSync, Mode, TaskJiraStatus};
 use crate::jira::{
     IssueUpdate, JiraClient, JiraError, NewIssue, Status, StatusCategory, TransitionTarget,
 };
@@ -273,6 +274,26 @@ async fn create_all(
     let sent = jiff::Timestamp::now();
     for new in &creates {
         ctx.note_pending_create(&sync, new.identity.label(), sent);
+    }
+    let api: Api<JiraActiveSync> = Api::namespaced(ctx.kube.clone(), target.namespace);
+    let pending = ctx.pending_create_records(&sync);
+    if let Err(error) =
+        record_pending_creates(&api, &ctx.settings.manager, target.name, &pending).await
+    {
+        // Unrecorded, a create whose answer is lost could be repeated after a crash: send none.
+        for new in &creates {
+            ctx.forget_pending_create(&sync, &new.identity.label());
+        }
+        ctx.metrics.action("create", error.reason());
+        failures.push(Failure {
+            reason: error.reason(),
+            message: format!(
+                "recording {} pending create(s) in the sync's status before sending them: {error}",
+                creates.len()
+            ),
+            retryable: true,
+        });
+        return (Vec::new(), failures);
     }
     let results = target.client.bulk_create(&issues).await;
     let mut created = Vec::new();

@@ -245,8 +245,8 @@ pub async fn run_with(
         axum::serve(listener, server::router(http)).with_graceful_shutdown(shutdown_signal());
     let readiness = async move {
         for ctx in &contexts {
-            let _ = ctx.stores.tasks.wait_until_ready().await;
-            let _ = ctx.stores.syncs.wait_until_ready().await;
+            context::filled(&ctx.stores.tasks).await;
+            context::filled(&ctx.stores.syncs).await;
         }
         ready.store(true, Ordering::Relaxed);
         tracing::info!("caches filled; ready");

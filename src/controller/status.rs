@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::Error;
+use crate::api::{JiraActiveSync, PendingCreate};
 
 /// Applies `status` to the status subresource of `name`.
 pub async fn apply_status<K, S>(
@@ -29,5 +30,23 @@ where
         &Patch::Apply(&patch),
     )
     .await?;
+    Ok(())
+}
+
+/// Records a sync's pending creates, and only them, before the creates go out: a crash between
+/// the create and the end of the pass must not lose them. The pass's full status apply follows.
+pub async fn record_pending_creates(
+    api: &Api<JiraActiveSync>,
+    manager: &str,
+    name: &str,
+    pending: &[PendingCreate],
+) -> Result<(), Error> {
+    let patch = serde_json::json!({"status": {"pendingCreates": pending}});
+    let params = PatchParams {
+        field_manager: Some(manager.to_owned()),
+        ..PatchParams::default()
+    };
+    api.patch_status(name, &params, &Patch::Merge(&patch))
+        .await?;
     Ok(())
 }

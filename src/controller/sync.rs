@@ -11,7 +11,7 @@ use kube::{Api, Resource, ResourceExt};
 
 use super::conditions::{Cond, merge};
 use super::connection::connect;
-use super::context::Context;
+use super::context::{Context, filled};
 use super::error::{Error, jira_reason};
 use super::executor::{Outcome, Target, execute};
 use super::gather::{accounts, observed_tickets, ownership};
@@ -23,8 +23,6 @@ use crate::planner::{Counts, PlanInput, SyncView, Warning, plan, plan_deletion};
 
 /// How soon a sync that could not reach Jira or its connection tries again.
 const RETRY: Duration = Duration::from_secs(15);
-/// How often a reconcile that waits for the task cache looks again (see `apply`).
-const STORE_READY_RECHECK: Duration = Duration::from_millis(200);
 
 /// Reconciles one sync (through the finalizer helper).
 pub async fn reconcile(sync: Arc<JiraActiveSync>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -225,13 +223,8 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         .ok_or(Error::MissingMetadata("namespace"))?;
     let name = sync.name_any();
     let key = (namespace.clone(), name.clone());
-    // kube-runtime's `Store::wait_until_ready` wakes only the last of several concurrent waiters
-    // (one oneshot waker), and the readiness probe waits on the same store: polling again now and
-    // then keeps a reconcile that starts with the operator from waiting forever.
-    while tokio::time::timeout(STORE_READY_RECHECK, ctx.stores.tasks.wait_until_ready())
-        .await
-        .is_err()
-    {}
+    restore_pending_creates(sync, ctx, &key);
+    filled(&ctx.stores.tasks).await;
     let poll = poll_interval(sync);
     let client = match resolve_client(sync, ctx, &namespace).await {
         Ok(client) => client,
@@ -380,6 +373,16 @@ async fn report_blocked(
     Ok(Action::requeue(blocked.retry.unwrap_or(poll)))
 }
 
+/// Reads back the creates a previous process sent but Jira's search had not shown yet.
+fn restore_pending_creates(sync: &JiraActiveSync, ctx: &Context, key: &(String, String)) {
+    let recorded = sync
+        .status
+        .as_ref()
+        .map(|s| s.pending_creates.as_slice())
+        .unwrap_or_default();
+    ctx.restore_pending_creates(key, recorded);
+}
+
 async fn write_status(
     sync: &JiraActiveSync,
     ctx: &Context,
@@ -389,9 +392,12 @@ async fn write_status(
     let namespace = sync
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
+    let key = (namespace.clone(), sync.name_any());
+    restore_pending_creates(sync, ctx, &key);
     let current = sync.status.clone().unwrap_or_default();
     let now = jiff::Timestamp::now();
     let mut status = JiraActiveSyncStatus {
+        pending_creates: ctx.pending_create_records(&key),
         observed_generation: sync.metadata.generation,
         conditions: merge(
             &current.conditions,
@@ -420,13 +426,7 @@ async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> 
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
     let name = sync.name_any();
-    // kube-runtime's `Store::wait_until_ready` wakes only the last of several concurrent waiters
-    // (one oneshot waker), and the readiness probe waits on the same store: polling again now and
-    // then keeps a reconcile that starts with the operator from waiting forever.
-    while tokio::time::timeout(STORE_READY_RECHECK, ctx.stores.tasks.wait_until_ready())
-        .await
-        .is_err()
-    {}
+    filled(&ctx.stores.tasks).await;
     let recorded: Vec<String> = ctx
         .stores
         .tasks

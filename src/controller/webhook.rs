@@ -190,4 +190,62 @@ mod tests {
             "forgotten after {REMEMBERED} newer ones"
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any bytes, signed or not, give a result and never a panic; only the right secret's
+        /// signature over these exact bytes passes.
+        #[test]
+        fn forged_and_malformed_deliveries_are_refused(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..512),
+            secret in "[ -~]{1,32}",
+            forger in "[ -~]{1,32}",
+            flip in proptest::num::usize::ANY,
+            header in "\\PC{0,80}",
+        ) {
+            let secrets = vec![secret.clone()];
+            let _ = parse(&body);
+            proptest::prop_assert_eq!(verify(Some(&sign(&secret, &body)), &body, &secrets), Ok(()));
+            if forger != secret {
+                proptest::prop_assert_eq!(
+                    verify(Some(&sign(&forger, &body)), &body, &secrets),
+                    Err(Refusal::BadSignature)
+                );
+            }
+            if !body.is_empty() {
+                let mut tampered = body.clone();
+                let at = flip % tampered.len();
+                tampered[at] ^= 0x01;
+                proptest::prop_assert_eq!(
+                    verify(Some(&sign(&secret, &body)), &tampered, &secrets),
+                    Err(Refusal::BadSignature)
+                );
+            }
+            proptest::prop_assert!(verify(Some(&header), &body, &secrets).is_err());
+            proptest::prop_assert_eq!(verify(None, &body, &secrets), Err(Refusal::Unsigned));
+        }
+
+        /// JSON of any shape parses to an event or a clear refusal.
+        #[test]
+        fn any_json_parses_or_is_refused(
+            event in proptest::option::of("\\PC{0,20}"),
+            key in proptest::option::of("\\PC{0,20}"),
+            labels in proptest::collection::vec("\\PC{0,20}", 0..5),
+            garbage in "\\PC{0,40}",
+        ) {
+            let body = serde_json::json!({
+                "webhookEvent": event, "issue": {"key": key, "fields": {"labels": labels}}, "x": garbage
+            });
+            let bytes = serde_json::to_vec(&body).expect("json");
+            match (parse(&bytes), &event) {
+                (Ok(parsed), Some(event)) => {
+                    proptest::prop_assert_eq!(&parsed.event, event);
+                    proptest::prop_assert_eq!(parsed.labels, labels);
+                }
+                (Err(Refusal::BadBody(_)), None) => {}
+                (other, _) => proptest::prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+    }
 }

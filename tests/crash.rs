@@ -1,0 +1,130 @@
+//! Crash safety: the operator binary is killed with SIGKILL at random moments while it syncs, with
+//! Jira losing the answers of creates it committed and its search index lagging behind; after the last
+//! restart the tickets must be exactly one per task, each in the state of its task.
+//!
+//! Quick by default (150 tasks, 5 kills). The full run of the reliability issue:
+//! `JAS_CRASH_TASKS=1000 JAS_CRASH_KILLS=20 cargo test --test crash -- --nocapture`.
+
+mod rig;
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rand::Rng;
+use rand::seq::IndexedRandom;
+use serde_json::json;
+
+use rig::{OperatorProcess, Site};
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Creates whose answers the emulator drops, after carrying them out.
+async fn lose_create_answers(site: &Site, count: u32) {
+    for path in ["/rest/api/3/issue/bulk", "/rest/api/3/issue"] {
+        site.jira
+            .fault(
+                json!({"method": "POST", "path": path, "count": count, "action": "dropResponse"}),
+            )
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn kill_9_during_a_sync_loses_and_duplicates_nothing() {
+    let tasks = setting("JAS_CRASH_TASKS", 150);
+    let kills = setting("JAS_CRASH_KILLS", 5);
+    let site = Site::new("crash", "crash-token-7f3a", json!({})).await;
+    // Longer than the operator's polling and reconcile cycle, shorter than its settle window.
+    site.jira.config(json!({"searchLagMs": 3000})).await;
+    lose_create_answers(&site, 2).await;
+    let names = site.tasks(tasks, "crash").await;
+    let mut expected: BTreeMap<String, bool> = names.iter().map(|n| (n.clone(), false)).collect();
+    site.individual_sync("s", "crash").await;
+    let options = site.operator_options("10s");
+    let log = site.log_path();
+    let mut operator = OperatorProcess::start(&options, log.clone()).await;
+    let mut rng = rand::rng();
+    let mut state_changes = 0;
+    for kill in 0..kills {
+        // Early kills land in the first bulk creates; later ones anywhere in the run.
+        let upper = 1500 + 400 * u64::try_from(kill).unwrap_or(0).min(10);
+        let wait = rng.random_range(200..upper);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        assert!(
+            operator.running(),
+            "the operator exited on its own before kill {kill}; see {}",
+            log.display()
+        );
+        operator.kill().await;
+        // While it is down, producers keep working: some tasks complete, some re-open.
+        let changed: Vec<String> = names
+            .choose_multiple(&mut rng, (tasks / 20).max(1))
+            .cloned()
+            .collect();
+        for name in changed {
+            let completed = !expected[&name];
+            site.set_state(&name, if completed { "Completed" } else { "Open" })
+                .await;
+            expected.insert(name, completed);
+            state_changes += 1;
+        }
+        lose_create_answers(&site, 1).await;
+        operator = OperatorProcess::start(&options, log.clone()).await;
+    }
+    let patience = Duration::from_secs(120 + u64::try_from(tasks).unwrap_or(0) / 4);
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        let reckoning = site.reckon(&expected).await;
+        if reckoning.exact() {
+            break;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!(
+                "no convergence within {patience:?}: {} tickets, {} duplicates, {} missing, {} wrong (first: {:?}); sync status: {:?}; see {}",
+                reckoning.tickets,
+                reckoning.duplicates,
+                reckoning.missing.len(),
+                reckoning.wrong.len(),
+                reckoning.wrong.first(),
+                site.sync_status("s").await,
+                log.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    // Searches now see everything at once; wait past the settle window and the poll interval, so a
+    // create repeated late would show.
+    site.jira.config(json!({"searchLagMs": 0})).await;
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let reckoning = site.reckon(&expected).await;
+    let requests = site.jira.requests(0).await;
+    let lost = requests
+        .iter()
+        .filter(|r| r["status"] == 0 || r["dropped"] == true)
+        .count();
+    let creates = requests
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"] == "/rest/api/3/issue/bulk")
+        .count();
+    println!(
+        "crash: tasks={tasks} kills_survived={kills} state_changes={state_changes} bulk_create_calls={creates} \
+         create_answers_lost={lost} search_lag_ms=3000 tickets={} duplicates={} missing={} wrong={}",
+        reckoning.tickets,
+        reckoning.duplicates,
+        reckoning.missing.len(),
+        reckoning.wrong.len()
+    );
+    assert!(
+        operator.running(),
+        "the operator exited on its own; see {}",
+        log.display()
+    );
+    assert!(lost > 0, "the dropResponse fault never fired");
+    assert!(reckoning.exact(), "{reckoning:#?}");
+}

@@ -1,0 +1,504 @@
+//! The reliability rig: the operator and the Jira emulator as separate processes (the real binaries,
+//! so a kill -9 is a real crash), a test namespace on the real control plane, and the checks that the
+//! tickets in Jira are exactly the expected set.
+
+// Each test binary uses its own subset of the rig.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use futures::{StreamExt, stream};
+use jira_active_sync::api::{ComplianceTask, JiraActiveSync, JiraConnection};
+use jira_active_sync::jira::{self, ClientConfig, Credentials, Issue, JiraClient, StatusCategory};
+use jira_active_sync::planner::TicketIdentity;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::support::TestNamespace;
+use crate::support::cluster::cluster;
+
+/// The Jira user the operator acts as.
+pub const EMAIL: &str = "admin@example.com";
+
+/// A `jira-emulator` process, killed when dropped.
+pub struct EmulatorProcess {
+    child: Child,
+    /// Its base URL.
+    pub url: String,
+    http: reqwest::Client,
+}
+
+impl EmulatorProcess {
+    /// Starts `jira-emulator` on a free loopback port and waits for its URL.
+    pub async fn start() -> EmulatorProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_jira-emulator"))
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("jira-emulator starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("jira-emulator prints its URL within 30s")
+            .expect("reading jira-emulator's stdout")
+            .expect("jira-emulator printed its URL");
+        EmulatorProcess {
+            child,
+            url: url.trim().to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Sends an admin request and insists on success.
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}/_emulator/{path}", self.url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("admin request");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "{method} /_emulator/{path}: {status} {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Adds a fault rule.
+    pub async fn fault(&self, rule: Value) {
+        self.admin(reqwest::Method::POST, "faults", Some(rule))
+            .await;
+    }
+
+    /// Removes every fault rule.
+    pub async fn clear_faults(&self) {
+        self.admin(reqwest::Method::DELETE, "faults", None).await;
+    }
+
+    /// Changes runtime settings (`searchLagMs`, `latencyMs`, `rateLimits`).
+    pub async fn config(&self, change: Value) {
+        self.admin(reqwest::Method::PATCH, "config", Some(change))
+            .await;
+    }
+
+    /// The request log from `since` on.
+    pub async fn requests(&self, since: u64) -> Vec<Value> {
+        let log = self
+            .admin(
+                reqwest::Method::GET,
+                &format!("requests?since={since}"),
+                None,
+            )
+            .await;
+        log["requests"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Replaces the admin's API token (and so the credential the operator must keep secret).
+    pub async fn set_admin_token(&self, token: &str) {
+        let mut seed = self.admin(reqwest::Method::GET, "seed", None).await;
+        let users = seed["users"].as_array_mut().expect("seed users");
+        for user in users {
+            if user["email"] == EMAIL {
+                user["apiToken"] = json!(token);
+            }
+        }
+        self.admin(reqwest::Method::POST, "seed", Some(seed)).await;
+    }
+
+    /// A client that acts as the admin.
+    pub fn client(&self, token: &str) -> JiraClient {
+        JiraClient::new(ClientConfig::new(
+            &self.url,
+            jira::Flavor::Cloud,
+            Credentials::Basic {
+                email: EMAIL.into(),
+                api_token: token.into(),
+            },
+        ))
+        .expect("client")
+    }
+
+    /// Whether the process still runs.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+/// A `jira-active-sync run` process; `kill` is SIGKILL.
+pub struct OperatorProcess {
+    child: Child,
+    /// Its HTTP listener (metrics, health, webhook).
+    pub listen: std::net::SocketAddr,
+    /// Where its stdout and stderr go.
+    pub log: PathBuf,
+}
+
+/// How an operator process is started.
+#[derive(Clone)]
+pub struct OperatorOptions {
+    /// The namespace it watches.
+    pub namespace: String,
+    /// `--search-settle`.
+    pub search_settle: &'static str,
+    /// `RUST_LOG`.
+    pub rust_log: &'static str,
+    /// Kubeconfig to use instead of the cluster admin's.
+    pub kubeconfig: Option<PathBuf>,
+}
+
+impl OperatorProcess {
+    /// Starts the operator binary against the test cluster, logging to `log` (appended).
+    pub async fn start(options: &OperatorOptions, log: PathBuf) -> OperatorProcess {
+        let listen = free_port();
+        let kubeconfig = match &options.kubeconfig {
+            Some(path) => Some(path.clone()),
+            None => cluster().await.kubeconfig().map(PathBuf::from),
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("operator log file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_jira-active-sync"));
+        command
+            .arg("run")
+            .arg("--listen")
+            .arg(listen.to_string())
+            .arg("--namespace")
+            .arg(&options.namespace)
+            .arg("--search-settle")
+            .arg(options.search_settle)
+            .env("RUST_LOG", options.rust_log)
+            .stdout(file.try_clone().expect("log file"))
+            .stderr(file)
+            .kill_on_drop(true);
+        if let Some(path) = kubeconfig {
+            command.env("KUBECONFIG", path);
+        }
+        let child = command.spawn().expect("jira-active-sync starts");
+        OperatorProcess { child, listen, log }
+    }
+
+    /// SIGKILL: no shutdown, no flushing, as a node failure or OOM kill.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("SIGKILL the operator");
+    }
+
+    /// Whether the process still runs (a crash loop would show here).
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Reads one path of its HTTP listener.
+    pub async fn get(&self, path: &str) -> Option<String> {
+        let response = reqwest::get(format!("http://{}{path}", self.listen))
+            .await
+            .ok()?;
+        response.text().await.ok()
+    }
+}
+
+/// A free loopback port (bound, then released for the process to take).
+pub fn free_port() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address")
+}
+
+/// Polls `check` every half second until it gives `Some`, or panics after `patience` naming `what`.
+pub async fn eventually<T, F, Fut>(what: &str, patience: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {patience:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// A namespace with credentials, a connection to the emulator and helpers for tasks and syncs.
+pub struct Site {
+    /// The test namespace.
+    pub ns: TestNamespace,
+    /// The emulator.
+    pub jira: EmulatorProcess,
+    /// The admin token the connection's Secret holds.
+    pub token: String,
+    /// Issues of project SEC before the test (the seed's).
+    baseline: usize,
+}
+
+impl Site {
+    /// A namespace named after `test`, an emulator whose admin token is `token`, the Secret and the
+    /// `acme` connection (with `connection_spec` merged into its spec).
+    pub async fn new(test: &str, token: &str, connection_spec: Value) -> Site {
+        let ns = TestNamespace::new(test).await;
+        let jira = EmulatorProcess::start().await;
+        jira.set_admin_token(token).await;
+        let secret: Secret = serde_json::from_value(json!({
+            "metadata": {"name": "jira-credentials"},
+            "stringData": {"email": EMAIL, "apiToken": token, "webhook": format!("{token}-hook")}
+        }))
+        .expect("secret");
+        ns.api::<Secret>()
+            .create(&PostParams::default(), &secret)
+            .await
+            .expect("secret created");
+        let mut spec = json!({
+            "url": jira.url, "auth": {"type": "Basic", "secretRef": {"name": "jira-credentials"}},
+            "webhook": {"secretRef": {"name": "jira-credentials", "key": "webhook"}},
+            "allowedProjects": ["SEC", "OPS"]
+        });
+        merge(&mut spec, connection_spec);
+        let connection: JiraConnection = serde_json::from_value(json!({
+            "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraConnection",
+            "metadata": {"name": "acme"}, "spec": spec
+        }))
+        .expect("connection");
+        ns.api::<JiraConnection>()
+            .create(&PostParams::default(), &connection)
+            .await
+            .expect("connection created");
+        let baseline = jira
+            .client(token)
+            .search("project = SEC ORDER BY key ASC")
+            .await
+            .expect("search")
+            .len();
+        Site {
+            ns,
+            jira,
+            token: token.to_owned(),
+            baseline,
+        }
+    }
+
+    /// Operator options for this namespace.
+    pub fn operator_options(&self, search_settle: &'static str) -> OperatorOptions {
+        OperatorOptions {
+            namespace: self.ns.name.clone(),
+            search_settle,
+            rust_log: "info,kube=warn,tower=warn,hyper=warn",
+            kubeconfig: None,
+        }
+    }
+
+    /// A log file for this site's operator processes.
+    pub fn log_path(&self) -> PathBuf {
+        std::env::temp_dir().join(format!("jas-operator-{}.log", self.ns.name))
+    }
+
+    /// Creates `count` open tasks `t0000...` of `check`, 16 at a time.
+    pub async fn tasks(&self, count: usize, check: &str) -> Vec<String> {
+        let names: Vec<String> = (0..count).map(|i| format!("t{i:04}")).collect();
+        let api = self.ns.api::<ComplianceTask>();
+        stream::iter(names.clone())
+            .map(|name| {
+                let api = api.clone();
+                async move {
+                    let task: ComplianceTask = serde_json::from_value(json!({
+                        "apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTask",
+                        "metadata": {"name": name},
+                        "spec": {"check": check, "title": format!("Fix {name}"),
+                                 "instructions": format!("Instructions for {name}"), "howToFix": "Upgrade it",
+                                 "severity": "High"}
+                    }))
+                    .expect("task");
+                    api.create(&PostParams::default(), &task)
+                        .await
+                        .expect("task created");
+                }
+            })
+            .buffer_unordered(16)
+            .collect::<Vec<()>>()
+            .await;
+        names
+    }
+
+    /// Sets a task's state (`Open` | `Completed`).
+    pub async fn set_state(&self, task: &str, state: &str) {
+        self.ns
+            .api::<ComplianceTask>()
+            .patch(
+                task,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"state": state}})),
+            )
+            .await
+            .expect("task patched");
+    }
+
+    /// Creates an Individual sync `name` of `check` into SEC.
+    pub async fn individual_sync(&self, name: &str, check: &str) {
+        let sync: JiraActiveSync = serde_json::from_value(json!({
+            "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
+            "metadata": {"name": name},
+            "spec": {"connectionRef": {"name": "acme"}, "scope": {"checks": [check]},
+                     "jira": {"project": "SEC", "issueType": "Task"}, "pollInterval": "10s"}
+        }))
+        .expect("sync");
+        self.ns
+            .api::<JiraActiveSync>()
+            .create(&PostParams::default(), &sync)
+            .await
+            .expect("sync created");
+    }
+
+    /// The sync's status, for diagnostics.
+    pub async fn sync_status(&self, sync: &str) -> Option<Value> {
+        let sync = self.ns.api::<JiraActiveSync>().get_opt(sync).await.ok()??;
+        serde_json::to_value(sync.status?).ok()
+    }
+
+    /// The sync's condition `type_` as (status, reason, message).
+    pub async fn condition(&self, sync: &str, type_: &str) -> Option<(String, String, String)> {
+        let sync = self.ns.api::<JiraActiveSync>().get_opt(sync).await.ok()??;
+        let c = sync
+            .status?
+            .conditions
+            .into_iter()
+            .find(|c| c.type_ == type_)?;
+        Some((c.status, c.reason, c.message))
+    }
+
+    /// Every issue of project SEC (search index caught up: call with the emulator's lag at 0).
+    pub async fn all_tickets(&self) -> Vec<Issue> {
+        self.jira
+            .client(&self.token)
+            .search("project = SEC ORDER BY key ASC")
+            .await
+            .expect("search")
+    }
+
+    /// Compares Jira and the tasks with `expected` (task -> completed?): one ticket per open task,
+    /// none or one done ticket per completed task, each recorded on its task.
+    pub async fn reckon(&self, expected: &BTreeMap<String, bool>) -> Reckoning {
+        let tickets = self.all_tickets().await;
+        let tasks = self
+            .ns
+            .api::<ComplianceTask>()
+            .list(&ListParams::default())
+            .await
+            .expect("tasks");
+        let recorded: BTreeMap<String, Option<Recorded>> = tasks
+            .items
+            .into_iter()
+            .map(|t| {
+                let name = t.metadata.name.clone().unwrap_or_default();
+                let jira = t
+                    .status
+                    .and_then(|s| s.jira)
+                    .map(|j| (j.key, j.status_category));
+                (name, jira)
+            })
+            .collect();
+        let mut reckoning = Reckoning {
+            tickets: tickets.len() - self.baseline,
+            ..Reckoning::default()
+        };
+        let mut by_label: BTreeMap<String, Vec<&Issue>> = BTreeMap::new();
+        for ticket in &tickets {
+            for label in &ticket.labels {
+                by_label.entry(label.clone()).or_default().push(ticket);
+            }
+        }
+        let singles: usize = expected
+            .keys()
+            .filter(|task| by_label.contains_key(&TicketIdentity::Task((*task).clone()).label()))
+            .count();
+        reckoning.duplicates = reckoning.tickets.saturating_sub(singles);
+        for (task, completed) in expected {
+            let label = TicketIdentity::Task(task.clone()).label();
+            let found = by_label.get(&label).map(Vec::as_slice).unwrap_or_default();
+            match found {
+                // A task completed before it ever had a ticket needs none.
+                [] if *completed => {
+                    if let Some(Some((Some(key), _))) = recorded.get(task) {
+                        reckoning
+                            .wrong
+                            .push(format!("{task}: status records {key}, which Jira lacks"));
+                    }
+                }
+                [] => reckoning.missing.push(task.clone()),
+                [ticket] => {
+                    let done = ticket.status.category == StatusCategory::Done;
+                    let want = if *completed { "done" } else { "not done" };
+                    if done != *completed {
+                        reckoning
+                            .wrong
+                            .push(format!("{task}: ticket {} is not {want}", ticket.key));
+                    }
+                    let expected_category = ticket.status.category.key().to_owned();
+                    match recorded.get(task) {
+                        Some(Some((Some(key), category)))
+                            if key == &ticket.key
+                                && category.as_deref() == Some(expected_category.as_str()) => {}
+                        other => reckoning.wrong.push(format!(
+                            "{task}: status records {other:?}, Jira has {} ({expected_category})",
+                            ticket.key
+                        )),
+                    }
+                }
+                many => reckoning.wrong.push(format!(
+                    "{task}: {} tickets carry its label: {:?}",
+                    many.len(),
+                    many.iter().map(|t| &t.key).collect::<Vec<_>>()
+                )),
+            }
+        }
+        reckoning
+    }
+}
+
+/// The key and status category a task's `status.jira` records.
+type Recorded = (Option<String>, Option<String>);
+
+/// How Jira and the tasks compare with what is expected.
+#[derive(Debug, Default)]
+pub struct Reckoning {
+    /// Issues made in the project during the test.
+    pub tickets: usize,
+    /// Issues beyond one per task (retired duplicates included: they exist in Jira).
+    pub duplicates: usize,
+    /// Tasks without a ticket.
+    pub missing: Vec<String>,
+    /// Tasks whose ticket or recorded status is wrong.
+    pub wrong: Vec<String>,
+}
+
+impl Reckoning {
+    /// Exactly one ticket per task, each in the right state and recorded on its task.
+    pub fn exact(&self) -> bool {
+        self.duplicates == 0 && self.missing.is_empty() && self.wrong.is_empty()
+    }
+}
+
+fn merge(base: &mut Value, extra: Value) {
+    match (base, extra) {
+        (Value::Object(base), Value::Object(extra)) => {
+            for (key, value) in extra {
+                merge(base.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (base, extra) => *base = extra,
+    }
+}
