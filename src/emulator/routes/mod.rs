@@ -1,11 +1,13 @@
 //! The Jira REST API routes, mounted under both `/rest/api/2` and `/rest/api/3`.
 
 mod comments;
+mod field_list;
 mod issues;
 mod projects;
 mod properties;
 mod search;
 mod site;
+mod webhooks;
 mod workflow;
 
 use axum::Router;
@@ -30,6 +32,7 @@ pub fn router() -> Router<Shared> {
             .route(&p("/myself"), get(site::myself))
             .route(&p("/serverInfo"), get(site::server_info))
             .route(&p("/user/search"), get(site::user_search))
+            .route(&p("/field"), get(field_list::list))
             .route(&p("/project"), get(projects::list))
             .route(&p("/project/search"), get(projects::search))
             .route(&p("/project/{project}"), get(projects::get))
@@ -79,6 +82,16 @@ pub fn router() -> Router<Shared> {
             );
     }
     router
+        .route(
+            "/rest/webhooks/1.0/webhook",
+            get(webhooks::list).post(webhooks::register),
+        )
+        .route(
+            "/rest/webhooks/1.0/webhook/{id}",
+            get(webhooks::get)
+                .put(webhooks::update)
+                .delete(webhooks::delete),
+        )
 }
 
 /// Query parameters, repeated ones kept (Jira takes `fields=a&fields=b` as well as `fields=a,b`).
