@@ -39,6 +39,7 @@ impl Env {
                 flavor: Flavor::Cloud,
                 seed: Seed::default(),
                 rate_limits: false,
+                ..EmulatorConfig::default()
             },
         )
         .await
