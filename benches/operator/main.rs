@@ -52,7 +52,7 @@ struct Args {
     /// Where the JSON goes.
     #[arg(long, default_value = "bench-results.json")]
     output: PathBuf,
-    /// Passed by `cargo bench`; nothing to do with it.
+    /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
 }
