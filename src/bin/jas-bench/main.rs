@@ -1,4 +1,4 @@
-//! The operator benchmark (`scripts/bench`): the release operator and `jira-emulator` (Jira Cloud's
+//! `jas-bench`, the operator benchmark (`scripts/bench`): the release operator and `jira-emulator` (Jira Cloud's
 //! rate limits on) as separate processes, against a real kube-apiserver + etcd, for N tasks in
 //! Individual and Batch mode. Prints a table and writes `bench-results.json`.
 
@@ -8,6 +8,18 @@ mod operator;
 mod report;
 mod scenario;
 mod tasks;
+
+/// A binary built next to this one (`jira-active-sync`, `jira-emulator`).
+pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("locating the bench executable")?;
+    let path = exe.with_file_name(name);
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: build it with `cargo build --release --bins`",
+        path.display()
+    );
+    Ok(path)
+}
 
 use std::path::PathBuf;
 
@@ -52,9 +64,6 @@ struct Args {
     /// Where the JSON goes.
     #[arg(long, default_value = "bench-results.json")]
     output: PathBuf,
-    /// Passed by `cargo bench`; ignored.
-    #[arg(long, hide = true)]
-    bench: bool,
 }
 
 fn machine() -> serde_json::Value {

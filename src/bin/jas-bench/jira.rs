@@ -40,7 +40,7 @@ pub struct Emulator {
 impl Emulator {
     /// Starts `jira-emulator --rate-limits`, logging to `log`, seeded with `assignees` users.
     pub async fn start(log: &Path, assignees: usize) -> anyhow::Result<Emulator> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jira-emulator"))
+        let mut child = Command::new(crate::sibling("jira-emulator")?)
             .args(["--listen", "127.0.0.1:0", "--rate-limits"])
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(log)?)

@@ -37,7 +37,7 @@ impl Operator {
     /// Starts the operator on `namespace`, logging to `log`, and waits until it is ready.
     pub async fn start(kubeconfig: &Path, namespace: &str, log: &Path) -> anyhow::Result<Operator> {
         let listen = free_port()?;
-        let child = Command::new(env!("CARGO_BIN_EXE_jira-active-sync"))
+        let child = Command::new(crate::sibling("jira-active-sync")?)
             .arg("run")
             .arg("--listen")
             .arg(listen.to_string())
