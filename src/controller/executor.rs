@@ -101,10 +101,12 @@ pub async fn execute(
         }
     }
     let mut writes: Vec<StatusWrite> = Vec::new();
+    let mut create_events = Vec::new();
     if !creates.is_empty() {
-        let (created_writes, failures) = create_all(ctx, target, creates).await;
+        let (created_writes, failures, events) = create_all(ctx, target, creates).await;
         writes.extend(created_writes);
         outcome.failures.extend(failures);
+        create_events = events;
     }
     let results: Vec<(Vec<StatusWrite>, Vec<Failure>)> = stream::iter(by_ticket)
         .map(|(key, actions)| {
@@ -129,6 +131,13 @@ pub async fn execute(
         .collect()
         .await;
     outcome.failures.extend(failures.into_iter().flatten());
+    // Events of creates go out after the task statuses, many at once: one at a time, before the
+    // statuses, they held every task of a large sync behind an API round trip per ticket.
+    stream::iter(create_events)
+        .map(|event| publish_create(ctx, target, event))
+        .buffer_unordered(TASK_CONCURRENCY)
+        .collect::<Vec<()>>()
+        .await;
     outcome
 }
 
@@ -160,6 +169,13 @@ async fn publish(
     if let Err(error) = ctx.recorder.publish(&event, &target.reference).await {
         tracing::warn!(%error, reason, "could not publish an Event");
     }
+}
+
+/// An Event about a create: type, reason and note.
+type CreateEvent = (EventType, String, String);
+
+async fn publish_create(ctx: &Context, target: &Target<'_>, (type_, reason, note): CreateEvent) {
+    publish(ctx, target, type_, &reason, "Create", note).await;
 }
 
 /// "task ns/a" or "tasks of alice@example.com: ns/a, ns/b" for Events.
@@ -209,11 +225,13 @@ fn status_of(target: &Target<'_>, key: &str, url: &str, status: &Status) -> Task
     }
 }
 
+/// Creates the tickets in bulk; gives the task statuses to write, the failures, and the Events to
+/// publish once the statuses are written.
 async fn create_all(
     ctx: &Context,
     target: &Target<'_>,
     creates: Vec<NewTicket>,
-) -> (Vec<StatusWrite>, Vec<Failure>) {
+) -> (Vec<StatusWrite>, Vec<Failure>, Vec<CreateEvent>) {
     let sync = (target.namespace.to_owned(), target.name.to_owned());
     let mut failures = Vec::new();
     let mut issues = Vec::with_capacity(creates.len());
@@ -226,7 +244,7 @@ async fn create_all(
                     message: format!("could not serialise the property of {}: {e}", new.identity),
                     retryable: false,
                 });
-                return (Vec::new(), failures);
+                return (Vec::new(), failures, Vec::new());
             }
         }
     }
@@ -236,6 +254,7 @@ async fn create_all(
     }
     let results = target.client.bulk_create(&issues).await;
     let mut created = Vec::new();
+    let mut events: Vec<CreateEvent> = Vec::new();
     for (new, result) in creates.iter().zip(results) {
         let group = match &new.identity {
             crate::planner::TicketIdentity::Group(g) => g.email().map(str::to_owned),
@@ -246,15 +265,11 @@ async fn create_all(
             Ok(issue) => {
                 ctx.metrics.action("create", "ok");
                 tracing::info!(key = %issue.key, sync = %target.name, namespace = %target.namespace, %what, "ticket created");
-                publish(
-                    ctx,
-                    target,
+                events.push((
                     EventType::Normal,
-                    "TicketCreated",
-                    "Create",
+                    "TicketCreated".to_owned(),
                     format!("created {} for {what}", issue.key),
-                )
-                .await;
+                ));
                 created.push((issue, new));
             }
             Err(error) => {
@@ -272,15 +287,11 @@ async fn create_all(
                     format!("creating the ticket for {what}"),
                     &error,
                 );
-                publish(
-                    ctx,
-                    target,
+                events.push((
                     EventType::Warning,
-                    "CreateFailed",
-                    "Create",
+                    "CreateFailed".to_owned(),
                     f.message.clone(),
-                )
-                .await;
+                ));
                 failures.push(f);
             }
         }
@@ -307,7 +318,7 @@ async fn create_all(
             ));
         }
     }
-    (writes, failures)
+    (writes, failures, events)
 }
 
 fn issue_update(changes: &FieldChanges, observed: Option<&ObservedTicket>) -> IssueUpdate {
