@@ -103,10 +103,12 @@ pub async fn execute(
         }
     }
     let mut writes: Vec<StatusWrite> = Vec::new();
+    let mut create_events = Vec::new();
     if !creates.is_empty() {
-        let (created_writes, failures) = create_all(ctx, target, creates).await;
+        let (created_writes, failures, events) = create_all(ctx, target, creates).await;
         writes.extend(created_writes);
         outcome.failures.extend(failures);
+        create_events = events;
     }
     let results: Vec<(Vec<StatusWrite>, Vec<Failure>)> = stream::iter(by_ticket)
         .map(|(key, actions)| {
@@ -131,6 +133,13 @@ pub async fn execute(
         .collect()
         .await;
     outcome.failures.extend(failures.into_iter().flatten());
+    // Events of creates go out after the task statuses, many at once: one at a time, before the
+    // statuses, they held every task of a large sync behind an API round trip per ticket.
+    stream::iter(create_events)
+        .map(|event| publish_create(ctx, target, event))
+        .buffer_unordered(TASK_CONCURRENCY)
+        .collect::<Vec<()>>()
+        .await;
     outcome
 }
 
@@ -217,6 +226,17 @@ impl Subject {
     }
 }
 
+/// An Event about a create: type, reason, note and whom it concerns.
+type CreateEvent = (EventType, String, String, Subject);
+
+async fn publish_create(
+    ctx: &Context,
+    target: &Target<'_>,
+    (type_, reason, note, subject): CreateEvent,
+) {
+    publish(ctx, target, type_, &reason, "Create", note, &subject).await;
+}
+
 fn new_issue(target: &Target<'_>, new: &NewTicket) -> Result<NewIssue, serde_json::Error> {
     Ok(NewIssue {
         project: target.project.to_owned(),
@@ -250,11 +270,13 @@ fn status_of(target: &Target<'_>, key: &str, url: &str, status: &Status) -> Task
     }
 }
 
+/// Creates the tickets in bulk; gives the task statuses to write, the failures, and the Events to
+/// publish once the statuses are written.
 async fn create_all(
     ctx: &Context,
     target: &Target<'_>,
     creates: Vec<NewTicket>,
-) -> (Vec<StatusWrite>, Vec<Failure>) {
+) -> (Vec<StatusWrite>, Vec<Failure>, Vec<CreateEvent>) {
     let sync = (target.namespace.to_owned(), target.name.to_owned());
     let mut failures = Vec::new();
     let mut issues = Vec::with_capacity(creates.len());
@@ -267,7 +289,7 @@ async fn create_all(
                     message: format!("could not serialise the property of {}: {e}", new.identity),
                     retryable: false,
                 });
-                return (Vec::new(), failures);
+                return (Vec::new(), failures, Vec::new());
             }
         }
     }
@@ -293,10 +315,11 @@ async fn create_all(
             ),
             retryable: true,
         });
-        return (Vec::new(), failures);
+        return (Vec::new(), failures, Vec::new());
     }
     let results = target.client.bulk_create(&issues).await;
     let mut created = Vec::new();
+    let mut events: Vec<CreateEvent> = Vec::new();
     for (new, result) in creates.iter().zip(results) {
         let subject = Subject {
             identity: Some(new.identity.label()),
@@ -307,16 +330,12 @@ async fn create_all(
             Ok(issue) => {
                 ctx.metrics.action("create", "ok");
                 tracing::info!(key = %issue.key, sync = %target.name, namespace = %target.namespace, %what, "ticket created");
-                publish(
-                    ctx,
-                    target,
+                events.push((
                     EventType::Normal,
-                    "TicketCreated",
-                    "Create",
+                    "TicketCreated".to_owned(),
                     format!("created {} for {what}", issue.key),
-                    &subject,
-                )
-                .await;
+                    subject,
+                ));
                 created.push((issue, new));
             }
             Err(error) => {
@@ -330,16 +349,12 @@ async fn create_all(
                     format!("creating the ticket for {what}"),
                     &error,
                 );
-                publish(
-                    ctx,
-                    target,
+                events.push((
                     EventType::Warning,
-                    "CreateFailed",
-                    "Create",
+                    "CreateFailed".to_owned(),
                     f.message.clone(),
-                    &subject,
-                )
-                .await;
+                    subject,
+                ));
                 failures.push(f);
             }
         }
@@ -366,7 +381,7 @@ async fn create_all(
             ));
         }
     }
-    (writes, failures)
+    (writes, failures, events)
 }
 
 fn issue_update(changes: &FieldChanges, observed: Option<&ObservedTicket>) -> IssueUpdate {

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures::{StreamExt, stream};
 use kube::ResourceExt;
 use kube::core::Selector;
 
@@ -14,6 +15,9 @@ use crate::planner::{
     AccountLookup, GroupKey, ObservedTicket, OtherTask, PROPERTY_KEY, SyncClaim, TaskView,
     TicketProperty, owner_of, sync_label,
 };
+
+/// Assignee lookups in flight at once.
+const ACCOUNT_LOOKUPS: usize = 8;
 
 /// The tasks of a sync's namespace, split by ownership.
 #[derive(Debug, Default)]
@@ -172,9 +176,18 @@ pub async fn accounts(client: &JiraClient, tasks: &[TaskView]) -> BTreeMap<Strin
                 .map(str::to_owned)
         })
         .collect();
+    // Looked up a few at once: a first sync of many assignees otherwise waits a round trip each.
+    let lookups: Vec<_> = stream::iter(emails)
+        .map(|email| async move {
+            let found = client.user_by_email(&email).await;
+            (email, found)
+        })
+        .buffer_unordered(ACCOUNT_LOOKUPS)
+        .collect()
+        .await;
     let mut out = BTreeMap::new();
-    for email in emails {
-        match client.user_by_email(&email).await {
+    for (email, found) in lookups {
+        match found {
             Ok(Some(user)) => {
                 out.insert(email, AccountLookup::Found(user.account_id));
             }

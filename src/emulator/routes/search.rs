@@ -170,14 +170,17 @@ fn check_named_values(store: &Store, ctx: &Ctx, query: &Query) -> ApiResult<()> 
     Ok(())
 }
 
-/// Runs a query: the matching issues the caller may browse, in `ORDER BY` order, rendered.
+/// Runs a query: the matching issues the caller may browse, in `ORDER BY` order. Only the page
+/// `offset..offset + limit` is rendered (rendering is the costly part, and a full search pages
+/// through every match); the total count comes with it.
 fn run(
     state: &Shared,
     ctx: &Ctx,
     request: &SearchRequest,
     require_bounded: bool,
-    default_fields: &str,
-) -> ApiResult<(Vec<Value>, FieldSelection)> {
+    selection: &FieldSelection,
+    (offset, limit): (usize, usize),
+) -> ApiResult<(Vec<Value>, usize)> {
     let query = jql::parse(&request.jql).map_err(|e| jql_error(&e))?;
     if require_bounded && !query.is_bounded() {
         return Err(jql_error(&JqlError::unbounded()));
@@ -198,20 +201,21 @@ fn run(
         .filter(|view| query.matches_as(view, now, Some(&ctx.account_id)))
         .collect();
     views.sort_by(|a, b| query.compare(a, b));
-    let selection = FieldSelection::parse(&request.fields, default_fields);
     let rendered = views
         .iter()
+        .skip(offset)
+        .take(limit)
         .map(|v| {
             ctx.render().issue(
                 store,
                 v.issue,
-                &selection,
+                selection,
                 &request.expand,
                 &request.properties,
             )
         })
         .collect();
-    Ok((rendered, selection))
+    Ok((rendered, views.len()))
 }
 
 fn encode_token(offset: usize) -> String {
@@ -228,7 +232,7 @@ fn decode_token(token: &str) -> ApiResult<usize> {
 }
 
 fn enhanced_search(state: &Shared, ctx: &Ctx, request: &SearchRequest) -> ApiResult<Json<Value>> {
-    let (issues, selection) = run(state, ctx, request, true, "id")?;
+    let selection = FieldSelection::parse(&request.fields, "id");
     // Jira pages up to 5000 issues when only ids or keys are asked for, 100 otherwise.
     let cap = if selection.only_identifiers() {
         5000
@@ -242,8 +246,7 @@ fn enhanced_search(state: &Shared, ctx: &Ctx, request: &SearchRequest) -> ApiRes
         .map(decode_token)
         .transpose()?
         .unwrap_or(0);
-    let total = issues.len();
-    let page: Vec<Value> = issues.into_iter().skip(offset).take(max_results).collect();
+    let (page, total) = run(state, ctx, request, true, &selection, (offset, max_results))?;
     let end = offset + page.len();
     let mut body = json!({ "issues": page, "isLast": end >= total });
     if end < total {
@@ -286,14 +289,16 @@ fn paged_search(state: &Shared, ctx: &Ctx, request: &SearchRequest) -> ApiResult
     if ctx.flavor == Flavor::Cloud {
         return Err(ApiError::message(StatusCode::GONE, REMOVED));
     }
-    let (issues, _) = run(state, ctx, request, false, "*navigable")?;
+    let selection = FieldSelection::parse(&request.fields, "*navigable");
     let max_results = request.max_results.unwrap_or(50).min(1000);
-    let total = issues.len();
-    let page: Vec<Value> = issues
-        .into_iter()
-        .skip(request.start_at)
-        .take(max_results)
-        .collect();
+    let (page, total) = run(
+        state,
+        ctx,
+        request,
+        false,
+        &selection,
+        (request.start_at, max_results),
+    )?;
     Ok(Json(json!({
         "expand": "schema,names",
         "startAt": request.start_at,

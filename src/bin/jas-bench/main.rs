@@ -1,0 +1,142 @@
+//! `jas-bench`, the operator benchmark (`scripts/bench`): the release operator and `jira-emulator` (Jira Cloud's
+//! rate limits on) as separate processes, against a real kube-apiserver + etcd, for N tasks in
+//! Individual and Batch mode. Prints a table and writes `bench-results.json`.
+
+mod cluster;
+mod jira;
+mod operator;
+mod report;
+mod scenario;
+mod tasks;
+
+/// A binary built next to this one (`jira-active-sync`, `jira-emulator`).
+pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("locating the bench executable")?;
+    let path = exe.with_file_name(name);
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: build it with `cargo build --release --bins`",
+        path.display()
+    );
+    Ok(path)
+}
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Parser;
+use serde_json::json;
+
+/// The sync mode of a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// A ticket per task.
+    Individual,
+    /// A ticket per assignee (50 assignees).
+    Batch,
+}
+
+impl Mode {
+    /// The name the CRD uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Individual => "Individual",
+            Mode::Batch => "Batch",
+        }
+    }
+}
+
+/// Measures convergence, Jira API cost, latency and memory from 100 to 10,000 tasks.
+#[derive(Debug, Parser)]
+struct Args {
+    /// N = 100 only (a few minutes).
+    #[arg(long)]
+    quick: bool,
+    /// Task counts (default 100,1000,10000).
+    #[arg(long, value_delimiter = ',')]
+    sizes: Vec<usize>,
+    /// Modes (default both).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    modes: Vec<Mode>,
+    /// Latency events per direction and case.
+    #[arg(long, default_value_t = 200)]
+    events: usize,
+    /// Where the JSON goes.
+    #[arg(long, default_value = "bench-results.json")]
+    output: PathBuf,
+}
+
+fn machine() -> serde_json::Value {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned());
+    let memory_gib = read("/proc/meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kib| kib / 1024.0 / 1024.0);
+    json!({
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "cpuModel": model,
+        "memoryGiB": memory_gib,
+        "kernel": read("/proc/sys/kernel/osrelease").trim(),
+        "note": "shared with other engineers' builds; see each case's loadAverage",
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let sizes = match (args.quick, args.sizes.is_empty()) {
+        (true, _) => vec![100],
+        (false, true) => vec![100, 1_000, 10_000],
+        (false, false) => args.sizes.clone(),
+    };
+    let modes = if args.modes.is_empty() {
+        vec![Mode::Individual, Mode::Batch]
+    } else {
+        args.modes.clone()
+    };
+    let dir = std::env::temp_dir().join(format!("jas-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    eprintln!(
+        "bench: logs in {}; starting the control plane",
+        dir.display()
+    );
+    let plane = cluster::up(&dir.join("control-plane")).await?;
+    let bench = scenario::Bench {
+        plane,
+        dir,
+        events: args.events,
+    };
+    let mut cases = Vec::new();
+    for &n in &sizes {
+        eprintln!("bench: N={n}: API server floor");
+        let api_floor = scenario::api_floor(&bench, n).await?;
+        eprintln!(
+            "bench: N={n}: {n} status patches took {:.2}s",
+            api_floor.as_secs_f64()
+        );
+        for &mode in &modes {
+            let case = scenario::run(&bench, n, mode, api_floor)
+                .await
+                .with_context(|| format!("N={n} {}", mode.name()))?;
+            cases.push(case);
+            report::print_table(&cases);
+        }
+    }
+    let results = json!({
+        "command": std::env::args().collect::<Vec<_>>(),
+        "time": jiff::Timestamp::now().to_string(),
+        "machine": machine(),
+        "connectionRateLimit": {"requestsPerSecond": jira::CLOUD_REQUESTS_PER_SECOND, "burst": jira::CLOUD_REQUESTS_PER_SECOND},
+        "cases": cases,
+    });
+    std::fs::write(&args.output, serde_json::to_string_pretty(&results)?)
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    eprintln!("bench: wrote {}", args.output.display());
+    Ok(())
+}
