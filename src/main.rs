@@ -40,6 +40,14 @@ struct RunArgs {
     /// not repeated within it.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     search_settle: jiff::SignedDuration,
+    /// Take the leader Lease before running the controllers, so that HA replicas are safe
+    /// (the Lease lives in POD_NAMESPACE, is held as POD_NAME and is named by JAS_LEASE_NAME).
+    #[arg(long, env = "JAS_LEADER_ELECTION")]
+    leader_election: bool,
+    /// How long the Lease stays valid after its last renewal: the longest a dead leader keeps
+    /// the other replicas waiting (whole seconds, at least 2).
+    #[arg(long, default_value = "15s", value_parser = parse_lease_duration)]
+    lease_duration: std::time::Duration,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "JAS_LOG_FORMAT")]
     log_format: LogFormat,
@@ -56,6 +64,15 @@ enum LogFormat {
 fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
     text.parse::<jiff::SignedDuration>()
         .map_err(|e| format!("{text:?} is not a duration such as 30s or 2m: {e}"))
+}
+
+fn parse_lease_duration(text: &str) -> Result<std::time::Duration, String> {
+    let duration = std::time::Duration::try_from(parse_duration(text)?)
+        .map_err(|_| format!("{text:?} is negative"))?;
+    if duration.subsec_nanos() != 0 || duration.as_secs() < 2 {
+        return Err(format!("{text:?} must be whole seconds, at least 2s"));
+    }
+    Ok(duration)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -81,6 +98,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             search_settle: args.search_settle,
             manager: "jira-active-sync".to_owned(),
         },
+        leader_election: args.leader_election.then_some(args.lease_duration),
     };
     tokio::runtime::Runtime::new()
         .context("starting the async runtime")?

@@ -555,3 +555,101 @@ async fn printer_columns_render() {
         &connection["spec"]["flavor"]
     );
 }
+
+#[tokio::test]
+async fn unknown_fields_are_refused_when_asked_for_and_never_stored() {
+    let ns = TestNamespace::new("crds-unknown-fields").await;
+    let syncs = ns.api::<JiraActiveSync>();
+    let sync = example("JiraActiveSync");
+    let name = sync["metadata"]["name"].as_str().unwrap().to_owned();
+    create(&ns, &sync).await.unwrap();
+    let typo = json!({"spec": {"pollIntervall": "5m"}});
+
+    // fieldValidation=Strict (kubectl's default): the typo is an error naming the field.
+    let strict = PatchParams::default().validation_strict();
+    let refused = syncs
+        .patch(&name, &strict, &Patch::Merge(&typo))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, kube::Error::Api(s) if s.code == 422 && s.message.contains(r#"unknown field "spec.pollIntervall""#)),
+        "{refused:?}"
+    );
+
+    // Server-side apply (GitOps tools) refuses fields the schema does not declare.
+    let mut applied = sync.clone();
+    applied["spec"]["pollIntervall"] = json!("5m");
+    let refused = syncs
+        .patch(
+            &name,
+            &PatchParams::apply("gitops").force(),
+            &Patch::Apply(&applied),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, kube::Error::Api(s) if s.message.contains(".spec.pollIntervall: field not declared in schema")),
+        "{refused:?}"
+    );
+
+    // Otherwise the server prunes the field: it is never stored.
+    let patched = syncs
+        .patch(&name, &PatchParams::default(), &Patch::Merge(&typo))
+        .await
+        .unwrap();
+    assert_eq!(patched.spec.poll_interval, "60s");
+    let stored = dynamic_api(&ns, "JiraActiveSync").get(&name).await.unwrap();
+    assert!(
+        stored.data["spec"].get("pollIntervall").is_none(),
+        "{}",
+        stored.data
+    );
+}
+
+#[tokio::test]
+async fn server_side_apply_merges_set_lists_of_two_managers() {
+    let ns = TestNamespace::new("crds-apply-sets").await;
+    let syncs = ns.api::<JiraActiveSync>();
+    let sync = example("JiraActiveSync");
+    let name = sync["metadata"]["name"].as_str().unwrap().to_owned();
+    syncs
+        .patch(&name, &PatchParams::apply("gitops"), &Patch::Apply(&sync))
+        .await
+        .unwrap();
+
+    // A second manager adds a check; x-kubernetes-list-type=set keeps both managers' items.
+    let addition = json!({
+        "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
+        "metadata": {"name": name},
+        "spec": {"scope": {"checks": ["access-review"]}},
+    });
+    let merged = syncs
+        .patch(
+            &name,
+            &PatchParams::apply("platform-team"),
+            &Patch::Apply(&addition),
+        )
+        .await
+        .unwrap();
+    let mut wanted: Vec<String> =
+        serde_json::from_value(sync["spec"]["scope"]["checks"].clone()).unwrap();
+    wanted.push("access-review".to_owned());
+    assert_eq!(merged.spec.scope.checks, wanted);
+
+    // Each manager owns its own items: the second one withdrawing its check leaves the first's.
+    let withdrawal = json!({
+        "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
+        "metadata": {"name": name},
+        "spec": {},
+    });
+    let after = syncs
+        .patch(
+            &name,
+            &PatchParams::apply("platform-team"),
+            &Patch::Apply(&withdrawal),
+        )
+        .await
+        .unwrap();
+    wanted.pop();
+    assert_eq!(after.spec.scope.checks, wanted);
+}

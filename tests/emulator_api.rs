@@ -15,7 +15,7 @@ async fn start(flavor: Flavor, seed: Seed) -> EmulatorHandle {
         EmulatorConfig {
             flavor,
             seed,
-            rate_limits: false,
+            ..EmulatorConfig::default()
         },
     )
     .await
@@ -683,20 +683,40 @@ async fn project_permissions_hide_or_refuse_as_jira_does() {
         .call_as(alice, Method::DELETE, &format!("/issue/{key}"), None)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (_, found) = jira
+    let (status, refused) = jira
         .call_as(
             bob,
             Method::GET,
-            "/search/jql?jql=project%20in%20(SEC%2C%20OPS)&fields=key",
+            "/search/jql?jql=project%20in%20(SEC%2C%20OPS)",
             None,
         )
         .await;
-    assert!(
-        found["issues"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|i| i["key"] != key)
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused["errorMessages"][0],
+        "The value 'OPS' does not exist for the field 'project'."
+    );
+    let (_, found) = jira
+        .call_as(
+            alice,
+            Method::GET,
+            "/search/jql?jql=project%20%3D%20OPS&fields=key",
+            None,
+        )
+        .await;
+    assert_eq!(found["issues"][0]["key"], key.as_str());
+    let (_, hidden) = jira
+        .call_as(
+            bob,
+            Method::GET,
+            "/search/jql?jql=summary%20~%20ops&fields=key",
+            None,
+        )
+        .await;
+    assert_eq!(
+        hidden["issues"],
+        json!([]),
+        "search leaves out what bob may not browse"
     );
 }
 

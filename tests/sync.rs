@@ -39,6 +39,7 @@ impl Env {
                 flavor: Flavor::Cloud,
                 seed: Seed::default(),
                 rate_limits: false,
+                ..EmulatorConfig::default()
             },
         )
         .await
@@ -96,6 +97,7 @@ impl Env {
                 search_settle: jiff::SignedDuration::from_secs(5),
                 manager: "jira-active-sync".into(),
             },
+            leader_election: None,
         };
         let client = self.ns.client.clone();
         self.operator = Some(tokio::spawn(async move {

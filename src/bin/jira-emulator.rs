@@ -43,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
         flavor: args.flavor,
         seed,
         rate_limits: args.rate_limits,
+        ..EmulatorConfig::default()
     };
     let handle = Emulator::start(args.listen, config)
         .await

@@ -18,6 +18,7 @@ use crate::api::{Closure, ComplianceTask, JiraActiveSync, Mode, TaskJiraStatus};
 use crate::jira::{
     IssueUpdate, JiraClient, JiraError, NewIssue, Status, StatusCategory, TransitionTarget,
 };
+use crate::planner::is_identity_label;
 use crate::planner::{
     Action, Assignee, CloseReason, FieldChanges, NewTicket, ObservedTicket, PROPERTY_KEY,
     ReopenReason,
@@ -143,6 +144,9 @@ fn failure(ctx: &Context, action: &'static str, what: String, error: &JiraError)
     }
 }
 
+/// Publishes an Event on the sync, related to the first task concerned: Events of one sync and
+/// reason are told apart by that task, so each ticket's action stays visible rather than being
+/// folded into a series.
 async fn publish(
     ctx: &Context,
     target: &Target<'_>,
@@ -150,30 +154,66 @@ async fn publish(
     reason: &str,
     action: &str,
     note: String,
+    subject: &Subject,
 ) {
     let event = Event {
         type_,
         reason: reason.to_owned(),
         note: Some(note),
         action: action.to_owned(),
-        secondary: None,
+        secondary: subject.tasks.first().map(|task| ObjectReference {
+            api_version: Some("activesync.dev/v1alpha1".to_owned()),
+            kind: Some("ComplianceTask".to_owned()),
+            namespace: Some(target.namespace.to_owned()),
+            name: Some(task.clone()),
+            ..ObjectReference::default()
+        }),
     };
     if let Err(error) = ctx.recorder.publish(&event, &target.reference).await {
         tracing::warn!(%error, reason, "could not publish an Event");
     }
 }
 
-/// "task ns/a" or "tasks of alice@example.com: ns/a, ns/b" for Events.
-fn what_tasks(target: &Target<'_>, tasks: &[String], group: Option<&str>) -> String {
-    let list = tasks
-        .iter()
-        .map(|t| format!("{}/{t}", target.namespace))
-        .collect::<Vec<_>>()
-        .join(", ");
-    match (target.mode, group) {
-        (Mode::Batch, Some(group)) => format!("tasks of {group}: {list} (Batch)"),
-        (Mode::Batch, None) => format!("unassigned tasks: {list} (Batch)"),
-        (Mode::Individual, _) => format!("task {list} (Individual)"),
+/// Whom a ticket action concerns, for Events: the ticket's tasks and its identity label.
+struct Subject {
+    identity: Option<String>,
+    tasks: Vec<String>,
+}
+
+impl Subject {
+    /// From what the ticket records (its property, else its labels), or the given tasks.
+    fn of(observed: Option<&ObservedTicket>, tasks: &[String]) -> Subject {
+        let property = observed.and_then(|t| t.property.as_ref());
+        let identity = property.map(|p| p.identity.clone()).or_else(|| {
+            observed.and_then(|t| t.labels.iter().find(|l| is_identity_label(l)).cloned())
+        });
+        let tasks = if tasks.is_empty() {
+            property
+                .map(|p| p.tasks.keys().cloned().collect())
+                .unwrap_or_default()
+        } else {
+            tasks.to_vec()
+        };
+        Subject { identity, tasks }
+    }
+
+    /// "task ns/a (Individual)", "tasks of alice@example.com: ns/a, ns/b (Batch)".
+    fn describe(&self, namespace: &str) -> String {
+        let list = self
+            .tasks
+            .iter()
+            .map(|t| format!("{namespace}/{t}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self
+            .identity
+            .as_deref()
+            .and_then(|i| i.strip_prefix("jas-group."))
+        {
+            Some("unassigned") => format!("unassigned tasks: {list} (Batch)"),
+            Some(email) => format!("tasks of {email}: {list} (Batch)"),
+            None => format!("task {list} (Individual)"),
+        }
     }
 }
 
@@ -258,11 +298,11 @@ async fn create_all(
     let results = target.client.bulk_create(&issues).await;
     let mut created = Vec::new();
     for (new, result) in creates.iter().zip(results) {
-        let group = match &new.identity {
-            crate::planner::TicketIdentity::Group(g) => g.email().map(str::to_owned),
-            crate::planner::TicketIdentity::Task(_) => None,
+        let subject = Subject {
+            identity: Some(new.identity.label()),
+            tasks: new.tasks.clone(),
         };
-        let what = what_tasks(target, &new.tasks, group.as_deref());
+        let what = subject.describe(target.namespace);
         match result {
             Ok(issue) => {
                 ctx.metrics.action("create", "ok");
@@ -274,6 +314,7 @@ async fn create_all(
                     "TicketCreated",
                     "Create",
                     format!("created {} for {what}", issue.key),
+                    &subject,
                 )
                 .await;
                 created.push((issue, new));
@@ -296,6 +337,7 @@ async fn create_all(
                     "CreateFailed",
                     "Create",
                     f.message.clone(),
+                    &subject,
                 )
                 .await;
                 failures.push(f);
@@ -388,13 +430,13 @@ async fn ticket_actions(
 ) -> (Vec<StatusWrite>, Vec<Failure>) {
     let mut writes = Vec::new();
     let client = target.client;
-    let tasks_of = |fallback: &[String]| -> Vec<String> {
-        observed
-            .and_then(|t| t.property.as_ref())
-            .map(|p| p.tasks.keys().cloned().collect())
-            .unwrap_or_else(|| fallback.to_vec())
-    };
     for action in actions {
+        let subject = match &action {
+            Action::Close { tasks, .. } | Action::Reopen { tasks, .. } => {
+                Subject::of(observed, tasks)
+            }
+            _ => Subject::of(observed, &[]),
+        };
         let result: Result<(), (&'static str, String, JiraError)> = match &action {
             Action::Update { key, changes, property } => {
                 async {
@@ -414,8 +456,8 @@ async fn ticket_actions(
                     ctx.metrics.action("update", "ok");
                     let fields = changes.field_names();
                     if !fields.is_empty() {
-                        let what = what_tasks(target, &tasks_of(&[]), property.as_ref().and_then(|p| p.identity.strip_prefix("jas-group.")));
-                        publish(ctx, target, EventType::Normal, "TicketUpdated", "Update", format!("updated {} of {key} for {what}", fields.join(", "))).await;
+                        let what = subject.describe(target.namespace);
+                        publish(ctx, target, EventType::Normal, "TicketUpdated", "Update", format!("updated {} of {key} for {what}", fields.join(", ")), &subject).await;
                     }
                     Ok(())
                 }
@@ -435,8 +477,8 @@ async fn ticket_actions(
                             CloseReason::TasksGone => "its tasks left the sync",
                             CloseReason::SyncDeleted => "the sync was deleted (deletionPolicy: Close)",
                         };
-                        let what = what_tasks(target, &tasks_of(tasks), None);
-                        publish(ctx, target, EventType::Normal, "TicketClosed", "Close", format!("closed {key} ({why}) for {what}; now {}", t.to.name)).await;
+                        let what = subject.describe(target.namespace);
+                        publish(ctx, target, EventType::Normal, "TicketClosed", "Close", format!("closed {key} ({why}) for {what}; now {}", t.to.name), &subject).await;
                         Ok(())
                     }
                     Err(e) => Err(("close", format!("closing {key}"), e)),
@@ -460,8 +502,8 @@ async fn ticket_actions(
                             ReopenReason::TasksReopened => "tasks re-opened or joined",
                             ReopenReason::DoneInJiraWhileOpen => "done in Jira while tasks are open (jiraCompletion: Reopen)",
                         };
-                        let what = what_tasks(target, tasks, None);
-                        publish(ctx, target, EventType::Normal, "TicketReopened", "Reopen", format!("re-opened {key} ({why}) for {what}")).await;
+                        let what = subject.describe(target.namespace);
+                        publish(ctx, target, EventType::Normal, "TicketReopened", "Reopen", format!("re-opened {key} ({why}) for {what}"), &subject).await;
                         Ok(())
                     }
                     Err(e) => Err(("reopen", format!("re-opening {key}"), e)),
@@ -470,7 +512,7 @@ async fn ticket_actions(
             Action::Release { key, labels } => match client.edit_issue(key, &without_labels(observed, labels)).await {
                 Ok(()) => {
                     ctx.metrics.action("release", "ok");
-                    publish(ctx, target, EventType::Normal, "TicketReleased", "Release", format!("released {key}: no task of the sync needs it; it is no longer kept in step")).await;
+                    publish(ctx, target, EventType::Normal, "TicketReleased", "Release", format!("released {key}: no task of the sync needs it; it is no longer kept in step"), &subject).await;
                     Ok(())
                 }
                 Err(e) => Err(("release", format!("releasing {key}"), e)),
@@ -492,7 +534,7 @@ async fn ticket_actions(
                         .await
                         .map_err(|e| ("retire", format!("releasing duplicate {key}"), e))?;
                     ctx.metrics.action("retire", "ok");
-                    publish(ctx, target, EventType::Warning, "DuplicateRetired", "Retire", format!("closed {key} as a duplicate of {original}")).await;
+                    publish(ctx, target, EventType::Warning, "DuplicateRetired", "Retire", format!("closed {key} as a duplicate of {original}"), &subject).await;
                     Ok(())
                 }
                 .await
@@ -500,8 +542,8 @@ async fn ticket_actions(
             Action::Delete { key } => match client.delete_issue(key).await {
                 Ok(()) | Err(JiraError::NotFound { .. }) => {
                     ctx.metrics.action("delete", "ok");
-                    let what = what_tasks(target, &tasks_of(&[]), None);
-                    publish(ctx, target, EventType::Normal, "TicketDeleted", "Delete", format!("deleted {key} ({what}; deletionPolicy: Delete)")).await;
+                    let what = subject.describe(target.namespace);
+                    publish(ctx, target, EventType::Normal, "TicketDeleted", "Delete", format!("deleted {key} ({what}; deletionPolicy: Delete)"), &subject).await;
                     Ok(())
                 }
                 Err(e) => Err(("delete", format!("deleting {key}"), e)),
@@ -518,6 +560,7 @@ async fn ticket_actions(
                 "JiraActionFailed",
                 "Sync",
                 f.message.clone(),
+                &subject,
             )
             .await;
             return (writes, vec![f]);
@@ -541,7 +584,11 @@ async fn task_write(ctx: &Context, target: &Target<'_>, action: Action) -> Optio
             let patch = json!({"spec": {"state": "Completed"}});
             let result = api.patch(&task, &params, &Patch::Merge(&patch)).await;
             if result.is_ok() {
-                publish(ctx, target, EventType::Normal, "TaskCompleted", "CompleteTask", format!("marked task {}/{task} Completed: {key} is done in Jira (jiraCompletion: CompleteTasks)", target.namespace)).await;
+                let subject = Subject {
+                    identity: None,
+                    tasks: vec![task.clone()],
+                };
+                publish(ctx, target, EventType::Normal, "TaskCompleted", "CompleteTask", format!("marked task {}/{task} Completed: {key} is done in Jira (jiraCompletion: CompleteTasks)", target.namespace), &subject).await;
             }
             ("task_complete", task, result)
         }

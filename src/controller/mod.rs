@@ -9,6 +9,7 @@ mod credentials;
 mod error;
 mod executor;
 mod gather;
+pub mod leader;
 mod metrics;
 mod server;
 mod status;
@@ -18,6 +19,9 @@ mod webhook;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
@@ -46,6 +50,9 @@ pub struct RunOptions {
     pub namespaces: Vec<String>,
     /// Process settings.
     pub settings: Settings,
+    /// Compete for a Lease and run the controllers only while holding it (HA replicas); `None`
+    /// runs them at once.
+    pub leader_election: Option<Duration>,
 }
 
 fn api<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
@@ -244,14 +251,64 @@ pub async fn run_with(
         ready.store(true, Ordering::Relaxed);
         tracing::info!("caches filled; ready");
     };
-    let controllers = futures::future::join_all(
-        parts
-            .into_iter()
-            .map(|(scope, p)| run_scope(client.clone(), scope, p)),
+    let controllers = async {
+        futures::join!(
+            futures::future::join_all(parts.into_iter().map(|(scope, p)| run_scope(
+                client.clone(),
+                scope,
+                p
+            )),),
+            readiness
+        );
+    };
+    let served = async { server.await.context("serving HTTP") };
+    match options.leader_election {
+        None => {
+            let (served, ()) = tokio::join!(served, controllers);
+            served
+        }
+        Some(lease_duration) => {
+            let mut lease = leader::LeaseSettings::from_environment(&client);
+            lease.lease_duration = lease_duration;
+            lease.renew_margin = leader::renew_margin(lease_duration);
+            let election = leader::LeaderElection::start(client.clone(), lease).await?;
+            tokio::try_join!(served, lead(&election, controllers))?;
+            // Only after the in-flight writes have finished: from here another replica may write.
+            election.release().await?;
+            Ok(())
+        }
+    }
+}
+
+/// Runs the controllers once this replica leads, until shutdown. Followers are not ready, so the
+/// Service sends the Jira webhook to the leader only. Losing the Lease ends the process: another
+/// replica may already be writing, and a restarted process campaigns afresh.
+async fn lead(
+    election: &leader::LeaderElection,
+    controllers: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let mut leading = election.is_leader();
+    tracing::info!(
+        identity = election.identity(),
+        "waiting for the leader Lease"
     );
-    let (served, _, _) = tokio::join!(server.into_future(), controllers, readiness);
-    served?;
-    Ok(())
+    tokio::select! {
+        acquired = leading.wait_for(|leading| *leading) => {
+            acquired.context("leader election ended before this replica led")?;
+        }
+        () = shutdown_signal() => return Ok(()),
+    }
+    tracing::info!(
+        identity = election.identity(),
+        "leading: starting the controllers"
+    );
+    tokio::select! {
+        () = controllers => Ok(()),
+        lost = leading.wait_for(|leading| !*leading) => {
+            lost.context("leader election ended while leading")?;
+            anyhow::bail!("lost the leader Lease; stopping so that only the new leader writes")
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::config::Flavor;
 use super::error::{ApiError, ApiResult};
 use super::faults::FaultRule;
+use super::rate_limit::RateLimitConfig;
 use super::routes::Params;
 use super::seed::Seed;
 use super::state::Shared;
@@ -32,6 +33,10 @@ pub fn router() -> Router<Shared> {
         .route("/_emulator/requests", get(requests).delete(clear_requests))
         .route("/_emulator/counters", get(counters))
         .route(
+            "/_emulator/webhooks/deliveries",
+            get(deliveries).delete(clear_deliveries),
+        )
+        .route(
             "/_emulator/faults",
             get(faults).post(add_fault).delete(clear_faults),
         )
@@ -44,6 +49,11 @@ fn rebuild(state: &Shared, seed: &Seed) -> ApiResult<()> {
     *state.store_mut() = store;
     state.faults().rules.clear();
     state.log().clear();
+    state.webhooks().clear();
+    state.deliveries().clear();
+    let mut limiter = state.rate_limiter();
+    let config = limiter.config().clone();
+    limiter.set_config(config);
     Ok(())
 }
 
@@ -96,6 +106,12 @@ async fn set_config(State(state): State<Shared>, body: Bytes) -> ApiResult<Json<
         }
         if let Some(on) = change.rate_limits {
             settings.rate_limits = on;
+            let mut limiter = state.rate_limiter();
+            let config = RateLimitConfig {
+                enabled: on,
+                ..limiter.config().clone()
+            };
+            limiter.set_config(config);
         }
         if let Some(ms) = change.search_lag_ms {
             settings.search_lag = Duration::from_millis(ms);
@@ -143,5 +159,16 @@ async fn add_fault(State(state): State<Shared>, body: Bytes) -> ApiResult<Status
 /// `DELETE /_emulator/faults`: removes every fault rule.
 async fn clear_faults(State(state): State<Shared>) -> StatusCode {
     state.faults().rules.clear();
+    StatusCode::NO_CONTENT
+}
+
+/// `GET /_emulator/webhooks/deliveries`: how each finished webhook delivery went.
+async fn deliveries(State(state): State<Shared>) -> Json<Value> {
+    Json(state.deliveries_json())
+}
+
+/// `DELETE /_emulator/webhooks/deliveries`: forgets the delivery reports.
+async fn clear_deliveries(State(state): State<Shared>) -> StatusCode {
+    state.deliveries().clear();
     StatusCode::NO_CONTENT
 }

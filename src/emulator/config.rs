@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::seed::Seed;
+use super::webhooks::RetryPolicy;
 
 /// Which Jira the emulator pretends to be.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -45,6 +46,8 @@ pub struct EmulatorConfig {
     pub seed: Seed,
     /// Whether Jira Cloud's rate limits are enforced.
     pub rate_limits: bool,
+    /// How webhook deliveries are retried.
+    pub webhook_retry: RetryPolicy,
 }
 
 /// Settings that the admin API can change while the emulator runs.

@@ -507,3 +507,31 @@ pub fn check_property(key: &str, value: &Value) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_changes_set_then_add_then_remove_without_duplicates() {
+        let changes = LabelChanges {
+            set: None,
+            add: vec!["b".into(), "c".into()],
+            remove: vec!["a".into()],
+        };
+        assert_eq!(changes.apply(&["a".into(), "b".into()]), ["b", "c"]);
+        let replace = LabelChanges {
+            set: Some(vec!["x".into()]),
+            ..LabelChanges::default()
+        };
+        assert_eq!(replace.apply(&["a".into()]), ["x"]);
+    }
+
+    #[test]
+    fn labels_follow_jiras_rules() {
+        assert_eq!(label(&Value::from("ok-label")), Ok("ok-label".to_owned()));
+        assert!(label(&Value::from("two words")).is_err());
+        assert!(label(&Value::from("x".repeat(256))).is_err());
+        assert!(label(&Value::from("x".repeat(255))).is_ok());
+    }
+}

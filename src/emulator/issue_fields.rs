@@ -1,6 +1,6 @@
 //! What JQL sees of an issue: its searchable fields by lower-case JQL name.
 
-use super::jql_placeholder::{JqlFields, JqlValue};
+use super::jql::{JqlFields, JqlValue};
 use super::model::Issue;
 use super::seed::Category;
 use super::store::Store;

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::faults::FaultAction;
+use super::rate_limit::RateLimitedRequest;
 use super::request_log::LoggedRequest;
 use super::state::Shared;
 
@@ -52,6 +53,33 @@ fn fault_response(status: u16, retry_after: Option<u64>, message: Option<String>
     response
 }
 
+/// The issue a write request changes (`POST|PUT|DELETE /rest/api/N/issue/{issue}/...`), by key, for
+/// Jira's per-issue write limits.
+fn written_issue(state: &Shared, method: &axum::http::Method, path: &str) -> Option<String> {
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        return None;
+    }
+    let mut segments = path.trim_start_matches('/').split('/');
+    let (Some("rest"), Some("api"), Some(_), Some("issue"), Some(issue)) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return None;
+    };
+    if matches!(issue, "bulk" | "bulkfetch" | "createmeta") {
+        return None;
+    }
+    Some(
+        state
+            .store()
+            .issue(issue)
+            .map_or_else(|| issue.to_ascii_uppercase(), |i| i.key.clone()),
+    )
+}
+
 /// Applies latency and faults to API requests and records them in the request log.
 pub async fn observe(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
@@ -80,8 +108,58 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
         tokio::time::sleep(latency).await;
     }
     let fault = state.faults().take(&method, &path);
+    let issue = written_issue(&state, &parts.method, &path);
+    let rate = state.rate_limiter().check(
+        RateLimitedRequest {
+            method: &parts.method,
+            endpoint: &endpoint,
+            issue: issue.as_deref(),
+        },
+        jiff::Timestamp::now(),
+    );
     let request = Request::from_parts(parts, Body::from(bytes.clone()));
-    let (response, status) = match fault {
+    let (response, status) = match (fault, rate) {
+        (_, Err(refusal)) => {
+            let mut response =
+                (StatusCode::TOO_MANY_REQUESTS, axum::Json(refusal.body())).into_response();
+            for (name, value) in &refusal.headers {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    response.headers_mut().insert(*name, value);
+                }
+            }
+            (response, StatusCode::TOO_MANY_REQUESTS.as_u16())
+        }
+        (fault, Ok(allowance)) => {
+            let (mut response, status) = run(fault, request, next).await;
+            for (name, value) in &allowance.headers {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    response.headers_mut().insert(*name, value);
+                }
+            }
+            (response, status)
+        }
+    };
+    let dropped = response.extensions().get::<DropConnection>().is_some();
+    tracing::debug!(%method, %path, status, "jira request");
+    state.log().record(
+        format!("{method} {endpoint}"),
+        LoggedRequest {
+            seq: 0,
+            method,
+            path,
+            query,
+            status,
+            dropped,
+            body: logged_body(&bytes),
+            time: jiff::Timestamp::now().to_string(),
+        },
+    );
+    response
+}
+
+/// Runs the request unless a fault says otherwise; a response to be dropped is marked.
+async fn run(fault: Option<FaultAction>, request: Request, next: Next) -> (Response, u16) {
+    match fault {
         Some(FaultAction::Error {
             status,
             retry_after_secs,
@@ -94,26 +172,13 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
         Some(FaultAction::DropResponse) => {
             let mut response = next.run(request).await;
             response.extensions_mut().insert(DropConnection);
-            (response, 0)
+            let status = response.status().as_u16();
+            (response, status)
         }
         None => {
             let response = next.run(request).await;
             let status = response.status().as_u16();
             (response, status)
         }
-    };
-    tracing::debug!(%method, %path, status, "jira request");
-    state.log().record(
-        format!("{method} {endpoint}"),
-        LoggedRequest {
-            seq: 0,
-            method,
-            path,
-            query,
-            status,
-            body: logged_body(&bytes),
-            time: jiff::Timestamp::now().to_string(),
-        },
-    );
-    response
+    }
 }

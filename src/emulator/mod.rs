@@ -6,12 +6,14 @@ mod admin;
 mod auth;
 mod config;
 mod error;
+mod events;
 mod faults;
 mod fields;
 mod issue_fields;
-mod jql_placeholder;
+pub mod jql;
 mod middleware;
 mod model;
+pub mod rate_limit;
 mod render;
 mod request_log;
 mod routes;
@@ -20,6 +22,7 @@ mod seed;
 mod server;
 mod state;
 mod store;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,8 +41,10 @@ pub use seed::{
     SeedTransition, SeedUser, SeedWorkflow,
 };
 
+use rate_limit::{RateLimitConfig, RateLimiter};
 use state::{AppState, Shared};
 use store::Store;
+use webhooks::WebhookDeliverer;
 
 /// Why an emulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +60,9 @@ pub enum EmulatorError {
     /// The seed is unusable.
     #[error(transparent)]
     Seed(#[from] SeedError),
+    /// The HTTP client for webhook deliveries could not be built.
+    #[error("cannot build the webhook delivery client: {0}")]
+    Webhooks(#[from] reqwest::Error),
 }
 
 /// Starts emulators.
@@ -87,11 +95,18 @@ impl Emulator {
             search_lag: Duration::ZERO,
             latency: Duration::ZERO,
         };
+        let rate_limiter = RateLimiter::new(RateLimitConfig {
+            enabled: config.rate_limits,
+            ..RateLimitConfig::default()
+        });
+        let deliverer = WebhookDeliverer::new(config.webhook_retry.clone())?;
         let state: Shared = Arc::new(AppState::new(
             base_url.clone(),
             store,
             settings,
             config.seed,
+            rate_limiter,
+            deliverer,
         ));
         let app = app(state);
         let (shutdown, signal) = oneshot::channel();

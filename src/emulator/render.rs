@@ -91,8 +91,10 @@ impl FieldSelection {
             match token.as_str() {
                 "*all" => selection.all = true,
                 "*navigable" => selection.navigable = true,
-                t if t.starts_with('-') => selection.exclude.push(t[1..].to_owned()),
-                t => selection.include.push(t.to_owned()),
+                t => match t.strip_prefix('-') {
+                    Some(excluded) => selection.exclude.push(excluded.to_owned()),
+                    None => selection.include.push(t.to_owned()),
+                },
             }
         }
         selection
@@ -583,5 +585,30 @@ pub fn field_name(field: &str) -> &'static str {
         "subtasks" => "Sub-tasks",
         "comment" => "Comment",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_lists_take_names_star_forms_and_exclusions() {
+        let some = FieldSelection::parse(&["summary,status", "labels"], "*all");
+        assert!(some.wants("summary") && some.wants("labels") && !some.wants("assignee"));
+        let navigable = FieldSelection::parse(&["*navigable", "-labels"], "id");
+        assert!(
+            navigable.wants("summary") && !navigable.wants("labels") && !navigable.wants("comment")
+        );
+        let defaulted = FieldSelection::parse(&["-comment"], "*all");
+        assert!(defaulted.wants("summary") && !defaulted.wants("comment"));
+        assert!(FieldSelection::parse(&["id", "key"], "*all").only_identifiers());
+        assert!(!FieldSelection::parse::<&str>(&[], "*all").only_identifiers());
+    }
+
+    #[test]
+    fn timestamps_use_jiras_format() {
+        let t: Timestamp = "2026-03-01T10:00:00.123456Z".parse().unwrap();
+        assert_eq!(timestamp(t), "2026-03-01T10:00:00.123+0000");
     }
 }

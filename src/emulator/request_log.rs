@@ -20,8 +20,10 @@ pub struct LoggedRequest {
     pub path: String,
     /// Query string, if any.
     pub query: Option<String>,
-    /// Status answered (0 when the response was dropped).
+    /// Status of the response (also when it was dropped).
     pub status: u16,
+    /// Whether the response was dropped by a fault (the client saw the connection close).
+    pub dropped: bool,
     /// Request body: JSON when it parses, else text; absent when empty.
     pub body: Option<Value>,
     /// When it arrived (RFC 3339).

@@ -2,11 +2,17 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
 use super::config::RuntimeSettings;
+use super::events;
 use super::faults::Faults;
+use super::rate_limit::RateLimiter;
 use super::request_log::RequestLog;
 use super::seed::Seed;
 use super::store::{IssueEvent, Store};
+use super::webhooks::{DeliveryReport, WebhookDeliverer, WebhookRegistry};
 
 /// Shared state of one emulator.
 #[derive(Debug)]
@@ -18,6 +24,10 @@ pub struct AppState {
     seed: Mutex<Seed>,
     faults: Mutex<Faults>,
     log: Mutex<RequestLog>,
+    rate_limiter: Mutex<RateLimiter>,
+    webhooks: Mutex<WebhookRegistry>,
+    deliverer: WebhookDeliverer,
+    deliveries: Mutex<Vec<DeliveryReport>>,
 }
 
 /// Handle to the shared state.
@@ -42,7 +52,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl AppState {
     /// State for a fresh emulator.
-    pub fn new(base_url: String, store: Store, settings: RuntimeSettings, seed: Seed) -> Self {
+    pub fn new(
+        base_url: String,
+        store: Store,
+        settings: RuntimeSettings,
+        seed: Seed,
+        rate_limiter: RateLimiter,
+        deliverer: WebhookDeliverer,
+    ) -> Self {
         Self {
             base_url,
             store: RwLock::new(store),
@@ -50,6 +67,10 @@ impl AppState {
             seed: Mutex::new(seed),
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(RequestLog::default()),
+            rate_limiter: Mutex::new(rate_limiter),
+            webhooks: Mutex::new(WebhookRegistry::default()),
+            deliverer,
+            deliveries: Mutex::new(Vec::new()),
         }
     }
 
@@ -83,16 +104,80 @@ impl AppState {
         lock(&self.faults)
     }
 
-    /// Announces issue changes (logged; delivered to webhooks).
-    pub fn publish(&self, events: Vec<IssueEvent>) {
-        for event in events {
-            tracing::info!(
-                event = event.kind.webhook_event(),
-                issue = %event.issue.key,
-                user = %event.user,
-                "issue event"
-            );
+    /// Jira Cloud's rate limiter.
+    pub fn rate_limiter(&self) -> MutexGuard<'_, RateLimiter> {
+        lock(&self.rate_limiter)
+    }
+
+    /// The registered admin webhooks.
+    pub fn webhooks(&self) -> MutexGuard<'_, WebhookRegistry> {
+        lock(&self.webhooks)
+    }
+
+    /// Reports of finished webhook deliveries, oldest first.
+    pub fn deliveries(&self) -> MutexGuard<'_, Vec<DeliveryReport>> {
+        lock(&self.deliveries)
+    }
+
+    /// Announces issue changes: logs them and delivers them to the webhooks that want them, in the
+    /// background; each delivery's report is kept for `/_emulator/webhooks/deliveries`.
+    pub fn publish(self: &Arc<Self>, events: Vec<IssueEvent>) {
+        let flavor = self.settings().flavor;
+        let now = Timestamp::now();
+        let mut batches = Vec::new();
+        {
+            let store = self.store();
+            let registry = self.webhooks();
+            for event in &events {
+                tracing::info!(
+                    event = event.kind.webhook_event(),
+                    issue = %event.issue.key,
+                    user = %event.user,
+                    "issue event"
+                );
+                if let Some(batch) =
+                    events::deliveries(&store, &registry, &self.base_url, flavor, event, now)
+                {
+                    batches.push(batch);
+                }
+            }
         }
+        for (targets, payload) in batches {
+            for task in self.deliverer.dispatch(targets, &payload) {
+                let state = Arc::clone(self);
+                tokio::spawn(async move {
+                    match task.await {
+                        Ok(report) => {
+                            if !report.delivered {
+                                tracing::warn!(webhook = report.webhook_id, identifier = %report.identifier, "webhook delivery failed");
+                            }
+                            state.deliveries().push(report);
+                        }
+                        Err(error) => tracing::warn!(%error, "webhook delivery task failed"),
+                    }
+                });
+            }
+        }
+    }
+
+    /// The delivery reports as JSON.
+    pub fn deliveries_json(&self) -> Value {
+        let reports: Vec<Value> = self
+            .deliveries()
+            .iter()
+            .map(|r| {
+                json!({
+                    "webhookId": r.webhook_id,
+                    "identifier": r.identifier,
+                    "delivered": r.delivered,
+                    "attempts": r.attempts.iter().map(|a| match &a.outcome {
+                        Ok(status) => json!({"retry": a.retry, "status": status}),
+                        Err(error) => json!({"retry": a.retry, "error": error}),
+                    }).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({ "deliveries": reports })
     }
 
     /// The request log.

@@ -14,6 +14,7 @@ use super::model::{
 };
 use super::search_index::SearchIndex;
 use super::seed::{Category, Seed, SeedError};
+pub use super::webhooks::IssueEventKind;
 
 /// What happened to an issue, for webhooks.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,28 +31,6 @@ pub struct IssueEvent {
     pub user: String,
     /// When.
     pub timestamp: Timestamp,
-}
-
-/// Kind of an [`IssueEvent`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IssueEventKind {
-    /// `jira:issue_created`.
-    Created,
-    /// `jira:issue_updated`.
-    Updated,
-    /// `jira:issue_deleted`.
-    Deleted,
-}
-
-impl IssueEventKind {
-    /// Jira's webhook event name.
-    pub fn webhook_event(self) -> &'static str {
-        match self {
-            IssueEventKind::Created => "jira:issue_created",
-            IssueEventKind::Updated => "jira:issue_updated",
-            IssueEventKind::Deleted => "jira:issue_deleted",
-        }
-    }
 }
 
 /// The whole site.

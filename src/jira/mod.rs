@@ -20,9 +20,16 @@
 //! | [`edit_issue`](JiraClient::edit_issue), [`get_issue`](JiraClient::get_issue), [`delete_issue`](JiraClient::delete_issue) | `PUT`/`GET`/`DELETE /issue/{key}` | same |
 //! | [`bulk_fetch`](JiraClient::bulk_fetch) (100 per call) | `POST /issue/bulkfetch` | `POST /search` with `key in (...)` |
 //! | [`search`](JiraClient::search) (all pages, managed fields only) | `POST /search/jql` + `nextPageToken` | `POST /search` + `startAt` |
+//! | [`search_with_properties`](JiraClient::search_with_properties) | the same, properties inside | the same, then `GET /issue/{key}/properties/{name}` per issue |
 //! | [`transitions`](JiraClient::transitions), [`transition`](JiraClient::transition) | `GET`/`POST /issue/{key}/transitions` | same |
 //! | [`add_comment`](JiraClient::add_comment) | `POST /issue/{key}/comment` (ADF) | same (wiki) |
 //! | [`set_property`](JiraClient::set_property), [`get_property`](JiraClient::get_property) | `PUT`/`GET /issue/{key}/properties/{name}` | same |
+//!
+//! [`search_with_properties`](JiraClient::search_with_properties) also returns named entity
+//! properties: inside the search on Cloud (no extra call); on Data Center, whose search cannot return
+//! them, with one `GET /issue/{key}/properties/{name}` per issue and property after the search.
+//!
+//! [`jql`] quotes values into JQL so that labels and keys can never change a query's shape.
 //!
 //! Descriptions are built as a typed [`Description`] and rendered per flavor by
 //! [`description`]; [`Issue::description_text`] and [`Description::plain_text`] give the canonical
@@ -52,6 +59,7 @@ mod config;
 pub mod description;
 mod error;
 mod issues;
+pub mod jql;
 mod model;
 mod rate_limit;
 mod retry;
@@ -71,6 +79,6 @@ pub use model::{
     Status, StatusCategory, Transition, TransitionTarget,
 };
 pub use rate_limit::PauseScope;
-pub use search::{BULK_FETCH_LIMIT, SEARCH_PAGE_SIZE};
+pub use search::{BULK_FETCH_LIMIT, SEARCH_PAGE_SIZE, SEARCH_PROPERTY_LIMIT};
 pub use wire::EpicField;
 pub use workflow::choose as choose_transition;

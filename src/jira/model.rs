@@ -135,7 +135,7 @@ pub struct Issue {
     pub summary: String,
     /// Canonical plain text of the description (see [`Description::render`]).
     pub description_text: String,
-    /// Labels.
+    /// Labels, sorted (Jira keeps them as a set).
     pub labels: Vec<String>,
     /// Status and its category.
     pub status: Status,
@@ -151,7 +151,9 @@ pub struct Issue {
     pub epic: Option<String>,
     /// Last update time.
     pub updated: Option<Timestamp>,
-    /// Issue entity properties asked for in the search, by key.
+    /// The entity properties asked for with
+    /// [`search_with_properties`](super::JiraClient::search_with_properties) that the issue has, by
+    /// key; empty for other reads.
     pub properties: std::collections::BTreeMap<String, Value>,
 }
 

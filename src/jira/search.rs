@@ -1,9 +1,12 @@
 //! Reading many issues: JQL search with paging, and fetching known keys in bulk.
 
+use futures::stream::{self, StreamExt, TryStreamExt};
 use reqwest::Method;
 use serde_json::json;
 
-use super::client::{BULK_FETCH, JiraClient, SEARCH_JQL, SEARCH_V2, check_issue_key};
+use super::client::{
+    BULK_FETCH, JiraClient, SEARCH_JQL, SEARCH_V2, check_issue_key, check_property_key,
+};
 use super::config::Flavor;
 use super::error::JiraError;
 use super::model::Issue;
@@ -17,6 +20,12 @@ pub const SEARCH_PAGE_SIZE: usize = 100;
 /// Most keys Jira takes in one bulk fetch.
 pub const BULK_FETCH_LIMIT: usize = 100;
 
+/// Most entity properties a Cloud search returns per issue.
+pub const SEARCH_PROPERTY_LIMIT: usize = 5;
+
+/// Property reads in flight at once when Data Center needs one call per issue.
+const PROPERTY_READS_IN_FLIGHT: usize = 8;
+
 impl JiraClient {
     /// Every issue matching `jql`, with the managed fields only. Pages with `nextPageToken` on Cloud
     /// (`/search/jql`) and `startAt` on Data Center (`/search`).
@@ -24,17 +33,32 @@ impl JiraClient {
         self.search_with_properties(jql, &[]).await
     }
 
-    /// Like [`search`](Self::search), also returning the named issue entity properties (Jira
-    /// takes up to five) in [`Issue::properties`], so reading them costs no call per issue.
+    /// Like [`search`](Self::search), also returning the named issue entity properties (at most
+    /// five) in [`Issue::properties`]. On Cloud they come inside the search at no extra cost; Data
+    /// Center's search cannot return them, so each is read with one call per issue afterwards.
     pub async fn search_with_properties(
         &self,
         jql: &str,
         properties: &[&str],
     ) -> Result<Vec<Issue>, JiraError> {
+        if properties.len() > SEARCH_PROPERTY_LIMIT {
+            return Err(JiraError::InvalidInput {
+                message: format!(
+                    "a search returns at most {SEARCH_PROPERTY_LIMIT} entity properties, {} were asked for",
+                    properties.len()
+                ),
+            });
+        }
+        for property in properties {
+            check_property_key(property)?;
+        }
         let epic = self.epic_field().await?;
         match self.flavor() {
             Flavor::Cloud => self.search_v3(jql, &epic, properties).await,
-            Flavor::DataCenter => self.search_v2(jql, &epic, true, properties).await,
+            Flavor::DataCenter => {
+                let issues = self.search_v2(jql, &epic, true).await?;
+                self.read_properties(issues, properties).await
+            }
         }
     }
 
@@ -83,7 +107,6 @@ impl JiraClient {
         jql: &str,
         epic: &EpicField,
         validate: bool,
-        properties: &[&str],
     ) -> Result<Vec<Issue>, JiraError> {
         let path = format!("{}/search", self.api());
         let label = format!("POST {path}");
@@ -98,9 +121,6 @@ impl JiraClient {
             if !validate {
                 body["validateQuery"] = json!(false);
             }
-            if !properties.is_empty() {
-                body["properties"] = json!(properties);
-            }
             let request = Request::new(Method::POST, path.clone(), SEARCH_V2, Safety::Idempotent)
                 .json(&body)?;
             let page: SearchPageV2 = self.send(request).await?.decode()?;
@@ -110,6 +130,29 @@ impl JiraClient {
                 return Ok(issues);
             }
         }
+    }
+
+    /// Fills in the named properties of each issue, a few reads at a time.
+    async fn read_properties(
+        &self,
+        issues: Vec<Issue>,
+        properties: &[&str],
+    ) -> Result<Vec<Issue>, JiraError> {
+        if properties.is_empty() {
+            return Ok(issues);
+        }
+        stream::iter(issues)
+            .map(|mut issue| async move {
+                for name in properties {
+                    if let Some(value) = self.get_property(&issue.key, name).await? {
+                        issue.properties.insert((*name).to_owned(), value);
+                    }
+                }
+                Ok::<Issue, JiraError>(issue)
+            })
+            .buffered(PROPERTY_READS_IN_FLIGHT)
+            .try_collect()
+            .await
     }
 
     /// The issues with these keys that exist and are visible (missing ones are left out), at most
@@ -138,8 +181,11 @@ impl JiraClient {
                     issues.extend(self.decode_all(answer.issues, &epic, &label)?);
                 }
                 Flavor::DataCenter => {
-                    let jql = format!("key in ({}) ORDER BY key ASC", chunk.join(", "));
-                    issues.extend(self.search_v2(&jql, &epic, false, &[]).await?);
+                    let Some(keys) = super::jql::in_list("key", chunk) else {
+                        continue;
+                    };
+                    let jql = format!("{keys} ORDER BY key ASC");
+                    issues.extend(self.search_v2(&jql, &epic, false).await?);
                 }
             }
         }

@@ -19,29 +19,39 @@ pub struct Throttle {
     pauses: Mutex<Pauses>,
 }
 
+/// Until when a scope is held, and the `RateLimit-Reason` Jira gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    /// End of the pause.
+    pub until: Instant,
+    /// Jira's reason, if it gave one.
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Default)]
 struct Pauses {
-    connection: Option<Instant>,
-    endpoints: HashMap<String, Instant>,
-    issues: HashMap<String, Instant>,
+    connection: Option<Pause>,
+    endpoints: HashMap<String, Pause>,
+    issues: HashMap<String, Pause>,
 }
 
 impl Pauses {
-    fn until(&self, endpoint: &str, issue: Option<&str>) -> Option<Instant> {
+    fn longest(&self, endpoint: &str, issue: Option<&str>) -> Option<Pause> {
         [
-            self.connection,
-            self.endpoints.get(endpoint).copied(),
-            issue.and_then(|key| self.issues.get(key).copied()),
+            self.connection.as_ref(),
+            self.endpoints.get(endpoint),
+            issue.and_then(|key| self.issues.get(key)),
         ]
         .into_iter()
         .flatten()
-        .max()
+        .max_by_key(|pause| pause.until)
+        .cloned()
     }
 
     fn forget_expired(&mut self, now: Instant) {
-        self.connection = self.connection.filter(|at| *at > now);
-        self.endpoints.retain(|_, at| *at > now);
-        self.issues.retain(|_, at| *at > now);
+        self.connection = self.connection.take().filter(|p| p.until > now);
+        self.endpoints.retain(|_, p| p.until > now);
+        self.issues.retain(|_, p| p.until > now);
     }
 }
 
@@ -57,20 +67,23 @@ impl Throttle {
     }
 
     /// Waits until a request to `endpoint` (about `issue`, if any) may go out: first any pause over its
-    /// scopes, then a token. A pause longer than `max_wait` is not sat out: its remaining length is
-    /// returned as the error so the caller can fail fast.
+    /// scopes, then a token. A pause ending more than `max_wait` from now is not sat out but returned,
+    /// so the caller can fail fast.
     pub async fn admit(
         &self,
         endpoint: &str,
         issue: Option<&str>,
         max_wait: Duration,
-    ) -> Result<(), Duration> {
+    ) -> Result<(), Pause> {
         loop {
             let now = Instant::now();
-            let until = self.lock().until(endpoint, issue).filter(|at| *at > now);
-            match until {
-                Some(at) if at - now > max_wait => return Err(at - now),
-                Some(at) => tokio::time::sleep_until(at).await,
+            let pause = self
+                .lock()
+                .longest(endpoint, issue)
+                .filter(|p| p.until > now);
+            match pause {
+                Some(pause) if pause.until - now > max_wait => return Err(pause),
+                Some(pause) => tokio::time::sleep_until(pause.until).await,
                 None => break,
             }
         }
@@ -79,19 +92,28 @@ impl Throttle {
     }
 
     /// Holds back requests in `scope` for `wait` from now (an existing longer pause is kept).
-    pub fn pause(&self, scope: &PauseScope, wait: Duration) {
+    pub fn pause(&self, scope: &PauseScope, wait: Duration, reason: Option<&str>) {
         let now = Instant::now();
-        let until = now + wait;
+        let pause = Pause {
+            until: now + wait,
+            reason: reason.map(str::to_owned),
+        };
         let mut pauses = self.lock();
         pauses.forget_expired(now);
         let slot = match scope {
-            PauseScope::Connection => pauses.connection.get_or_insert(until),
-            PauseScope::Endpoint(endpoint) => {
-                pauses.endpoints.entry(endpoint.clone()).or_insert(until)
-            }
-            PauseScope::Issue(issue) => pauses.issues.entry(issue.clone()).or_insert(until),
+            PauseScope::Connection => pauses.connection.get_or_insert_with(|| pause.clone()),
+            PauseScope::Endpoint(endpoint) => pauses
+                .endpoints
+                .entry(endpoint.clone())
+                .or_insert_with(|| pause.clone()),
+            PauseScope::Issue(issue) => pauses
+                .issues
+                .entry(issue.clone())
+                .or_insert_with(|| pause.clone()),
         };
-        *slot = (*slot).max(until);
+        if pause.until > slot.until {
+            *slot = pause;
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Pauses> {
@@ -118,7 +140,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn issue_pause_holds_only_that_issue() {
         let throttle = roomy();
-        throttle.pause(&PauseScope::Issue("SEC-1".into()), Duration::from_secs(2));
+        throttle.pause(
+            &PauseScope::Issue("SEC-1".into()),
+            Duration::from_secs(2),
+            None,
+        );
         let start = Instant::now();
         throttle
             .admit("PUT /issue", Some("SEC-2"), LONG)
@@ -139,6 +165,7 @@ mod tests {
         throttle.pause(
             &PauseScope::Endpoint("POST /bulk".into()),
             Duration::from_secs(1),
+            None,
         );
         let start = Instant::now();
         throttle
@@ -153,13 +180,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn connection_pause_holds_everything_and_long_pauses_fail_fast() {
         let throttle = roomy();
-        throttle.pause(&PauseScope::Connection, Duration::from_secs(3));
-        throttle.pause(&PauseScope::Connection, Duration::from_secs(1));
-        let waited = throttle
+        let quota = Some("jira-quota-tenant-based");
+        throttle.pause(&PauseScope::Connection, Duration::from_secs(3), quota);
+        throttle.pause(&PauseScope::Connection, Duration::from_secs(1), None);
+        let held = throttle
             .admit("GET /myself", None, Duration::from_secs(2))
             .await
             .unwrap_err();
-        assert_eq!(waited, Duration::from_secs(3));
+        assert_eq!(held.until - Instant::now(), Duration::from_secs(3));
+        assert_eq!(held.reason.as_deref(), quota);
         let start = Instant::now();
         throttle.admit("GET /myself", None, LONG).await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_secs(3));

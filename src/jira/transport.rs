@@ -172,16 +172,19 @@ impl Transport {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            if let Err(wait) = self
+            if let Err(pause) = self
                 .throttle
                 .admit(&endpoint, request.issue, self.retry.max_wait)
                 .await
             {
+                let wait = pause
+                    .until
+                    .saturating_duration_since(tokio::time::Instant::now());
                 debug!(request = %label, wait_ms = wait.as_millis() as u64, "rate-limit pause too long; failing fast");
                 return Err(JiraError::RateLimited {
                     request: label,
                     retry_after: Some(wait),
-                    reason: Some("paused by an earlier rate-limit answer".to_owned()),
+                    reason: pause.reason,
                 });
             }
             let failed = match self.attempt(&request, &url, &label).await {
@@ -189,29 +192,29 @@ impl Transport {
                 Err(failed) => failed,
             };
             let backoff = delays.next();
+            // Jira did not say how long: hold the scope for the backoff delay instead.
+            let wait = failed.wait.or(backoff).unwrap_or(self.retry.min_delay);
             if let Some(scope) = &failed.pause {
-                // Jira did not say how long: hold the scope for the backoff delay instead.
-                let pause = failed.wait.or(backoff).unwrap_or(self.retry.min_delay);
-                self.throttle.pause(scope, pause);
+                let reason = match &failed.error {
+                    JiraError::RateLimited { reason, .. } => reason.as_deref(),
+                    _ => None,
+                };
+                self.throttle.pause(scope, wait, reason);
                 if *scope == PauseScope::Connection {
-                    warn!(request = %label, pause_ms = pause.as_millis() as u64, "connection paused by Jira's rate limit");
+                    warn!(request = %label, pause_ms = wait.as_millis() as u64, "connection paused by Jira's rate limit");
                 }
             }
-            if !retry::may_retry(request.safety, failed.failure) {
+            if !retry::may_retry(request.safety, failed.failure) || wait > self.retry.max_wait {
                 return Err(failed.error);
             }
-            let Some(backoff) = backoff else {
+            if backoff.is_none() {
                 warn!(request = %label, attempt, error = %failed.error, "giving up after retries");
                 return Err(failed.error);
-            };
-            if failed.pause.is_some() {
-                // The pause is waited out (or found too long) by the next admission.
-                warn!(request = %label, attempt, error = %failed.error, "rate limited; retrying after the pause");
-                continue;
             }
-            let wait = failed.wait.unwrap_or(backoff);
-            if wait > self.retry.max_wait {
-                return Err(failed.error);
+            if failed.pause.is_some() {
+                // The next admission sits out the pause (others in its scope wait with us).
+                warn!(request = %label, attempt, wait_ms = wait.as_millis() as u64, error = %failed.error, "rate limited; retrying after the pause");
+                continue;
             }
             warn!(request = %label, attempt, wait_ms = wait.as_millis() as u64, error = %failed.error, "retrying");
             tokio::time::sleep(wait).await;

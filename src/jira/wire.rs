@@ -93,7 +93,16 @@ fn date(value: Option<Date>) -> Value {
 #[derive(Debug, Serialize)]
 struct EntityProperty<'a> {
     key: &'a str,
-    value: &'a Value,
+    value: Value,
+}
+
+/// Cloud takes the property value as JSON; Data Center's `EntityPropertyBean` takes it as a string
+/// holding the JSON text (its raw value), as its OpenAPI document says.
+fn property_value(flavor: Flavor, value: &Value) -> Value {
+    match flavor {
+        Flavor::Cloud => value.clone(),
+        Flavor::DataCenter => Value::String(value.to_string()),
+    }
 }
 
 /// The body of a create (`IssueUpdateDetails` / `IssueUpdateBean`).
@@ -124,7 +133,10 @@ pub fn create_body(flavor: Flavor, epic: &EpicField, issue: &NewIssue) -> Value 
         let properties: Vec<EntityProperty<'_>> = issue
             .properties
             .iter()
-            .map(|(key, value)| EntityProperty { key, value })
+            .map(|(key, value)| EntityProperty {
+                key,
+                value: property_value(flavor, value),
+            })
             .collect();
         body["properties"] = json!(properties);
     }
@@ -493,7 +505,7 @@ impl IssueWire {
                 .get("description")
                 .map(description::observed_plain_text)
                 .unwrap_or_default(),
-            labels: field(f, "labels")?.unwrap_or_default(),
+            labels: sorted(field(f, "labels")?.unwrap_or_default()),
             status: status.into_status()?,
             resolution: field::<Named>(f, "resolution")?.and_then(|r| r.name),
             priority: field::<Named>(f, "priority")?.and_then(|p| p.name),
@@ -506,6 +518,11 @@ impl IssueWire {
             key: self.key,
         })
     }
+}
+
+fn sorted(mut labels: Vec<String>) -> Vec<String> {
+    labels.sort();
+    labels
 }
 
 /// The transitions of an issue.
@@ -595,6 +612,10 @@ mod tests {
         assert_eq!(dc["fields"]["assignee"], json!({"name": "acc-1"}));
         assert!(dc["fields"]["description"].is_string());
         assert!(dc["fields"].get("parent").is_none());
+        assert_eq!(
+            dc["properties"],
+            json!([{"key": "jas.sync", "value": r#"{"task":"ns/a"}"#}])
+        );
     }
 
     #[test]

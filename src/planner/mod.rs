@@ -17,7 +17,7 @@ pub use actions::{
     Action, Assignee, CloseReason, FieldChanges, NewTicket, ReopenReason, TicketFields, Warning,
 };
 pub use deletion::plan_deletion;
-pub use identity::{GroupKey, TicketIdentity, is_operator_label, sync_label};
+pub use identity::{GroupKey, TicketIdentity, is_identity_label, is_operator_label, sync_label};
 pub use inputs::{AccountLookup, ObservedTicket, OtherTask, PlanInput, SyncView, TaskView};
 pub use ownership::{Ownership, SyncClaim, owner_of};
 pub use plan::{Counts, Plan, plan};

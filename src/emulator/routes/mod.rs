@@ -1,11 +1,14 @@
 //! The Jira REST API routes, mounted under both `/rest/api/2` and `/rest/api/3`.
 
+mod catalogue;
 mod comments;
+mod field_list;
 mod issues;
 mod projects;
 mod properties;
 mod search;
 mod site;
+mod webhooks;
 mod workflow;
 
 use axum::Router;
@@ -30,6 +33,14 @@ pub fn router() -> Router<Shared> {
             .route(&p("/myself"), get(site::myself))
             .route(&p("/serverInfo"), get(site::server_info))
             .route(&p("/user/search"), get(site::user_search))
+            .route(&p("/field"), get(field_list::list))
+            .route(&p("/issuetype"), get(catalogue::issue_types))
+            .route(&p("/status"), get(catalogue::statuses))
+            .route(&p("/statuscategory"), get(catalogue::status_categories))
+            .route(&p("/priority"), get(catalogue::priorities))
+            .route(&p("/priority/search"), get(catalogue::priority_search))
+            .route(&p("/resolution"), get(catalogue::resolutions))
+            .route(&p("/issue/{issue}/editmeta"), get(catalogue::edit_meta))
             .route(&p("/project"), get(projects::list))
             .route(&p("/project/search"), get(projects::search))
             .route(&p("/project/{project}"), get(projects::get))
@@ -79,6 +90,16 @@ pub fn router() -> Router<Shared> {
             );
     }
     router
+        .route(
+            "/rest/webhooks/1.0/webhook",
+            get(webhooks::list).post(webhooks::register),
+        )
+        .route(
+            "/rest/webhooks/1.0/webhook/{id}",
+            get(webhooks::get)
+                .put(webhooks::update)
+                .delete(webhooks::delete),
+        )
 }
 
 /// Query parameters, repeated ones kept (Jira takes `fields=a&fields=b` as well as `fields=a,b`).

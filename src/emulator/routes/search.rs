@@ -16,7 +16,7 @@ use crate::emulator::auth::Ctx;
 use crate::emulator::config::Flavor;
 use crate::emulator::error::{ApiError, ApiResult};
 use crate::emulator::issue_fields::IssueView;
-use crate::emulator::jql_placeholder::{self as jql, JqlError, Query};
+use crate::emulator::jql::{self, JqlError, Query};
 use crate::emulator::model::Permission;
 use crate::emulator::render::FieldSelection;
 use crate::emulator::state::Shared;
@@ -110,12 +110,15 @@ fn jql_error(error: &JqlError) -> ApiError {
     }
 }
 
-/// Refuses values the site has not got, as Jira does (`project = NOPE`).
-fn check_named_values(store: &Store, query: &Query) -> ApiResult<()> {
+/// Refuses values the site has not got, as Jira does (`project = NOPE`); projects and issues the
+/// caller may not browse count as absent.
+fn check_named_values(store: &Store, ctx: &Ctx, query: &Query) -> ApiResult<()> {
     for named in query.named_values() {
         let value = named.value.as_str();
         let exists = match named.field {
-            "project" => store.project(value).is_some(),
+            "project" => store
+                .project(value)
+                .is_some_and(|p| ctx.may(p, Permission::Browse)),
             "status" => store
                 .statuses()
                 .iter()
@@ -141,9 +144,17 @@ fn check_named_values(store: &Store, query: &Query) -> ApiResult<()> {
                         .iter()
                         .any(|u| u.display_name.eq_ignore_ascii_case(value))
             }
+            // Cloud answers `key in (...)` with the issues it finds; a single missing key, and
+            // any on Data Center, fails the search.
+            "key" if named.in_list && ctx.flavor == Flavor::Cloud => true,
             "key" => {
-                if store.issue(value).is_none() {
-                    return Err(jql_error(&JqlError::issue_does_not_exist()));
+                if super::visible_issue(store, ctx, value).is_err() {
+                    return Err(jql_error(&match ctx.flavor {
+                        Flavor::Cloud => JqlError::issue_does_not_exist(),
+                        Flavor::Datacenter => {
+                            JqlError::issue_key_does_not_exist(&named.written_field, value)
+                        }
+                    }));
                 }
                 true
             }
@@ -174,7 +185,7 @@ fn run(
     let mut store = state.store_mut();
     store.catch_up_search(Instant::now());
     let store = &*store;
-    check_named_values(store, &query)?;
+    check_named_values(store, ctx, &query)?;
     let now = Timestamp::now();
     let mut views: Vec<IssueView<'_>> = store
         .searchable()

@@ -33,7 +33,7 @@ pub async fn server_info(ctx: Ctx) -> Json<Value> {
         Flavor::Cloud => ("1001.0.0-SNAPSHOT", [1001, 0, 0], "Cloud", 100_283),
         Flavor::Datacenter => ("10.3.0", [10, 3, 0], "Server", 10_030_000),
     };
-    Json(json!({
+    let mut info = json!({
         "baseUrl": ctx.base_url,
         "version": version,
         "versionNumbers": numbers,
@@ -43,8 +43,12 @@ pub async fn server_info(ctx: Ctx) -> Json<Value> {
         "serverTime": now,
         "scmInfo": "jira-emulator",
         "serverTitle": "Jira Emulator",
-        "defaultLocale": {"locale": "en_US"},
-    }))
+    });
+    // Cloud's ServerInformation schema allows no other property; Data Center answers its locale.
+    if ctx.flavor == Flavor::Datacenter {
+        info["defaultLocale"] = json!({"locale": "en_US"});
+    }
+    Json(info)
 }
 
 /// `GET /user/search?query=` (Cloud) or `?username=` (Data Center): users whose email, name or display

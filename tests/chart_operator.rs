@@ -1,0 +1,282 @@
+//! The chart's RBAC is enough for the real operator: after `helm install` (watching one
+//! namespace), the operator binary runs with the command line and environment of the installed
+//! Deployment, authenticated by a token of the chart's own ServiceAccount (so the API server
+//! enforces exactly the chart's RBAC), and carries a sync through its whole life against the
+//! Jira emulator: leader Lease, tickets created and recorded, status and Events written, a task
+//! completed from Jira (jiraCompletion: CompleteTasks), and the finalizer's Delete policy.
+
+mod operator;
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::ServiceAccount;
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{DeleteParams, ListParams, PostParams};
+use serde_json::json;
+use support::TestNamespace;
+use support::cluster::{Cluster, cluster};
+
+use jira_active_sync::api::{ComplianceTask, JiraActiveSync, TaskState};
+use jira_active_sync::planner::sync_label;
+use operator::{Jira, Replica, create_sync, eventually, lease_holder, recorded_keys, task_name};
+
+const CHART: &str = "charts/jira-active-sync";
+const RELEASE: &str = "rbac";
+const SYNC: &str = "rbac-sync";
+const TASKS: usize = 4;
+
+/// Runs `scripts/helm ARGS` against the test cluster, failing the test on an error.
+async fn helm(args: &[&str], kubeconfig: Option<&Path>) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut command = tokio::process::Command::new(root.join("scripts/helm"));
+    command.args(args).current_dir(&root);
+    if let Some(kubeconfig) = kubeconfig {
+        command.env("KUBECONFIG", kubeconfig);
+    }
+    let output = command.output().await.expect("run scripts/helm");
+    assert!(
+        output.status.success(),
+        "helm {} failed:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A kubeconfig for the test cluster that authenticates with `token` instead of the admin's
+/// client certificate.
+fn token_kubeconfig(cluster: &Cluster, token: &str, path: &Path) {
+    let admin = match cluster.kubeconfig() {
+        Some(path) => path.to_path_buf(),
+        None => PathBuf::from(std::env::var_os("KUBECONFIG").expect("KUBECONFIG")),
+    };
+    let text = std::fs::read_to_string(&admin).expect("read the admin kubeconfig");
+    let mut config: serde_yaml::Value = serde_yaml::from_str(&text).expect("kubeconfig YAML");
+    config["users"] = serde_yaml::to_value(json!([{"name": "operator", "user": {"token": token}}]))
+        .expect("users");
+    if let Some(contexts) = config["contexts"].as_sequence_mut() {
+        for context in contexts {
+            context["context"]["user"] = "operator".into();
+        }
+    }
+    std::fs::write(path, serde_yaml::to_string(&config).expect("kubeconfig")).expect("write");
+}
+
+#[tokio::test]
+async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_nothing_more() {
+    let release_ns = TestNamespace::new("chart-operator").await;
+    let team = TestNamespace::new("chart-operator-team").await;
+    let cluster = cluster().await;
+    let admin_kubeconfig = cluster.kubeconfig();
+    let watch = format!("watchNamespaces={{{}}}", team.name);
+    helm(
+        &[
+            "install",
+            RELEASE,
+            CHART,
+            "--namespace",
+            &release_ns.name,
+            "--set",
+            &watch,
+        ],
+        admin_kubeconfig,
+    )
+    .await;
+
+    // The command line and environment the chart gives the operator's container.
+    let fullname = format!("{RELEASE}-jira-active-sync");
+    let deployment = release_ns
+        .api::<Deployment>()
+        .get(&fullname)
+        .await
+        .expect("Deployment");
+    let pod = deployment
+        .spec
+        .and_then(|spec| spec.template.spec)
+        .expect("pod spec");
+    let container = &pod.containers[0];
+    let args: Vec<String> = container
+        .args
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        // Tests listen on loopback only.
+        .map(|arg| {
+            if arg == "0.0.0.0:8080" {
+                "127.0.0.1:0".to_owned()
+            } else {
+                arg
+            }
+        })
+        .collect();
+    let env: Vec<(String, String)> = container
+        .env
+        .iter()
+        .flatten()
+        .filter_map(|var| Some((var.name.clone(), var.value.clone()?)))
+        .collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let lease = env
+        .iter()
+        .find(|(name, _)| *name == "JAS_LEASE_NAME")
+        .map(|(_, value)| value.to_string())
+        .expect("JAS_LEASE_NAME");
+
+    // Authenticate as the ServiceAccount itself, with a token the API server issues for it.
+    let account = pod
+        .service_account_name
+        .clone()
+        .expect("serviceAccountName");
+    let request = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: Vec::new(),
+            expiration_seconds: Some(3600),
+            ..TokenRequestSpec::default()
+        },
+        ..TokenRequest::default()
+    };
+    let token = release_ns
+        .api::<ServiceAccount>()
+        .create_token_request(&account, &PostParams::default(), &request)
+        .await
+        .expect("token for the ServiceAccount")
+        .status
+        .expect("token status")
+        .token;
+    let kubeconfig = std::env::temp_dir().join(format!("{}-operator.kubeconfig", release_ns.name));
+    token_kubeconfig(cluster, &token, &kubeconfig);
+
+    let jira = Jira::start().await;
+    let spec = json!({"jiraCompletion": "CompleteTasks", "deletionPolicy": "Delete"});
+    create_sync(
+        &team.client,
+        &team.name,
+        jira.emulator.base_url(),
+        SYNC,
+        "rbac",
+        TASKS,
+        spec,
+    )
+    .await;
+    let mut replica = Replica::start(
+        &args,
+        "operator-0",
+        &release_ns.name,
+        &env,
+        Some(&kubeconfig),
+    );
+
+    eventually(
+        Duration::from_secs(30),
+        "the operator takes its Lease",
+        || async {
+            (lease_holder(&release_ns.client, &release_ns.name, &lease)
+                .await
+                .as_deref()
+                == Some("operator-0"))
+            .then_some(())
+        },
+    )
+    .await;
+    let keys = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let keys = recorded_keys(&team.client, &team.name).await;
+            if keys.len() == TASKS {
+                return keys;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "tickets not recorded within 60 s; operator log:\n{}",
+            replica.log_text()
+        )
+    });
+    let label = sync_label(&team.name, SYNC);
+    assert_eq!(jira.tickets_labelled(&label).await.len(), TASKS);
+
+    let syncs = team.api::<JiraActiveSync>();
+    eventually(
+        Duration::from_secs(30),
+        "the sync reports Ready",
+        || async {
+            let sync = syncs.get(SYNC).await.expect("get the sync");
+            sync.status?
+                .conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+                .then_some(())
+        },
+    )
+    .await;
+    let events = team
+        .api::<Event>()
+        .list(&ListParams::default())
+        .await
+        .expect("events");
+    assert!(
+        events
+            .items
+            .iter()
+            .any(|event| event.reason.as_deref() == Some("TicketCreated")),
+        "no TicketCreated Event: {:?}",
+        events.items.iter().map(|e| &e.reason).collect::<Vec<_>>()
+    );
+
+    // Done in Jira: with jiraCompletion CompleteTasks the operator patches the task's spec.
+    let first = task_name(0);
+    jira.complete(&keys[&first]).await;
+    let tasks = team.api::<ComplianceTask>();
+    eventually(
+        Duration::from_secs(60),
+        "the task is marked Completed",
+        || async {
+            let task = tasks.get(&first).await.expect("get the task");
+            (task.spec.state == TaskState::Completed).then_some(())
+        },
+    )
+    .await;
+
+    // The finalizer runs the Delete policy, then lets the sync go.
+    syncs
+        .delete(SYNC, &DeleteParams::default())
+        .await
+        .expect("delete the sync");
+    eventually(Duration::from_secs(60), "the sync is deleted", || async {
+        syncs
+            .get_opt(SYNC)
+            .await
+            .expect("get the sync")
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    assert!(
+        jira.tickets_labelled(&label).await.is_empty(),
+        "deletionPolicy Delete left tickets"
+    );
+
+    replica.terminate().await;
+    let log = replica.log_text();
+    assert!(
+        !log.to_lowercase().contains("forbidden"),
+        "the API server refused the operator something:\n{log}"
+    );
+    assert_eq!(
+        lease_holder(&release_ns.client, &release_ns.name, &lease).await,
+        None
+    );
+    helm(
+        &["uninstall", RELEASE, "--namespace", &release_ns.name],
+        admin_kubeconfig,
+    )
+    .await;
+    replica.remove_log();
+    let _ = std::fs::remove_file(&kubeconfig);
+}

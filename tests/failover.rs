@@ -1,0 +1,186 @@
+//! Failover of two operator replicas (`jira-active-sync run --leader-election`, real processes)
+//! against a real kube-apiserver and the Jira emulator over HTTP: the leader is killed in the
+//! middle of a sync, right after Jira created its tickets but before it recorded them on the
+//! tasks; the other replica takes over within the lease duration, finishes the sync, and no
+//! ticket is duplicated. Then SIGTERM stops the new leader cleanly and frees the Lease.
+
+mod operator;
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::TestNamespace;
+use support::cluster::cluster;
+
+use jira_active_sync::api::{JiraActiveSync, JiraConnection};
+use jira_active_sync::planner::{TicketIdentity, sync_label};
+use operator::{
+    BULK_CREATE, CONNECTION, Jira, Replica, create_sync, eventually, lease_holder, recorded_keys,
+};
+
+const LEASE: &str = "failover-leader";
+const LEASE_DURATION_SECS: u64 = 4;
+const SYNC: &str = "failover-sync";
+const TASKS: usize = 30;
+
+async fn replica(ns: &TestNamespace, identity: &str) -> Replica {
+    let args: Vec<String> = [
+        "run",
+        "--listen",
+        "127.0.0.1:0",
+        "--namespace",
+        &ns.name,
+        "--leader-election",
+        "--lease-duration",
+    ]
+    .map(str::to_owned)
+    .into_iter()
+    .chain([format!("{LEASE_DURATION_SECS}s")])
+    .collect();
+    Replica::start(
+        &args,
+        identity,
+        &ns.name,
+        &[("JAS_LEASE_NAME", LEASE)],
+        cluster().await.kubeconfig(),
+    )
+}
+
+#[tokio::test]
+async fn killing_the_leader_mid_sync_hands_over_without_duplicate_tickets() {
+    let ns = TestNamespace::new("failover").await;
+    let jira = Jira::start().await;
+    // The leader's first bulk create goes through in Jira, but its answer never arrives: the
+    // tickets exist while no task records them, which is when a crash is most dangerous.
+    jira.admin(
+        "/_emulator/faults",
+        json!({"method": "POST", "path": BULK_CREATE, "count": 1, "action": "dropResponse"}),
+    )
+    .await;
+
+    let mut first = replica(&ns, "replica-a").await;
+    eventually(Duration::from_secs(30), "replica-a leads", || async {
+        (lease_holder(&ns.client, &ns.name, LEASE).await.as_deref() == Some("replica-a"))
+            .then_some(())
+    })
+    .await;
+    let mut second = replica(&ns, "replica-b").await;
+    create_sync(
+        &ns.client,
+        &ns.name,
+        jira.emulator.base_url(),
+        SYNC,
+        "failover",
+        TASKS,
+        json!({}),
+    )
+    .await;
+
+    eventually(
+        Duration::from_secs(60),
+        "the leader's bulk create",
+        // The emulator logs the dropped answer with the status it would have sent.
+        || async { (!jira.posts_to(BULK_CREATE).await.is_empty()).then_some(()) },
+    )
+    .await;
+    first.child.start_kill().expect("kill the leader");
+    let killed_at = Instant::now();
+    first.child.wait().await.expect("the leader exits");
+    let sync_label = sync_label(&ns.name, SYNC);
+    let created_before_kill = jira.tickets_labelled(&sync_label).await.len();
+    let recorded_before_kill = recorded_keys(&ns.client, &ns.name).await.len();
+    assert!(
+        created_before_kill > 0 && recorded_before_kill < TASKS,
+        "not killed mid-sync: {created_before_kill} tickets, {recorded_before_kill} recorded"
+    );
+
+    let takeover = eventually(
+        Duration::from_secs(LEASE_DURATION_SECS + 10),
+        "replica-b takes the Lease",
+        || async {
+            (lease_holder(&ns.client, &ns.name, LEASE).await.as_deref() == Some("replica-b"))
+                .then(|| killed_at.elapsed())
+        },
+    )
+    .await;
+    eprintln!(
+        "takeover after kill: {takeover:?} (lease duration {LEASE_DURATION_SECS}s); \
+         at the kill {created_before_kill} tickets existed, {recorded_before_kill} recorded"
+    );
+    assert!(
+        takeover <= Duration::from_secs(LEASE_DURATION_SECS + 3),
+        "takeover took {takeover:?}, more than the lease duration ({LEASE_DURATION_SECS}s) and a little"
+    );
+
+    let all_recorded = tokio::time::timeout(Duration::from_secs(90), async {
+        loop {
+            let keys = recorded_keys(&ns.client, &ns.name).await;
+            if keys.len() == TASKS {
+                return keys;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    let Ok(keys) = all_recorded else {
+        let sync = ns
+            .api::<JiraActiveSync>()
+            .get(SYNC)
+            .await
+            .expect("get the sync");
+        let connection = ns
+            .api::<JiraConnection>()
+            .get(CONNECTION)
+            .await
+            .expect("get the connection");
+        panic!(
+            "the new leader did not record every ticket within 90 s: {} of {TASKS}\n\
+             sync status: {}\nconnection status: {}\n--- replica-b log:\n{}",
+            recorded_keys(&ns.client, &ns.name).await.len(),
+            serde_json::to_string_pretty(&sync.status).unwrap_or_default(),
+            serde_json::to_string_pretty(&connection.status).unwrap_or_default(),
+            second.log_text()
+        );
+    };
+    let tickets = jira.tickets_labelled(&sync_label).await;
+    let distinct_keys: BTreeSet<&String> = keys.values().collect();
+    assert_eq!(
+        distinct_keys.len(),
+        TASKS,
+        "two tasks share a ticket: {keys:?}"
+    );
+    assert_eq!(
+        tickets.len(),
+        TASKS,
+        "duplicate tickets: {} for {TASKS} tasks: {tickets:?}\n--- replica-b log:\n{}",
+        tickets.len(),
+        second.log_text()
+    );
+    for (task, key) in &keys {
+        let label = TicketIdentity::Task(task.clone()).label();
+        let labels = tickets
+            .get(key)
+            .unwrap_or_else(|| panic!("{task} records {key}, which is not the sync's"));
+        assert!(
+            labels.contains(&label),
+            "{key} of {task} lacks {label}: {labels:?}"
+        );
+    }
+
+    // SIGTERM: the new leader finishes, releases the Lease and exits cleanly.
+    second.terminate().await;
+    assert_eq!(
+        lease_holder(&ns.client, &ns.name, LEASE).await,
+        None,
+        "the Lease is released on shutdown"
+    );
+    assert!(
+        second.log_text().contains("released the lease"),
+        "{}",
+        second.log_text()
+    );
+    first.remove_log();
+    second.remove_log();
+}
