@@ -2,7 +2,9 @@
 //! GET myself) against an in-process emulator for a few seconds; prints requests per second.
 //!
 //! `cargo bench --bench emulator_throughput` (env: `BENCH_SECONDS`, default 5; `BENCH_CLIENTS`,
-//! default 32). Clients and server share the machine's cores, so the figure is a floor.
+//! default 32). Clients and server share the machine's cores, so the figure is a floor. Run by
+//! `cargo test --all-targets` (no `--bench` argument) it only drives each endpoint for 1 s, as a
+//! smoke run of the same code.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -59,7 +61,8 @@ async fn drive(base_url: String, path: &'static str, clients: u64, seconds: u64)
 }
 
 fn main() {
-    let seconds = env_number("BENCH_SECONDS", 5);
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let seconds = env_number("BENCH_SECONDS", if benchmarking { 5 } else { 1 });
     let clients = env_number("BENCH_CLIENTS", 32);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

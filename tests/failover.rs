@@ -78,6 +78,7 @@ async fn killing_the_leader_mid_sync_hands_over_without_duplicate_tickets() {
     )
     .await;
 
+    // The emulator logs the dropped answer with the status it would have sent.
     let created = tokio::time::timeout(Duration::from_secs(60), async {
         while jira.posts_to(BULK_CREATE).await.is_empty() {
             tokio::time::sleep(Duration::from_millis(100)).await;

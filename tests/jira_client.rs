@@ -461,7 +461,6 @@ async fn priorities_are_listed(flavor: Flavor) {
 }
 
 #[tokio::test]
-#[ignore = "the emulator serves only the deprecated v3 /priority, not /priority/search"]
 async fn priorities_are_listed_cloud() {
     priorities_are_listed(Flavor::Cloud).await;
 }

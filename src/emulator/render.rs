@@ -91,8 +91,10 @@ impl FieldSelection {
             match token.as_str() {
                 "*all" => selection.all = true,
                 "*navigable" => selection.navigable = true,
-                t if t.starts_with('-') => selection.exclude.push(t[1..].to_owned()),
-                t => selection.include.push(t.to_owned()),
+                t => match t.strip_prefix('-') {
+                    Some(excluded) => selection.exclude.push(excluded.to_owned()),
+                    None => selection.include.push(t.to_owned()),
+                },
             }
         }
         selection
