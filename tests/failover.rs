@@ -78,13 +78,25 @@ async fn killing_the_leader_mid_sync_hands_over_without_duplicate_tickets() {
     )
     .await;
 
-    eventually(
-        Duration::from_secs(60),
-        "the leader's bulk create",
-        // The emulator logs the dropped answer with the status it would have sent.
-        || async { (!jira.posts_to(BULK_CREATE).await.is_empty()).then_some(()) },
-    )
+    // The emulator logs the dropped answer with the status it would have sent.
+    let created = tokio::time::timeout(Duration::from_secs(60), async {
+        while jira.posts_to(BULK_CREATE).await.is_empty() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
     .await;
+    if created.is_err() {
+        let sync = ns
+            .api::<JiraActiveSync>()
+            .get(SYNC)
+            .await
+            .expect("get the sync");
+        panic!(
+            "the leader made no bulk create within 60 s\nsync status: {}\n--- replica-a log:\n{}",
+            serde_json::to_string_pretty(&sync.status).unwrap_or_default(),
+            first.log_text()
+        );
+    }
     first.child.start_kill().expect("kill the leader");
     let killed_at = Instant::now();
     first.child.wait().await.expect("the leader exits");

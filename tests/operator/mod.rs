@@ -164,7 +164,8 @@ impl Jira {
         );
     }
 
-    /// The statuses answered to `POST path` so far (0: the response was dropped).
+    /// The statuses of the `POST path` requests served so far (a dropped response is logged with
+    /// the status it would have had).
     pub async fn posts_to(&self, path: &str) -> Vec<u16> {
         let log: Value = self
             .http
