@@ -49,6 +49,27 @@ pub struct Target<'a> {
     pub client: &'a JiraClient,
 }
 
+impl<'a> Target<'a> {
+    /// The target of a sync's actions, through the client of its connection.
+    pub fn of(
+        sync: &'a crate::api::JiraActiveSync,
+        namespace: &'a str,
+        name: &'a str,
+        client: &'a JiraClient,
+    ) -> Target<'a> {
+        Target {
+            namespace,
+            name,
+            reference: kube::Resource::object_ref(sync, &()),
+            project: &sync.spec.jira.project,
+            issue_type: &sync.spec.jira.issue_type,
+            closure: &sync.spec.closure,
+            mode: sync.spec.mode,
+            client,
+        }
+    }
+}
+
 /// One action that failed.
 #[derive(Debug)]
 pub struct Failure {

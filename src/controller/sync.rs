@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Api, ResourceExt};
 
 use super::conditions::{Cond, merge};
 use super::connection::connect;
@@ -279,16 +279,7 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         let Warning::UnknownAssignee { email, tasks } = warning;
         tracing::warn!(%email, ?tasks, sync = %name, "no Jira user has this email; the ticket stays unassigned");
     }
-    let target = Target {
-        namespace: &namespace,
-        name: &name,
-        reference: sync.object_ref(&()),
-        project: &sync.spec.jira.project,
-        issue_type: &sync.spec.jira.issue_type,
-        closure: &sync.spec.closure,
-        mode: sync.spec.mode,
-        client: &client,
-    };
+    let target = Target::of(sync, &namespace, &name, &client);
     let outcome = execute(ctx, &target, &input.tickets, plan.actions).await;
     let conflict = owned.lost.first().map(|(task, winner)| {
         Cond::yes(
@@ -474,16 +465,7 @@ async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> 
     let actions = plan_deletion(&view, &tickets, &recorded);
     let outcome = match &client {
         Some(client) => {
-            let target = Target {
-                namespace: &namespace,
-                name: &name,
-                reference: sync.object_ref(&()),
-                project: &sync.spec.jira.project,
-                issue_type: &sync.spec.jira.issue_type,
-                closure: &sync.spec.closure,
-                mode: sync.spec.mode,
-                client,
-            };
+            let target = Target::of(sync, &namespace, &name, client);
             execute(ctx, &target, &tickets, actions).await
         }
         None => {
