@@ -217,7 +217,10 @@ impl Context {
         let settle = self.settings.search_settle;
         let mut pending = lock(&self.pending_creates);
         if let Some(map) = pending.get_mut(sync) {
-            map.retain(|identity, at| !seen.contains(identity) && *at + settle > now);
+            map.retain(|identity, at| {
+                !seen.contains(identity)
+                    && at.checked_add(settle).unwrap_or(jiff::Timestamp::MAX) > now
+            });
             if map.is_empty() {
                 pending.remove(sync);
             }
