@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::config::Flavor;
-use super::description::{self, DescriptionBody};
+use super::description::{DescriptionBody, ObservedText};
 use super::error::ErrorCollection;
 use super::model::{
     Issue, IssueRef, IssueType, IssueUpdate, JiraUser, NewIssue, Priority, Project, ServerInfo,
@@ -410,9 +410,46 @@ pub struct IssueWire {
     id: String,
     key: String,
     #[serde(default)]
-    fields: Map<String, Value>,
+    fields: FieldsWire,
     #[serde(default)]
     properties: Map<String, Value>,
+}
+
+/// An issue's `fields`: the description read as its plain text (see [`ObservedText`]), the others
+/// as JSON values.
+#[derive(Debug, Default)]
+pub struct FieldsWire {
+    description_text: String,
+    other: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for FieldsWire {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+struct FieldsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+    type Value = FieldsWire;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the fields of an issue")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<FieldsWire, A::Error> {
+        let mut fields = FieldsWire::default();
+        while let Some(name) = map.next_key::<String>()? {
+            if name == "description" {
+                fields.description_text = map.next_value::<ObservedText>()?.0;
+            } else {
+                let value = map.next_value()?;
+                fields.other.insert(name, value);
+            }
+        }
+        Ok(fields)
+    }
 }
 
 /// v3 `/search/jql` page.
@@ -504,7 +541,7 @@ impl IssueWire {
 
     /// Decodes the managed fields; the error names the field that did not fit.
     pub fn into_issue(self, base_url: &str, epic: &EpicField) -> Result<Issue, String> {
-        let f = &self.fields;
+        let f = &self.fields.other;
         let status: StatusWire = field(f, "status")?.ok_or("field status is missing")?;
         let epic_key = match epic {
             EpicField::Parent => field::<Value>(f, "parent")?
@@ -532,10 +569,7 @@ impl IssueWire {
                 .and_then(|t| t.name)
                 .unwrap_or_default(),
             summary: field(f, "summary")?.unwrap_or_default(),
-            description_text: f
-                .get("description")
-                .map(description::observed_plain_text)
-                .unwrap_or_default(),
+            description_text: self.fields.description_text,
             labels: sorted(field(f, "labels")?.unwrap_or_default()),
             status: status.into_status()?,
             resolution: field::<Named>(f, "resolution")?.and_then(|r| r.name),
@@ -605,7 +639,7 @@ mod tests {
             project: "SEC".into(),
             issue_type: "Task".into(),
             summary: "Patch".into(),
-            description: description::Description {
+            description: crate::jira::description::Description {
                 intro: String::new(),
                 tasks: vec![TaskSection {
                     title: "Patch".into(),
