@@ -1,12 +1,14 @@
 //! The controller's one error type.
 
+use kube::runtime::finalizer::Error as FinalizerError;
+
 use crate::jira::JiraError;
 
 /// Why a reconcile could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A call to the Kubernetes API failed.
-    #[error("Kubernetes API: {0}")]
+    #[error("Kubernetes API: {}", kube_message(.0))]
     Kube(#[from] kube::Error),
     /// The finalizer helper failed around the reconcile.
     #[error("finalizer: {0}")]
@@ -32,14 +34,42 @@ impl Error {
     /// A short PascalCase reason for conditions and Events.
     pub fn reason(&self) -> &'static str {
         match self {
-            Error::Kube(_) => "KubernetesError",
-            Error::Finalizer(_) => "FinalizerError",
+            Error::Kube(e) => kube_reason(e),
+            Error::Finalizer(e) => match e.as_ref() {
+                FinalizerError::ApplyFailed(e) | FinalizerError::CleanupFailed(e) => e.reason(),
+                FinalizerError::AddFinalizer(e) | FinalizerError::RemoveFinalizer(e) => {
+                    kube_reason(e)
+                }
+                FinalizerError::UnnamedObject => "InvalidObject",
+                FinalizerError::InvalidFinalizer => "FinalizerError",
+            },
             Error::Jira(e) => jira_reason(e),
             Error::Credentials(_) => "CredentialsInvalid",
             Error::Connection(_) => "ConnectionNotReady",
             Error::MissingMetadata(_) => "InvalidObject",
             Error::Serialise(_) => "InternalError",
         }
+    }
+}
+
+/// A short PascalCase reason for a failed Kubernetes call: a missing RBAC permission and a write
+/// conflict are told apart, since the first needs the user and the second only a retry.
+pub fn kube_reason(error: &kube::Error) -> &'static str {
+    match error {
+        kube::Error::Api(status) if status.code == 403 => "KubernetesPermissionDenied",
+        kube::Error::Api(status) if status.code == 409 => "KubernetesConflict",
+        _ => "KubernetesError",
+    }
+}
+
+/// The API server's own message (for a 403 it names the user, verb, resource and namespace) with
+/// its code and reason, rather than the client's debug dump of the whole Status.
+fn kube_message(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => {
+            format!("{} ({} {})", status.message, status.code, status.reason)
+        }
+        other => other.to_string(),
     }
 }
 
