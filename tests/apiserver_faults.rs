@@ -416,3 +416,65 @@ async fn without_list_on_tasks_a_log_line_says_so() {
         .expect("readyz answers");
     assert_eq!(readiness.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
 }
+
+/// Found by the faults suite: Jira's search lags behind its writes, so the pass woken by a close's
+/// own task status write still sees the ticket open and plans the close again. Jira then offers no
+/// transition to Done; the ticket is closed already, which is no failure.
+#[tokio::test]
+async fn a_close_planned_again_before_search_shows_it_is_no_failure() {
+    let site = Site::new("close-lag", "close-lag-token", json!({})).await;
+    let expected: BTreeMap<String, bool> = site
+        .tasks(3, "lag")
+        .await
+        .into_iter()
+        .map(|t| (t, true))
+        .collect();
+    site.individual_sync_polling("s", "lag", "10m").await;
+    let log = site.log_path();
+    let mut operator = OperatorProcess::start(&site.operator_options("5s"), log.clone()).await;
+    let open: BTreeMap<String, bool> = expected.keys().map(|t| (t.clone(), false)).collect();
+    eventually(
+        "tickets for the open tasks",
+        Duration::from_secs(60),
+        || async { site.reckon(&open).await.exact().then_some(()) },
+    )
+    .await;
+    site.jira.config(json!({"searchLagMs": 4000})).await;
+    for task in expected.keys() {
+        site.set_state(task, "Completed").await;
+    }
+    eventually(
+        "every ticket closed and recorded",
+        Duration::from_secs(60),
+        || async { site.reckon(&expected).await.exact().then_some(()) },
+    )
+    .await;
+    // Past the lag, with every pass it woke done.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let events = site
+        .ns
+        .api::<k8s_openapi::api::events::v1::Event>()
+        .list(&kube::api::ListParams::default())
+        .await
+        .expect("events");
+    let failed: Vec<_> = events
+        .items
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("JiraActionFailed"))
+        .filter_map(|e| e.note.clone())
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    let closed = events
+        .items
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("TicketClosed"))
+        .count();
+    assert_eq!(closed, 3, "one TicketClosed Event per ticket");
+    let (status, reason, message) = site.condition("s", "Ready").await.expect("Ready");
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "Synced"),
+        "{message}"
+    );
+    assert!(operator.running(), "see {}", log.display());
+}

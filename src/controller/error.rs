@@ -37,6 +37,14 @@ impl Error {
             Error::Kube(e) => kube_reason(e),
             Error::Finalizer(e) => match e.as_ref() {
                 FinalizerError::ApplyFailed(e) | FinalizerError::CleanupFailed(e) => e.reason(),
+                // The finalizer's JSON patch tests the finalizers it read first: a 422 means the
+                // cached sync was older than the stored one, a conflict by another name.
+                FinalizerError::AddFinalizer(kube::Error::Api(status))
+                | FinalizerError::RemoveFinalizer(kube::Error::Api(status))
+                    if status.code == 422 =>
+                {
+                    "KubernetesConflict"
+                }
                 FinalizerError::AddFinalizer(e) | FinalizerError::RemoveFinalizer(e) => {
                     kube_reason(e)
                 }
@@ -86,5 +94,60 @@ pub fn jira_reason(error: &JiraError) -> &'static str {
         JiraError::NoTransition { .. } => "JiraNoTransition",
         JiraError::UnexpectedResponse { .. } => "JiraUnexpectedResponse",
         JiraError::InvalidInput { .. } => "JiraInvalidInput",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kube::core::Status;
+
+    use super::*;
+
+    fn api(code: u16, reason: &str, message: &str) -> kube::Error {
+        kube::Error::Api(Box::new(Status {
+            code,
+            reason: reason.to_owned(),
+            message: message.to_owned(),
+            ..Status::default()
+        }))
+    }
+
+    #[test]
+    fn a_refusal_by_rbac_is_named_and_keeps_the_api_servers_message() {
+        let message = r#"compliancetasks.activesync.dev "t0" is forbidden: User "system:serviceaccount:team:operator" cannot patch resource "compliancetasks/status" in API group "activesync.dev" in the namespace "team""#;
+        let error = Error::from(api(403, "Forbidden", message));
+        assert_eq!(error.reason(), "KubernetesPermissionDenied");
+        assert_eq!(
+            error.to_string(),
+            format!("Kubernetes API: {message} (403 Forbidden)")
+        );
+    }
+
+    #[test]
+    fn conflicts_are_told_apart_from_other_failures() {
+        assert_eq!(
+            Error::from(api(409, "Conflict", "modified")).reason(),
+            "KubernetesConflict"
+        );
+        assert_eq!(
+            Error::from(api(500, "InternalError", "boom")).reason(),
+            "KubernetesError"
+        );
+        let stale = Error::Finalizer(Box::new(FinalizerError::AddFinalizer(api(
+            422,
+            "Invalid",
+            "test failed",
+        ))));
+        assert_eq!(stale.reason(), "KubernetesConflict");
+        let refused = Error::Finalizer(Box::new(FinalizerError::AddFinalizer(api(
+            403,
+            "Forbidden",
+            "no",
+        ))));
+        assert_eq!(refused.reason(), "KubernetesPermissionDenied");
+        let inner = Error::Finalizer(Box::new(FinalizerError::ApplyFailed(Error::from(api(
+            409, "Conflict", "modified",
+        )))));
+        assert_eq!(inner.reason(), "KubernetesConflict");
     }
 }

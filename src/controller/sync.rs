@@ -78,8 +78,9 @@ pub fn error_policy(sync: Arc<JiraActiveSync>, error: &Error, _: Arc<Context>) -
     }
 }
 
-/// Adding or removing the finalizer failed (e.g. the operator may not patch syncs): the reconcile
-/// never ran, so say so on the sync when its status can still be written.
+/// The operator may not add or remove the finalizer (it lacks `patch` on syncs): the reconcile
+/// never ran, so say so on the sync when its status can still be written. Other finalizer failures
+/// (a stale cache) pass with the next try.
 async fn report_finalizer_failure(sync: &JiraActiveSync, ctx: &Context, error: &Error) {
     let Error::Finalizer(inner) = error else {
         return;
@@ -87,7 +88,8 @@ async fn report_finalizer_failure(sync: &JiraActiveSync, ctx: &Context, error: &
     if !matches!(
         inner.as_ref(),
         FinalizerError::AddFinalizer(_) | FinalizerError::RemoveFinalizer(_)
-    ) {
+    ) || error.reason() != "KubernetesPermissionDenied"
+    {
         return;
     }
     let message = error.to_string();
