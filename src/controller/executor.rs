@@ -473,6 +473,42 @@ async fn already_closed(
     if closed { Ok(issue.status) } else { Err(error) }
 }
 
+/// Re-opens a done ticket (to a new status, else one in progress); gives its status and whether it
+/// moved now. A ticket found not done was re-opened by an earlier pass that this one's lagging
+/// search did not show yet: moving it again would take it from "To Do" on to "In Progress".
+async fn reopen(
+    client: &JiraClient,
+    key: &str,
+    comment: Option<&str>,
+) -> Result<(Status, bool), JiraError> {
+    let current = client.get_issue(key).await?;
+    if current.status.category != StatusCategory::Done {
+        return Ok((current.status, false));
+    }
+    let transition = match client
+        .transition(
+            key,
+            &TransitionTarget::Category(StatusCategory::New),
+            None,
+            comment,
+        )
+        .await
+    {
+        Err(JiraError::NoTransition { .. }) => {
+            client
+                .transition(
+                    key,
+                    &TransitionTarget::Category(StatusCategory::Indeterminate),
+                    None,
+                    comment,
+                )
+                .await?
+        }
+        other => other?,
+    };
+    Ok((transition.to, true))
+}
+
 /// The actions on one ticket, in order; stops at the first failure so later steps do not act on a
 /// ticket in an unexpected state.
 async fn ticket_actions(
@@ -545,25 +581,19 @@ async fn ticket_actions(
                 }
             }
             Action::Reopen { key, reason, comment, tasks } => {
-                let mut result = client
-                    .transition(key, &TransitionTarget::Category(StatusCategory::New), None, comment.as_deref())
-                    .await;
-                if let Err(JiraError::NoTransition { .. }) = result {
-                    result = client
-                        .transition(key, &TransitionTarget::Category(StatusCategory::Indeterminate), None, comment.as_deref())
-                        .await;
-                }
-                match result {
-                    Ok(t) => {
+                match reopen(client, key, comment.as_deref()).await {
+                    Ok((to, reopened_now)) => {
                         ctx.metrics.action("reopen", "ok");
                         let url = observed.map(|o| o.url.clone()).unwrap_or_default();
-                        writes.extend(tasks.iter().map(|task| (task.clone(), Some(status_of(target, key, &url, &t.to)))));
+                        writes.extend(tasks.iter().map(|task| (task.clone(), Some(status_of(target, key, &url, &to)))));
                         let why = match reason {
                             ReopenReason::TasksReopened => "tasks re-opened or joined",
                             ReopenReason::DoneInJiraWhileOpen => "done in Jira while tasks are open (jiraCompletion: Reopen)",
                         };
                         let what = subject.describe(target.namespace);
-                        publish(ctx, target, EventType::Normal, "TicketReopened", "Reopen", format!("re-opened {key} ({why}) for {what}"), &subject).await;
+                        if reopened_now {
+                            publish(ctx, target, EventType::Normal, "TicketReopened", "Reopen", format!("re-opened {key} ({why}) for {what}"), &subject).await;
+                        }
                         Ok(())
                     }
                     Err(e) => Err(("reopen", format!("re-opening {key}"), e)),

@@ -17,7 +17,9 @@ use super::executor::{Outcome, Target, execute};
 use super::gather::{accounts, observed_tickets, ownership};
 use super::metrics::{KindLabels, ReconcileLabels};
 use super::status::apply_status;
-use crate::api::{FINALIZER, JiraActiveSync, JiraActiveSyncStatus, condition_status};
+use crate::api::{
+    FINALIZER, JiraActiveSync, JiraActiveSyncStatus, JiraConnection, condition_status,
+};
 use crate::jira::{JiraClient, JiraError};
 use crate::planner::{Counts, PlanInput, SyncView, Warning, plan, plan_deletion};
 
@@ -167,6 +169,7 @@ async fn resolve_client(
             None,
         ));
     }
+    let connection = fresh_unless_ready(ctx, connection).await;
     let status = connection.status.clone().unwrap_or_default();
     if condition_status(&status.conditions, "Ready") != Some("True") {
         let why = status
@@ -192,6 +195,29 @@ async fn resolve_client(
                 Some(RETRY),
             )
         })
+}
+
+/// The connection as stored, when the cache has it Ready; else as the API server has it now. The
+/// connection reconciler wakes the syncs right after writing Ready, before its own watch brings the
+/// new status into the cache: a sync reading only the cache would then wait a whole poll interval.
+async fn fresh_unless_ready(ctx: &Context, cached: Arc<JiraConnection>) -> Arc<JiraConnection> {
+    let ready = cached
+        .status
+        .as_ref()
+        .and_then(|s| condition_status(&s.conditions, "Ready"))
+        == Some("True");
+    let Some(namespace) = cached.namespace().filter(|_| !ready) else {
+        return cached;
+    };
+    let api: Api<JiraConnection> = Api::namespaced(ctx.kube.clone(), &namespace);
+    match api.get_opt(&cached.name_any()).await {
+        Ok(Some(fresh)) => Arc::new(fresh),
+        Ok(None) => cached,
+        Err(error) => {
+            tracing::debug!(%error, "could not read the connection afresh; using the cached one");
+            cached
+        }
+    }
 }
 
 /// Checks that the project, issue type and epic exist, once per generation of the spec.
