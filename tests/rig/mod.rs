@@ -5,6 +5,8 @@
 // Each test binary uses its own subset of the rig.
 #![allow(dead_code)]
 
+pub mod apiserver_proxy;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -349,11 +351,17 @@ impl Site {
 
     /// Creates an Individual sync `name` of `check` into SEC.
     pub async fn individual_sync(&self, name: &str, check: &str) {
+        self.individual_sync_polling(name, check, "10s").await;
+    }
+
+    /// Creates an Individual sync `name` of `check` into SEC that polls Jira every `poll_interval`
+    /// (a long one leaves task changes to the watches).
+    pub async fn individual_sync_polling(&self, name: &str, check: &str, poll_interval: &str) {
         let sync: JiraActiveSync = serde_json::from_value(json!({
             "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
             "metadata": {"name": name},
             "spec": {"connectionRef": {"name": "acme"}, "scope": {"checks": [check]},
-                     "jira": {"project": "SEC", "issueType": "Task"}, "pollInterval": "10s"}
+                     "jira": {"project": "SEC", "issueType": "Task"}, "pollInterval": poll_interval}
         }))
         .expect("sync");
         self.ns
