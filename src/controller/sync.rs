@@ -137,11 +137,13 @@ async fn resolve_client(
             .iter()
             .find(|c| c.type_ == "Ready")
             .map_or_else(|| "not checked yet".to_owned(), |c| c.message.clone());
+        // Retried soon, not after the poll interval: the connection's wake-up when it becomes
+        // ready can reach this sync before the store has its new status.
         return Err(Blocked::by(
             "ConnectionNotReady",
             format!("JiraConnection {name} is not ready: {why}"),
             false,
-            None,
+            Some(RETRY),
         ));
     }
     connect(ctx, &connection)

@@ -156,6 +156,8 @@ pub struct OperatorOptions {
     pub rust_log: &'static str,
     /// Kubeconfig to use instead of the cluster admin's.
     pub kubeconfig: Option<PathBuf>,
+    /// More namespaces it watches besides `namespace`.
+    pub also_watch: Vec<String>,
 }
 
 impl OperatorProcess {
@@ -180,6 +182,12 @@ impl OperatorProcess {
             .arg(&options.namespace)
             .arg("--search-settle")
             .arg(options.search_settle)
+            .args(
+                options
+                    .also_watch
+                    .iter()
+                    .flat_map(|ns| ["--namespace", ns.as_str()]),
+            )
             .env("RUST_LOG", options.rust_log)
             .stdout(file.try_clone().expect("log file"))
             .stderr(file)
@@ -299,6 +307,7 @@ impl Site {
             search_settle,
             rust_log: "info,kube=warn,tower=warn,hyper=warn",
             kubeconfig: None,
+            also_watch: Vec::new(),
         }
     }
 
@@ -347,13 +356,18 @@ impl Site {
             .expect("task patched");
     }
 
-    /// Creates an Individual sync `name` of `check` into SEC.
+    /// Creates an Individual sync `name` of `check` into SEC, polling every 10 s.
     pub async fn individual_sync(&self, name: &str, check: &str) {
+        self.individual_sync_every(name, check, "10s").await;
+    }
+
+    /// Creates an Individual sync `name` of `check` into SEC, polling every `poll_interval`.
+    pub async fn individual_sync_every(&self, name: &str, check: &str, poll_interval: &str) {
         let sync: JiraActiveSync = serde_json::from_value(json!({
             "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
             "metadata": {"name": name},
             "spec": {"connectionRef": {"name": "acme"}, "scope": {"checks": [check]},
-                     "jira": {"project": "SEC", "issueType": "Task"}, "pollInterval": "10s"}
+                     "jira": {"project": "SEC", "issueType": "Task"}, "pollInterval": poll_interval}
         }))
         .expect("sync");
         self.ns
