@@ -5,7 +5,7 @@
 //! Jira emulator: leader Lease, tickets created and recorded, status and Events written, a task
 //! completed from Jira (jiraCompletion: CompleteTasks), and the finalizer's Delete policy.
 
-mod operator;
+mod rig;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -21,8 +21,8 @@ use support::TestNamespace;
 use support::cluster::{Cluster, cluster};
 
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, TaskState};
-use jira_active_sync::planner::sync_label;
-use operator::{Jira, Replica, create_sync, eventually, lease_holder, recorded_keys, task_name};
+use jira_active_sync::jira::{StatusCategory, TransitionTarget};
+use rig::{CONNECTION, OperatorProcess, SEED_TOKEN, Site, eventually, free_port, lease_holder};
 
 const CHART: &str = "charts/jira-active-sync";
 const RELEASE: &str = "rbac";
@@ -69,7 +69,8 @@ fn token_kubeconfig(cluster: &Cluster, token: &str, path: &Path) {
 #[tokio::test]
 async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_nothing_more() {
     let release_ns = TestNamespace::new("chart-operator").await;
-    let team = TestNamespace::new("chart-operator-team").await;
+    let site = Site::new("chart-operator-team", SEED_TOKEN, json!({})).await;
+    let team = &site.ns;
     let cluster = cluster().await;
     let admin_kubeconfig = cluster.kubeconfig();
     let watch = format!("watchNamespaces={{{}}}", team.name);
@@ -107,7 +108,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
         // Tests listen on loopback only.
         .map(|arg| {
             if arg == "0.0.0.0:8080" {
-                "127.0.0.1:0".to_owned()
+                free_port().to_string()
             } else {
                 arg
             }
@@ -119,7 +120,15 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
         .flatten()
         .filter_map(|var| Some((var.name.clone(), var.value.clone()?)))
         .collect();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let env: Vec<(&str, &str)> = env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain([
+            ("POD_NAME", "operator-0"),
+            ("POD_NAMESPACE", release_ns.name.as_str()),
+            ("RUST_LOG", "info,jira_active_sync=debug"),
+        ])
+        .collect();
     let lease = env
         .iter()
         .find(|(name, _)| *name == "JAS_LEASE_NAME")
@@ -150,29 +159,20 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     let kubeconfig = std::env::temp_dir().join(format!("{}-operator.kubeconfig", release_ns.name));
     token_kubeconfig(cluster, &token, &kubeconfig);
 
-    let jira = Jira::start().await;
-    let spec = json!({"jiraCompletion": "CompleteTasks", "deletionPolicy": "Delete"});
-    create_sync(
-        &team.client,
-        &team.name,
-        jira.emulator.base_url(),
+    let names = site.tasks(TASKS, "rbac").await;
+    site.sync(
         SYNC,
-        "rbac",
-        TASKS,
-        spec,
+        json!({"connectionRef": {"name": CONNECTION}, "scope": {"checks": ["rbac"]},
+               "jira": {"project": "SEC", "issueType": "Task"}, "pollInterval": "10s",
+               "jiraCompletion": "CompleteTasks", "deletionPolicy": "Delete"}),
     )
     .await;
-    let mut replica = Replica::start(
-        &args,
-        "operator-0",
-        &release_ns.name,
-        &env,
-        Some(&kubeconfig),
-    );
+    let log = std::env::temp_dir().join(format!("{}-operator-0.log", release_ns.name));
+    let mut replica = OperatorProcess::spawn(&args, &env, Some(&kubeconfig), log);
 
     eventually(
-        Duration::from_secs(30),
         "the operator takes its Lease",
+        Duration::from_secs(30),
         || async {
             (lease_holder(&release_ns.client, &release_ns.name, &lease)
                 .await
@@ -184,7 +184,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     .await;
     let keys = tokio::time::timeout(Duration::from_secs(60), async {
         loop {
-            let keys = recorded_keys(&team.client, &team.name).await;
+            let keys = site.recorded_keys().await;
             if keys.len() == TASKS {
                 return keys;
             }
@@ -198,13 +198,12 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
             replica.log_text()
         )
     });
-    let label = sync_label(&team.name, SYNC);
-    assert_eq!(jira.tickets_labelled(&label).await.len(), TASKS);
+    assert_eq!(site.tickets(SYNC).await.len(), TASKS);
 
     let syncs = team.api::<JiraActiveSync>();
     eventually(
-        Duration::from_secs(30),
         "the sync reports Ready",
+        Duration::from_secs(30),
         || async {
             let sync = syncs.get(SYNC).await.expect("get the sync");
             sync.status?
@@ -230,14 +229,23 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     );
 
     // Done in Jira: with jiraCompletion CompleteTasks the operator patches the task's spec.
-    let first = task_name(0);
-    jira.complete(&keys[&first]).await;
+    let first = &names[0];
+    site.jira
+        .client(SEED_TOKEN)
+        .transition(
+            &keys[first],
+            &TransitionTarget::Category(StatusCategory::Done),
+            None,
+            None,
+        )
+        .await
+        .expect("done in Jira");
     let tasks = team.api::<ComplianceTask>();
     eventually(
-        Duration::from_secs(60),
         "the task is marked Completed",
+        Duration::from_secs(60),
         || async {
-            let task = tasks.get(&first).await.expect("get the task");
+            let task = tasks.get(first).await.expect("get the task");
             (task.spec.state == TaskState::Completed).then_some(())
         },
     )
@@ -248,7 +256,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
         .delete(SYNC, &DeleteParams::default())
         .await
         .expect("delete the sync");
-    eventually(Duration::from_secs(60), "the sync is deleted", || async {
+    eventually("the sync is deleted", Duration::from_secs(60), || async {
         syncs
             .get_opt(SYNC)
             .await
@@ -258,7 +266,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     })
     .await;
     assert!(
-        jira.tickets_labelled(&label).await.is_empty(),
+        site.tickets(SYNC).await.is_empty(),
         "deletionPolicy Delete left tickets"
     );
 

@@ -18,7 +18,7 @@ use kube::api::{
 };
 use serde_json::{Value, json};
 
-use rig::{EMAIL, EmulatorProcess, OperatorProcess, Site, eventually};
+use rig::{EMAIL, EmulatorProcess, OperatorProcess, Site, condition_of, eventually};
 use support::TestNamespace;
 
 #[tokio::test]
@@ -112,21 +112,6 @@ async fn the_token_appears_in_no_log_event_status_or_metric() {
     operator.kill().await;
 }
 
-/// The condition `type_` of connection `name` as (status, reason, message).
-async fn connection_condition(
-    ns: &TestNamespace,
-    name: &str,
-    type_: &str,
-) -> Option<(String, String, String)> {
-    let connection = ns.api::<JiraConnection>().get_opt(name).await.ok()??;
-    let c = connection
-        .status?
-        .conditions
-        .into_iter()
-        .find(|c| c.type_ == type_)?;
-    Some((c.status, c.reason, c.message))
-}
-
 /// Namespace B holds a working Secret and connection (to its own emulator); namespace A names them
 /// from a sync and from a connection of its own (whose emulator takes B's token). The operator
 /// watches both, yet A gets "not found in A" conditions, no request reaches A's emulator and no
@@ -185,12 +170,12 @@ async fn a_namespace_cannot_use_another_namespaces_connection_or_secret() {
 
     let patience = Duration::from_secs(60);
     eventually("B's own connection is ready", patience, || async {
-        let (status, ..) = connection_condition(&b.ns, "acme", "Ready").await?;
+        let (status, ..) = condition_of(&b.ns.api::<JiraConnection>(), "acme", "Ready").await?;
         (status == "True").then_some(())
     })
     .await;
     let (_, reason, message) = eventually("A's connection is refused", patience, || async {
-        connection_condition(&a, "own", "Authenticated")
+        condition_of(&a.api::<JiraConnection>(), "own", "Authenticated")
             .await
             .filter(|(status, ..)| status == "False")
     })
@@ -200,18 +185,12 @@ async fn a_namespace_cannot_use_another_namespaces_connection_or_secret() {
         message.contains(&format!("Secret {}/jira-credentials not found", a.name)),
         "{message}"
     );
+    let syncs = a.api::<JiraActiveSync>();
     let sync_condition = |sync: &'static str| {
-        let api = a.api::<JiraActiveSync>();
+        let syncs = syncs.clone();
         async move {
-            let c = api
-                .get_opt(sync)
-                .await
-                .ok()??
-                .status?
-                .conditions
-                .into_iter()
-                .find(|c| c.type_ == "JiraConnected" && c.status == "False")?;
-            Some((c.reason, c.message))
+            let (status, reason, message) = condition_of(&syncs, sync, "JiraConnected").await?;
+            (status == "False").then_some((reason, message))
         }
     };
     let (reason, message) = eventually("the borrowing sync is blocked", patience, || {

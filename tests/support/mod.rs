@@ -13,6 +13,8 @@
 
 pub mod cluster;
 mod crds;
+mod eventually;
 mod namespace;
 
+pub use eventually::eventually;
 pub use namespace::TestNamespace;
