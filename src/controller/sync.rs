@@ -103,6 +103,9 @@ async fn resolve_client(
     namespace: &str,
 ) -> Result<JiraClient, Blocked> {
     let name = &sync.spec.connection_ref.name;
+    // Right after start-up the connection store may still be empty: a missing connection is only
+    // reported once the store holds its first full list.
+    filled(&ctx.stores.connections).await;
     let connection = ctx
         .stores
         .connections
