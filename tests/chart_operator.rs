@@ -19,6 +19,7 @@ use kube::api::{DeleteParams, ListParams, PostParams};
 use serde_json::json;
 use support::TestNamespace;
 use support::cluster::{Cluster, cluster};
+use support::wait::within;
 
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, TaskState};
 use jira_active_sync::jira::{StatusCategory, TransitionTarget};
@@ -182,17 +183,12 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
         },
     )
     .await;
-    let keys = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            let keys = site.recorded_keys().await;
-            if keys.len() == TASKS {
-                return keys;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+    let keys = within(Duration::from_secs(60), || async {
+        let keys = site.recorded_keys().await;
+        (keys.len() == TASKS).then_some(keys)
     })
     .await
-    .unwrap_or_else(|_| {
+    .unwrap_or_else(|| {
         panic!(
             "tickets not recorded within 60 s; operator log:\n{}",
             replica.log_text()
@@ -200,17 +196,12 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     });
     assert_eq!(site.tickets(SYNC).await.len(), TASKS);
 
-    let syncs = team.api::<JiraActiveSync>();
     eventually(
         "the sync reports Ready",
         Duration::from_secs(30),
         || async {
-            let sync = syncs.get(SYNC).await.expect("get the sync");
-            sync.status?
-                .conditions
-                .iter()
-                .any(|c| c.type_ == "Ready" && c.status == "True")
-                .then_some(())
+            let (status, ..) = site.condition(SYNC, "Ready").await?;
+            (status == "True").then_some(())
         },
     )
     .await;
@@ -252,6 +243,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     .await;
 
     // The finalizer runs the Delete policy, then lets the sync go.
+    let syncs = team.api::<JiraActiveSync>();
     syncs
         .delete(SYNC, &DeleteParams::default())
         .await

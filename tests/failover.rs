@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::cluster::cluster;
+use support::wait::within;
 
-use jira_active_sync::api::{JiraActiveSync, JiraConnection};
+use jira_active_sync::api::JiraConnection;
 use jira_active_sync::planner::TicketIdentity;
 use rig::{CONNECTION, OperatorProcess, SEED_TOKEN, Site, eventually, free_port, lease_holder};
 
@@ -69,27 +70,18 @@ async fn killing_the_leader_mid_sync_hands_over_without_duplicate_tickets() {
     site.individual_sync(SYNC, "failover").await;
 
     // The emulator logs the dropped answer with the status it would have sent.
-    let created = tokio::time::timeout(Duration::from_secs(60), async {
-        while !site
-            .jira
-            .requests(0)
-            .await
+    let created = within(Duration::from_secs(60), || async {
+        let requests = site.jira.requests(0).await;
+        requests
             .iter()
             .any(|r| r["method"] == "POST" && r["path"] == BULK_CREATE)
-        {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            .then_some(())
     })
     .await;
-    if created.is_err() {
-        let sync = ns
-            .api::<JiraActiveSync>()
-            .get(SYNC)
-            .await
-            .expect("get the sync");
+    if created.is_none() {
         panic!(
-            "the leader made no bulk create within 60 s\nsync status: {}\n--- replica-a log:\n{}",
-            serde_json::to_string_pretty(&sync.status).unwrap_or_default(),
+            "the leader made no bulk create within 60 s\nsync status: {:#?}\n--- replica-a log:\n{}",
+            site.sync_status(SYNC).await,
             first.log_text()
         );
     }
@@ -121,22 +113,12 @@ async fn killing_the_leader_mid_sync_hands_over_without_duplicate_tickets() {
         "takeover took {takeover:?}, more than the lease duration ({LEASE_DURATION_SECS}s) and a little"
     );
 
-    let all_recorded = tokio::time::timeout(Duration::from_secs(90), async {
-        loop {
-            let keys = site.recorded_keys().await;
-            if keys.len() == TASKS {
-                return keys;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+    let all_recorded = within(Duration::from_secs(90), || async {
+        let keys = site.recorded_keys().await;
+        (keys.len() == TASKS).then_some(keys)
     })
     .await;
-    let Ok(keys) = all_recorded else {
-        let sync = ns
-            .api::<JiraActiveSync>()
-            .get(SYNC)
-            .await
-            .expect("get the sync");
+    let Some(keys) = all_recorded else {
         let connection = ns
             .api::<JiraConnection>()
             .get(CONNECTION)
@@ -144,9 +126,9 @@ async fn killing_the_leader_mid_sync_hands_over_without_duplicate_tickets() {
             .expect("get the connection");
         panic!(
             "the new leader did not record every ticket within 90 s: {} of {TASKS}\n\
-             sync status: {}\nconnection status: {}\n--- replica-b log:\n{}",
+             sync status: {:#?}\nconnection status: {}\n--- replica-b log:\n{}",
             site.recorded_keys().await.len(),
-            serde_json::to_string_pretty(&sync.status).unwrap_or_default(),
+            site.sync_status(SYNC).await,
             serde_json::to_string_pretty(&connection.status).unwrap_or_default(),
             second.log_text()
         );

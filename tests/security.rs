@@ -13,12 +13,10 @@ use jira_active_sync::api::{ComplianceTask, JiraActiveSync, JiraConnection};
 use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Api;
-use kube::api::{
-    ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
-};
+use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-use rig::{EMAIL, EmulatorProcess, OperatorProcess, Site, condition_of, eventually};
+use rig::{EMAIL, EmulatorProcess, OperatorProcess, Site, condition_of, eventually, recorded_keys};
 use support::TestNamespace;
 
 #[tokio::test]
@@ -124,24 +122,7 @@ async fn a_namespace_cannot_use_another_namespaces_connection_or_secret() {
     // Had A's connection read B's Secret, its requests would succeed here.
     let jira_a = EmulatorProcess::start().await;
     jira_a.set_admin_token(token_b).await;
-    let create = |object: Value| {
-        let api = Api::<DynamicObject>::namespaced_with(
-            a.client.clone(),
-            &a.name,
-            &ApiResource::from_gvk(&GroupVersionKind::gvk(
-                "activesync.dev",
-                "v1alpha1",
-                object["kind"].as_str().expect("kind"),
-            )),
-        );
-        async move {
-            let object: DynamicObject = serde_json::from_value(object).expect("object");
-            api.create(&PostParams::default(), &object)
-                .await
-                .expect("created in A");
-        }
-    };
-    create(json!({
+    a.create::<JiraConnection>(json!({
         "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraConnection",
         "metadata": {"name": "own"},
         "spec": {"url": jira_a.url, "auth": {"type": "Basic", "secretRef": {"name": "jira-credentials"}},
@@ -149,14 +130,14 @@ async fn a_namespace_cannot_use_another_namespaces_connection_or_secret() {
     }))
     .await;
     for (sync, connection) in [("borrows-b", "acme"), ("uses-own", "own")] {
-        create(json!({
+        a.create::<JiraActiveSync>(json!({
             "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
             "metadata": {"name": sync},
             "spec": {"connectionRef": {"name": connection}, "scope": {"checks": [sync]},
                      "jira": {"project": "SEC", "issueType": "Task"}, "pollInterval": "10s"}
         }))
         .await;
-        create(json!({
+        a.create::<ComplianceTask>(json!({
             "apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTask",
             "metadata": {"name": format!("{sync}-task")},
             "spec": {"check": sync, "title": "Fix it", "instructions": "Do it", "howToFix": "Like so",
@@ -217,15 +198,7 @@ async fn a_namespace_cannot_use_another_namespaces_connection_or_secret() {
         .into_iter()
         .filter(|r| r["method"] != "GET" && !r["path"].as_str().unwrap_or("").contains("search"))
         .collect();
-    let recorded: Vec<String> = a
-        .api::<ComplianceTask>()
-        .list(&ListParams::default())
-        .await
-        .expect("tasks")
-        .items
-        .into_iter()
-        .filter_map(|t| t.status?.jira?.key)
-        .collect();
+    let recorded = recorded_keys(&a).await;
     println!(
         "security: cross-namespace refs=2 requests_to_a={} writes_to_b={} tickets_recorded={}",
         reached_a.len(),

@@ -107,7 +107,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    support::eventually(what, PATIENCE, check).await
+    support::wait::eventually(what, PATIENCE, check).await
 }
 
 fn individual(check: &str) -> Value {

@@ -18,7 +18,7 @@ use jira_active_sync::jira::{self, ClientConfig, Credentials, Issue, JiraClient,
 use jira_active_sync::planner::TicketIdentity;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -28,7 +28,7 @@ use crate::support::TestNamespace;
 use crate::support::cluster::cluster;
 // Part of the rig's interface; not every suite waits with it.
 #[allow(unused_imports)]
-pub use crate::support::eventually;
+pub use crate::support::wait::eventually;
 
 /// The Jira user the operator acts as.
 pub const EMAIL: &str = "admin@example.com";
@@ -317,30 +317,22 @@ impl Site {
         let ns = TestNamespace::new(test).await;
         let jira = EmulatorProcess::start().await;
         jira.set_admin_token(token).await;
-        let secret: Secret = serde_json::from_value(json!({
+        ns.create::<Secret>(json!({
             "metadata": {"name": "jira-credentials"},
             "stringData": {"email": EMAIL, "apiToken": token, "webhook": format!("{token}-hook")}
         }))
-        .expect("secret");
-        ns.api::<Secret>()
-            .create(&PostParams::default(), &secret)
-            .await
-            .expect("secret created");
+        .await;
         let mut spec = json!({
             "url": jira.url, "auth": {"type": "Basic", "secretRef": {"name": "jira-credentials"}},
             "webhook": {"secretRef": {"name": "jira-credentials", "key": "webhook"}},
             "allowedProjects": ["SEC", "OPS"]
         });
         merge(&mut spec, connection_spec);
-        let connection: JiraConnection = serde_json::from_value(json!({
+        ns.create::<JiraConnection>(json!({
             "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraConnection",
             "metadata": {"name": CONNECTION}, "spec": spec
         }))
-        .expect("connection");
-        ns.api::<JiraConnection>()
-            .create(&PostParams::default(), &connection)
-            .await
-            .expect("connection created");
+        .await;
         let baseline = jira
             .client(token)
             .search("project = SEC ORDER BY key ASC")
@@ -384,35 +376,20 @@ impl Site {
 
     /// Creates the open task `name` of `check`, assigned to `assignee` (an email) if given.
     pub async fn task(&self, name: &str, check: &str, assignee: Option<&str>) {
-        let task: ComplianceTask = serde_json::from_value(json!({
-            "apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTask",
-            "metadata": {"name": name},
-            "spec": {"check": check, "title": format!("Fix {name}"), "assignee": assignee,
-                     "instructions": format!("Instructions for {name}"), "howToFix": "Upgrade it",
-                     "severity": "High"}
-        }))
-        .expect("task");
         self.ns
-            .api::<ComplianceTask>()
-            .create(&PostParams::default(), &task)
-            .await
-            .expect("task created");
+            .create::<ComplianceTask>(json!({
+                "apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTask",
+                "metadata": {"name": name},
+                "spec": {"check": check, "title": format!("Fix {name}"), "assignee": assignee,
+                         "instructions": format!("Instructions for {name}"), "howToFix": "Upgrade it",
+                         "severity": "High"}
+            }))
+            .await;
     }
 
     /// Task name -> ticket key, as the tasks' statuses record them.
     pub async fn recorded_keys(&self) -> BTreeMap<String, String> {
-        self.ns
-            .api::<ComplianceTask>()
-            .list(&ListParams::default())
-            .await
-            .expect("list tasks")
-            .items
-            .into_iter()
-            .filter_map(|task| {
-                let key = task.status?.jira?.key?;
-                Some((task.metadata.name?, key))
-            })
-            .collect()
+        recorded_keys(&self.ns).await
     }
 
     /// Sets a task's state (`Open` | `Completed`).
@@ -442,16 +419,12 @@ impl Site {
 
     /// Creates the sync `name` with `spec`.
     pub async fn sync(&self, name: &str, spec: Value) {
-        let sync: JiraActiveSync = serde_json::from_value(json!({
-            "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
-            "metadata": {"name": name}, "spec": spec
-        }))
-        .expect("sync");
         self.ns
-            .api::<JiraActiveSync>()
-            .create(&PostParams::default(), &sync)
-            .await
-            .expect("sync created");
+            .create::<JiraActiveSync>(json!({
+                "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
+                "metadata": {"name": name}, "spec": spec
+            }))
+            .await;
     }
 
     /// The sync's status, for diagnostics.
@@ -584,6 +557,21 @@ impl Reckoning {
     pub fn exact(&self) -> bool {
         self.duplicates == 0 && self.missing.is_empty() && self.wrong.is_empty()
     }
+}
+
+/// Task name -> ticket key, as the statuses of the tasks of `ns` record them.
+pub async fn recorded_keys(ns: &TestNamespace) -> BTreeMap<String, String> {
+    ns.api::<ComplianceTask>()
+        .list(&ListParams::default())
+        .await
+        .expect("list tasks")
+        .items
+        .into_iter()
+        .filter_map(|task| {
+            let key = task.status?.jira?.key?;
+            Some((task.metadata.name?, key))
+        })
+        .collect()
 }
 
 /// Condition `type_` of object `name` (a connection or a sync) as (status, reason, message).

@@ -13,8 +13,7 @@
 
 pub mod cluster;
 mod crds;
-mod eventually;
 mod namespace;
+pub mod wait;
 
-pub use eventually::eventually;
 pub use namespace::TestNamespace;
