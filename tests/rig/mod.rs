@@ -26,6 +26,7 @@ use tokio::process::{Child, Command};
 
 use crate::support::TestNamespace;
 use crate::support::cluster::cluster;
+use crate::support::emulator::EmulatorAdmin;
 // Part of the rig's interface; not every suite waits with it.
 #[allow(unused_imports)]
 pub use crate::support::wait::eventually;
@@ -42,7 +43,7 @@ pub struct EmulatorProcess {
     child: Child,
     /// Its base URL.
     pub url: String,
-    http: reqwest::Client,
+    control: EmulatorAdmin,
 }
 
 impl EmulatorProcess {
@@ -62,58 +63,37 @@ impl EmulatorProcess {
             .expect("jira-emulator prints its URL within 30s")
             .expect("reading jira-emulator's stdout")
             .expect("jira-emulator printed its URL");
+        let url = url.trim().to_owned();
         EmulatorProcess {
             child,
-            url: url.trim().to_owned(),
-            http: reqwest::Client::new(),
+            control: EmulatorAdmin::new(&url),
+            url,
         }
     }
 
     /// Sends an admin request and insists on success.
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}/_emulator/{path}", self.url));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("admin request");
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        assert!(
-            status.is_success(),
-            "{method} /_emulator/{path}: {status} {text}"
-        );
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        self.control.call(method, path, body).await
     }
 
     /// Adds a fault rule.
     pub async fn fault(&self, rule: Value) {
-        self.admin(reqwest::Method::POST, "faults", Some(rule))
-            .await;
+        self.control.fault(rule).await;
     }
 
     /// Removes every fault rule.
     pub async fn clear_faults(&self) {
-        self.admin(reqwest::Method::DELETE, "faults", None).await;
+        self.control.clear_faults().await;
     }
 
     /// Changes runtime settings (`searchLagMs`, `latencyMs`, `rateLimits`).
     pub async fn config(&self, change: Value) {
-        self.admin(reqwest::Method::PATCH, "config", Some(change))
-            .await;
+        self.control.config(change).await;
     }
 
     /// The request log from `since` on.
     pub async fn requests(&self, since: u64) -> Vec<Value> {
-        let log = self
-            .admin(
-                reqwest::Method::GET,
-                &format!("requests?since={since}"),
-                None,
-            )
-            .await;
-        log["requests"].as_array().cloned().unwrap_or_default()
+        self.control.requests(since).await
     }
 
     /// Replaces the admin's API token (and so the credential the operator must keep secret).

@@ -13,7 +13,10 @@
 
 pub mod cluster;
 mod crds;
+pub mod emulator;
 mod namespace;
 pub mod wait;
 
+// The client suite takes only the emulator's admin API from here.
+#[allow(unused_imports)]
 pub use namespace::TestNamespace;
