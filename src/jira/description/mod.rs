@@ -56,8 +56,9 @@ pub struct TaskSection {
     pub how_to_fix: String,
 }
 
-/// The description field value in the flavor's format.
-#[derive(Debug, Clone, PartialEq)]
+/// The description field value in the flavor's format (serializes as the field's JSON).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
 pub enum DescriptionBody {
     /// Cloud: an ADF document.
     Adf(AdfDoc),
