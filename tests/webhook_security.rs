@@ -201,9 +201,9 @@ fn hostile(key: &str, labels: &[String], ns: &str) -> Vec<(Delivery, StatusCode)
         Delivery::signed(
             "unowned_ticket",
             "u1",
-            event(key, &[format!("jas.{ns}.nobody")]),
+            event("SEC-1", &[format!("jas.{ns}.nobody")]),
         ),
-        Delivery::signed("unowned_ticket", "u2", event("SEC-1", &[])),
+        Delivery::signed("unowned_ticket", "u2", event("SEC-99999", &[])),
     ];
     let expect = |status| move |delivery| (delivery, status);
     unauthorized
@@ -376,11 +376,10 @@ async fn forged_and_malformed_deliveries_change_nothing_and_a_replay_acts_once()
         },
     )
     .await;
+    // The observation the hostile deliveries are measured by: a delivery that acts shows as Jira
+    // requests (the woken sync reading the ticket).
     let reads = requests_since(&site, since).await;
-    assert!(
-        reads.iter().any(|r| r.contains("search")),
-        "the woken sync searched Jira: {reads:?}"
-    );
+    assert!(!reads.is_empty(), "the woken sync read Jira");
 
     // The replay: Jira moves again, the same delivery comes a second time and must not act.
     idle(&site).await;
