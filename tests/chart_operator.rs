@@ -19,6 +19,7 @@ use kube::api::{DeleteParams, ListParams, PostParams};
 use serde_json::json;
 use support::TestNamespace;
 use support::cluster::{Cluster, cluster};
+use support::helm::helm_ok;
 use support::wait::within;
 
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, TaskState};
@@ -29,24 +30,6 @@ const CHART: &str = "charts/jira-active-sync";
 const RELEASE: &str = "rbac";
 const SYNC: &str = "rbac-sync";
 const TASKS: usize = 4;
-
-/// Runs `scripts/helm ARGS` against the test cluster, failing the test on an error.
-async fn helm(args: &[&str], kubeconfig: Option<&Path>) -> String {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut command = tokio::process::Command::new(root.join("scripts/helm"));
-    command.args(args).current_dir(&root);
-    if let Some(kubeconfig) = kubeconfig {
-        command.env("KUBECONFIG", kubeconfig);
-    }
-    let output = command.output().await.expect("run scripts/helm");
-    assert!(
-        output.status.success(),
-        "helm {} failed:\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 /// A kubeconfig for the test cluster that authenticates with `token` instead of the admin's
 /// client certificate.
@@ -75,7 +58,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     let cluster = cluster().await;
     let admin_kubeconfig = cluster.kubeconfig();
     let watch = format!("watchNamespaces={{{}}}", team.name);
-    helm(
+    helm_ok(
         &[
             "install",
             RELEASE,
@@ -272,7 +255,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
         lease_holder(&release_ns.client, &release_ns.name, &lease).await,
         None
     );
-    helm(
+    helm_ok(
         &["uninstall", RELEASE, "--namespace", &release_ns.name],
         admin_kubeconfig,
     )

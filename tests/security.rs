@@ -19,6 +19,23 @@ use serde_json::{Value, json};
 use rig::{EMAIL, EmulatorProcess, OperatorProcess, Site, condition_of, eventually, recorded_keys};
 use support::TestNamespace;
 
+/// Every object of kind `K` in `ns`, as JSON text.
+async fn listed<K>(ns: &TestNamespace) -> String
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+{
+    let objects = ns
+        .api::<K>()
+        .list(&ListParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", K::kind(&())));
+    serde_json::to_string(&objects.items).expect("json")
+}
+
 #[tokio::test]
 async fn the_token_appears_in_no_log_event_status_or_metric() {
     let token = "leak-canary-9d1c2f7e4b";
@@ -41,46 +58,12 @@ async fn the_token_appears_in_no_log_event_status_or_metric() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let metrics = operator.get("/metrics").await.expect("metrics");
     let log = std::fs::read_to_string(&operator.log).expect("operator log");
-    let events = serde_json::to_string(
-        &site
-            .ns
-            .api::<Event>()
-            .list(&ListParams::default())
-            .await
-            .expect("events")
-            .items,
-    )
-    .expect("json");
+    let events = listed::<Event>(&site.ns).await;
     let statuses = [
-        serde_json::to_string(
-            &site
-                .ns
-                .api::<JiraConnection>()
-                .list(&ListParams::default())
-                .await
-                .expect("connections")
-                .items,
-        ),
-        serde_json::to_string(
-            &site
-                .ns
-                .api::<JiraActiveSync>()
-                .list(&ListParams::default())
-                .await
-                .expect("syncs")
-                .items,
-        ),
-        serde_json::to_string(
-            &site
-                .ns
-                .api::<ComplianceTask>()
-                .list(&ListParams::default())
-                .await
-                .expect("tasks")
-                .items,
-        ),
+        listed::<JiraConnection>(&site.ns).await,
+        listed::<JiraActiveSync>(&site.ns).await,
+        listed::<ComplianceTask>(&site.ns).await,
     ]
-    .map(|s| s.expect("json"))
     .join("\n");
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{EMAIL}:{token}"));
     let mut leaks = Vec::new();

@@ -14,6 +14,7 @@
 pub mod cluster;
 mod crds;
 pub mod emulator;
+pub mod helm;
 mod namespace;
 pub mod wait;
 
