@@ -55,7 +55,7 @@ async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_noth
     let proxy = ApiServerProxy::admin().await;
     let names = site.tasks(tasks, "apif").await;
     let mut expected: BTreeMap<String, bool> = names.iter().map(|n| (n.clone(), false)).collect();
-    site.individual_sync_polling("s", "apif", "10m").await;
+    site.individual_sync_every("s", "apif", "10m").await;
     let mut options = site.operator_options("5s");
     options.kubeconfig = Some(proxy.kubeconfig.clone());
     options.rust_log = "info,kube=warn,kube_runtime::watcher=debug,tower=warn,hyper=warn";
@@ -425,7 +425,7 @@ async fn without_list_on_tasks_a_log_line_says_so() {
 async fn a_close_or_reopen_planned_again_before_search_shows_it_moves_the_ticket_once() {
     let site = Site::new("close-lag", "close-lag-token", json!({})).await;
     let names = site.tasks(3, "lag").await;
-    site.individual_sync_polling("s", "lag", "10m").await;
+    site.individual_sync_every("s", "lag", "10m").await;
     let log = site.log_path();
     let mut operator = OperatorProcess::start(&site.operator_options("5s"), log.clone()).await;
     let open: BTreeMap<String, bool> = names.iter().map(|t| (t.clone(), false)).collect();

@@ -143,6 +143,9 @@ async fn resolve_client(
     namespace: &str,
 ) -> Result<JiraClient, Blocked> {
     let name = &sync.spec.connection_ref.name;
+    // Right after start-up the connection store may still be empty: a missing connection is only
+    // reported once the store holds its first full list.
+    filled(&ctx.stores.connections).await;
     let connection = ctx
         .stores
         .connections
@@ -178,6 +181,8 @@ async fn resolve_client(
             .iter()
             .find(|c| c.type_ == "Ready")
             .map_or_else(|| "not checked yet".to_owned(), |c| c.message.clone());
+        // No retry of its own: the connection wakes its syncs when its Ready condition changes,
+        // and `fresh_unless_ready` reads past a cache that has not seen the change yet.
         return Err(Blocked::by(
             "ConnectionNotReady",
             format!("JiraConnection {name} is not ready: {why}"),
