@@ -81,8 +81,17 @@ struct Blocked {
     retry: Option<Duration>,
 }
 
+/// What a condition adds when the sync tries again by itself: when.
+fn retry_note(retry: Duration) -> String {
+    format!("; retrying in {}s", retry.as_secs().max(1))
+}
+
 impl Blocked {
     fn by(reason: &str, message: String, connected: bool, retry: Option<Duration>) -> Blocked {
+        let message = match retry {
+            Some(retry) => format!("{message}{}", retry_note(retry)),
+            None => message,
+        };
         let mut conditions = vec![
             Cond::no("Ready", reason, message.clone()),
             Cond::no("Synced", reason, message.clone()),
@@ -298,22 +307,35 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         Cond::yes("JiraConnected", "Connected", "the connection is ready"),
         Cond::no("Stalled", "NotStalled", ""),
     ];
-    conditions.extend(outcome_conditions(sync, &outcome, &plan.warnings));
-    write_status(sync, ctx, &conditions, Some(plan.counts)).await?;
     let mut requeue = poll;
     // Failures that may pass by themselves (rate limits, outages) are retried soon; Jira refusing
     // the input waits for the next poll or a change.
-    if outcome.failures.iter().any(|f| f.retryable) {
+    let retrying = outcome.failures.iter().any(|f| f.retryable);
+    if retrying {
         requeue = requeue.min(RETRY);
     }
     if let Some(until) = outcome.wait_until {
         let wait = Duration::try_from(until.duration_since(now)).unwrap_or_default();
         requeue = requeue.min(wait.max(Duration::from_millis(200)));
     }
+    conditions.extend(outcome_conditions(
+        sync,
+        &outcome,
+        &plan.warnings,
+        retrying.then_some(requeue),
+    ));
+    write_status(sync, ctx, &conditions, Some(plan.counts)).await?;
     Ok(Action::requeue(requeue))
 }
 
-fn outcome_conditions(sync: &JiraActiveSync, outcome: &Outcome, warnings: &[Warning]) -> Vec<Cond> {
+/// Ready and Synced after a pass; a failed pass names its first failure and, when the sync tries
+/// again by itself, when.
+fn outcome_conditions(
+    sync: &JiraActiveSync,
+    outcome: &Outcome,
+    warnings: &[Warning],
+    retry: Option<Duration>,
+) -> Vec<Cond> {
     if sync.spec.suspend {
         let message = "spec.suspend is true: nothing is written to Jira or to tasks";
         return vec![
@@ -342,9 +364,10 @@ fn outcome_conditions(sync: &JiraActiveSync, outcome: &Outcome, warnings: &[Warn
         }
         Some(first) => {
             let message = format!(
-                "{} of the sync's actions failed; first: {}",
+                "{} of the sync's actions failed; first: {}{}",
                 outcome.failures.len(),
-                first.message
+                first.message,
+                retry.map(retry_note).unwrap_or_default()
             );
             vec![
                 Cond::no("Ready", first.reason, message.clone()),
@@ -519,4 +542,60 @@ async fn cleanup_blocked(
         .map(|c| c.message.clone())
         .unwrap_or_default();
     Err(Error::Connection(message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::executor::Failure;
+
+    fn sync() -> JiraActiveSync {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
+            "metadata": {"name": "s", "namespace": "ns"},
+            "spec": {"connectionRef": {"name": "acme"}, "jira": {"project": "SEC", "issueType": "Task"}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_failed_pass_names_its_first_failure_and_when_it_tries_again() {
+        let outcome = Outcome {
+            failures: vec![Failure {
+                reason: "JiraRateLimited",
+                message: "closing SEC-2: POST /rest/api/3/issue/SEC-2/transitions: rate limited by Jira (jira-per-issue-on-write), retry after 1.0s".into(),
+                retryable: true,
+            }],
+            wait_until: None,
+        };
+        let conditions =
+            outcome_conditions(&sync(), &outcome, &[], Some(Duration::from_secs(10)));
+        let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+        assert!(!ready.status);
+        assert_eq!(ready.reason, "JiraRateLimited");
+        assert!(
+            ready.message.contains("jira-per-issue-on-write") && ready.message.ends_with("; retrying in 10s"),
+            "{}",
+            ready.message
+        );
+        let healthy = outcome_conditions(&sync(), &Outcome::default(), &[], None);
+        assert!(healthy.iter().all(|c| c.status && c.reason == "Synced"));
+    }
+
+    #[test]
+    fn a_blocked_sync_says_when_it_tries_again() {
+        let blocked = Blocked::by(
+            "JiraUnavailable",
+            "searching the sync's tickets: POST /rest/api/3/search/jql: transient failure (503): Service Unavailable".into(),
+            false,
+            Some(RETRY),
+        );
+        for condition in &blocked.conditions {
+            assert!(!condition.status);
+            assert_eq!(condition.reason, "JiraUnavailable");
+            assert!(condition.message.ends_with("(503): Service Unavailable; retrying in 15s"), "{}", condition.message);
+        }
+        let stuck = Blocked::by("ProjectNotAllowed", "project X is not allowed".into(), true, None);
+        assert_eq!(stuck.conditions[0].message, "project X is not allowed");
+    }
 }
