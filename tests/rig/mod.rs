@@ -310,8 +310,14 @@ impl Site {
     /// Creates `count` open tasks `t0000...` of `check`, 16 at a time.
     pub async fn tasks(&self, count: usize, check: &str) -> Vec<String> {
         let names: Vec<String> = (0..count).map(|i| format!("t{i:04}")).collect();
+        self.named_tasks(&names, check).await;
+        names
+    }
+
+    /// Creates open tasks with these names of `check`, 16 at a time.
+    pub async fn named_tasks(&self, names: &[String], check: &str) {
         let api = self.ns.api::<ComplianceTask>();
-        stream::iter(names.clone())
+        stream::iter(names.to_vec())
             .map(|name| {
                 let api = api.clone();
                 async move {
@@ -331,7 +337,6 @@ impl Site {
             .buffer_unordered(16)
             .collect::<Vec<()>>()
             .await;
-        names
     }
 
     /// Sets a task's state (`Open` | `Completed`).
