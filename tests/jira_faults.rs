@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use futures::future::join_all;
-use jira_active_sync::api::ComplianceTask;
+use jira_active_sync::api::{ComplianceTask, JiraConnection};
 use jira_active_sync::planner::TicketIdentity;
 use kube::api::{ListParams, Patch, PatchParams};
 use rand::seq::IndexedRandom;
@@ -59,6 +59,9 @@ struct Scenario {
     told: Option<Told>,
     /// Statuses of the answers the fault injects (none: every request in the window is slowed).
     injected: &'static [u64],
+    /// Whether the connection is re-checked during the fault, as its periodic check would be
+    /// during a long one.
+    recheck_connection: bool,
 }
 
 const CREATES: [(&str, &str); 2] = [
@@ -120,6 +123,7 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
                 words: &["jira-burst-based", "creating the ticket", "retrying in"],
             }),
             injected: &[429],
+            recheck_connection: false,
         },
         Scenario {
             name: "429-per-issue-on-transitions-and-edits",
@@ -134,6 +138,7 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
                 words: &["jira-per-issue-on-write", "retrying in"],
             }),
             injected: &[429],
+            recheck_connection: false,
         },
         Scenario {
             name: "429-quota-global-on-searches",
@@ -144,16 +149,19 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
                 words: &["jira-quota-global-based", "searching", "retrying in"],
             }),
             injected: &[429],
+            recheck_connection: false,
         },
         Scenario {
             name: "429-quota-tenant-on-everything",
             rules: storm("jira-quota-tenant-based", &[EVERYTHING], storm_length),
             length: storm_length,
+            // The connection's own check is refused too, and the sync says so.
             told: Some(Told {
-                reasons: limited,
+                reasons: &["JiraRateLimited", "ConnectionNotReady"],
                 words: &["jira-quota-tenant-based", "retrying in"],
             }),
             injected: &[429],
+            recheck_connection: true,
         },
         Scenario {
             name: "429-no-reason-on-writes",
@@ -164,6 +172,7 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
                 words: &["rate limited by Jira", "retrying in"],
             }),
             injected: &[429],
+            recheck_connection: false,
         },
         Scenario {
             name: "5xx-burst",
@@ -188,6 +197,7 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
                 words: &["(50", "retrying in"],
             }),
             injected: &[500, 502, 503, 504],
+            recheck_connection: false,
         },
         Scenario {
             name: "outage",
@@ -199,9 +209,10 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
             length: outage,
             told: Some(Told {
                 reasons: &["JiraUnavailable", "ConnectionNotReady"],
-                words: &["(503)", "Jira is down for maintenance"],
+                words: &["(503)", "Jira is down for maintenance", "retrying in"],
             }),
             injected: &[503],
+            recheck_connection: true,
         },
         Scenario {
             name: "slow",
@@ -213,6 +224,7 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
             length: storm_length,
             told: None,
             injected: &[],
+            recheck_connection: false,
         },
     ]
 }
@@ -376,6 +388,18 @@ async fn run(scenario: Scenario, tasks: usize) -> Figures {
     }
     let fault_start = Instant::now();
     let fault_end = fault_start + scenario.length;
+    if scenario.recheck_connection {
+        // Any change to the connection makes the operator check it against Jira again.
+        site.ns
+            .api::<JiraConnection>()
+            .patch(
+                "acme",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"metadata": {"annotations": {"faults.test/recheck": name}}})),
+            )
+            .await
+            .expect("connection annotated");
+    }
     let (completed, retitled) = {
         let mut rng = rand::rng();
         let completed: Vec<String> = names
@@ -537,9 +561,11 @@ async fn run(scenario: Scenario, tasks: usize) -> Figures {
     }
     let (_, one_peak, one_bound) = peaks[1];
     let (_, ten_peak, ten_bound) = peaks[4];
-    let told_text = told
-        .map(|(_, reason, message)| format!("{reason}: {message}"))
-        .unwrap_or_else(|| "Ready stayed True".to_owned());
+    let told_text = match (told, not_ready) {
+        (Some((_, reason, message)), _) => format!("{reason}: {message}"),
+        (None, Some((_, reason, message))) => format!("NOT TOLD; first False: {reason}: {message}"),
+        (None, None) => "Ready stayed True".to_owned(),
+    };
     let line = format!(
         "jira_faults: scenario={name} tasks={tasks} state_changes={state_changes} fault_s={} faults_injected={injected} \
          requests={} peak_1s={one_peak}/{one_bound} peak_10s={ten_peak}/{ten_bound} (rateLimit {RPS}/s burst {BURST}) \

@@ -568,13 +568,13 @@ mod tests {
             }],
             wait_until: None,
         };
-        let conditions =
-            outcome_conditions(&sync(), &outcome, &[], Some(Duration::from_secs(10)));
+        let conditions = outcome_conditions(&sync(), &outcome, &[], Some(Duration::from_secs(10)));
         let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();
         assert!(!ready.status);
         assert_eq!(ready.reason, "JiraRateLimited");
         assert!(
-            ready.message.contains("jira-per-issue-on-write") && ready.message.ends_with("; retrying in 10s"),
+            ready.message.contains("jira-per-issue-on-write")
+                && ready.message.ends_with("; retrying in 10s"),
             "{}",
             ready.message
         );
@@ -593,9 +593,20 @@ mod tests {
         for condition in &blocked.conditions {
             assert!(!condition.status);
             assert_eq!(condition.reason, "JiraUnavailable");
-            assert!(condition.message.ends_with("(503): Service Unavailable; retrying in 15s"), "{}", condition.message);
+            assert!(
+                condition
+                    .message
+                    .ends_with("(503): Service Unavailable; retrying in 15s"),
+                "{}",
+                condition.message
+            );
         }
-        let stuck = Blocked::by("ProjectNotAllowed", "project X is not allowed".into(), true, None);
+        let stuck = Blocked::by(
+            "ProjectNotAllowed",
+            "project X is not allowed".into(),
+            true,
+            None,
+        );
         assert_eq!(stuck.conditions[0].message, "project X is not allowed");
     }
 }

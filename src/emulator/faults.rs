@@ -72,7 +72,10 @@ pub enum FaultAction {
 
 impl FaultAction {
     /// The `RateLimit-Reason` an error answer carries: the named one, else `jira-burst-based` on a 429.
-    pub fn rate_limit_reason(status: u16, named: Option<InjectedReason>) -> Option<RateLimitReason> {
+    pub fn rate_limit_reason(
+        status: u16,
+        named: Option<InjectedReason>,
+    ) -> Option<RateLimitReason> {
         match named {
             Some(named) => named.reason(),
             None if status == 429 => Some(RateLimitReason::Burst),
@@ -252,7 +255,9 @@ mod tests {
         let now = Instant::now();
         let mut faults = Faults::default();
         faults.add(
-            rule(serde_json::json!({"path": "/rest/api/3/myself", "action": "error", "status": 500})),
+            rule(
+                serde_json::json!({"path": "/rest/api/3/myself", "action": "error", "status": 500}),
+            ),
             now,
         );
         assert!(faults.take("GET", "/rest/api/3/myself", now).is_some());
@@ -270,7 +275,10 @@ mod tests {
         for second in 0..30 {
             let at = start + Duration::from_millis(second * 1_000 + 999);
             for path in ["/rest/api/3/search/jql", "/rest/api/3/issue/SEC-1"] {
-                assert!(faults.take("GET", path, at).is_some(), "{path} at {second}s");
+                assert!(
+                    faults.take("GET", path, at).is_some(),
+                    "{path} at {second}s"
+                );
             }
         }
         assert_eq!(faults.active(start + Duration::from_secs(29)).len(), 1);
@@ -304,7 +312,11 @@ mod tests {
                 .is_none(),
             "time is up"
         );
-        assert!(faults.active(start + Duration::from_millis(1000)).is_empty());
+        assert!(
+            faults
+                .active(start + Duration::from_millis(1000))
+                .is_empty()
+        );
     }
 
     #[test]
@@ -341,7 +353,9 @@ mod tests {
             ("jira-quota-global-based", RateLimitReason::QuotaGlobal),
             ("jira-quota-tenant-based", RateLimitReason::QuotaTenant),
         ] {
-            let parsed = rule(serde_json::json!({"path": "/x", "action": "error", "status": 429, "rateLimitReason": name}));
+            let parsed = rule(
+                serde_json::json!({"path": "/x", "action": "error", "status": 429, "rateLimitReason": name}),
+            );
             let FaultAction::Error {
                 rate_limit_reason, ..
             } = parsed.action
@@ -358,12 +372,17 @@ mod tests {
             {"path": "/x", "action": "error", "status": 429, "rateLimitReason": "jira-cost-based"}
         ))
         .unwrap_err();
-        assert!(unknown.to_string().contains("jira-quota-tenant-based"), "{unknown}");
+        assert!(
+            unknown.to_string().contains("jira-quota-tenant-based"),
+            "{unknown}"
+        );
     }
 
     #[test]
     fn slow_requests_wait_their_latency_plus_drawn_jitter() {
-        let slow = rule(serde_json::json!({"path": "/x", "action": "slow", "latencyMs": 1000, "jitterMs": 2000}));
+        let slow = rule(
+            serde_json::json!({"path": "/x", "action": "slow", "latencyMs": 1000, "jitterMs": 2000}),
+        );
         assert_eq!(
             slow.action.latency(|_| 0),
             Some(Duration::from_millis(1000))

@@ -230,7 +230,8 @@ impl RateLimiter {
         now: Timestamp,
     ) -> Refusal {
         let capacity = f64::from(self.config.per_second(method).max(1));
-        let wait = SignedDuration::from_secs(i64::try_from(retry_after_seconds).unwrap_or(i64::MAX));
+        let wait =
+            SignedDuration::from_secs(i64::try_from(retry_after_seconds).unwrap_or(i64::MAX));
         refusal(reason, capacity, 0.0, wait, now)
     }
 
@@ -539,7 +540,12 @@ mod tests {
         );
         assert_eq!(header(&refusal.headers, "X-RateLimit-NearLimit"), "true");
         let unnamed = limiter.refuse(&Method::PUT, None, 1, start());
-        assert!(unnamed.headers.iter().all(|(n, _)| *n != "RateLimit-Reason"));
+        assert!(
+            unnamed
+                .headers
+                .iter()
+                .all(|(n, _)| *n != "RateLimit-Reason")
+        );
         assert_eq!(header(&unnamed.headers, "X-RateLimit-Limit"), "50");
         assert!(
             limiter.check(get(SEARCH), start()).is_ok(),
