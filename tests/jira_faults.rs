@@ -120,7 +120,7 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
             length: storm_length,
             told: Some(Told {
                 reasons: limited,
-                words: &["jira-burst-based", "creating the ticket", "retrying in"],
+                words: &["jira-burst-based", "creating the ticket", "retrying"],
             }),
             injected: &[429],
             recheck_connection: false,
@@ -135,7 +135,7 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
             length: storm_length,
             told: Some(Told {
                 reasons: limited,
-                words: &["jira-per-issue-on-write", "retrying in"],
+                words: &["jira-per-issue-on-write", "retrying"],
             }),
             injected: &[429],
             recheck_connection: false,
@@ -146,7 +146,7 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
             length: storm_length,
             told: Some(Told {
                 reasons: limited,
-                words: &["jira-quota-global-based", "searching", "retrying in"],
+                words: &["jira-quota-global-based", "searching", "retrying"],
             }),
             injected: &[429],
             recheck_connection: false,
@@ -158,7 +158,7 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
             // The connection's own check is refused too, and the sync says so.
             told: Some(Told {
                 reasons: &["JiraRateLimited", "ConnectionNotReady"],
-                words: &["jira-quota-tenant-based", "retrying in"],
+                words: &["jira-quota-tenant-based", "retrying"],
             }),
             injected: &[429],
             recheck_connection: true,
@@ -169,7 +169,7 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
             length: storm_length,
             told: Some(Told {
                 reasons: limited,
-                words: &["rate limited by Jira", "retrying in"],
+                words: &["rate limited by Jira", "retrying"],
             }),
             injected: &[429],
             recheck_connection: false,
@@ -194,7 +194,7 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
             length: storm_length,
             told: Some(Told {
                 reasons: &["JiraUnavailable"],
-                words: &["(50", "retrying in"],
+                words: &["(50", "retrying"],
             }),
             injected: &[500, 502, 503, 504],
             recheck_connection: false,
@@ -209,7 +209,7 @@ fn scenarios(storm_length: Duration, outage: Duration) -> Vec<Scenario> {
             length: outage,
             told: Some(Told {
                 reasons: &["JiraUnavailable", "ConnectionNotReady"],
-                words: &["(503)", "Jira is down for maintenance", "retrying in"],
+                words: &["(503)", "Jira is down for maintenance", "retrying"],
             }),
             injected: &[503],
             recheck_connection: true,
@@ -416,6 +416,12 @@ async fn run(scenario: Scenario, tasks: usize) -> Figures {
             .collect();
         (completed, retitled)
     };
+    // New tasks first, so that the pass the changes start has creates to make.
+    let added: Vec<String> = (0..(tasks / 20).max(1))
+        .map(|i| format!("n{i:04}"))
+        .collect();
+    site.named_tasks(&added, check).await;
+    expected.extend(added.iter().map(|n| (n.clone(), false)));
     for task in &completed {
         site.set_state(task, "Completed").await;
         expected.insert(task.clone(), true);
@@ -431,11 +437,6 @@ async fn run(scenario: Scenario, tasks: usize) -> Figures {
             .await
             .expect("task retitled");
     }
-    let added: Vec<String> = (0..(tasks / 20).max(1))
-        .map(|i| format!("n{i:04}"))
-        .collect();
-    site.named_tasks(&added, check).await;
-    expected.extend(added.iter().map(|n| (n.clone(), false)));
     let mut state_changes = completed.len() + retitled.len() + added.len();
     let mut reopened = false;
     let mut told = None;

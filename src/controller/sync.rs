@@ -13,13 +13,13 @@ use super::conditions::{Cond, merge};
 use super::connection::connect;
 use super::context::{Context, filled};
 use super::error::{Error, jira_reason};
-use super::executor::{Outcome, Target, execute};
+use super::executor::{FirstFailure, Outcome, Target, execute};
 use super::gather::{accounts, observed_tickets, ownership};
 use super::metrics::{KindLabels, ReconcileLabels};
 use super::status::apply_status;
 use crate::api::{FINALIZER, JiraActiveSync, JiraActiveSyncStatus, condition_status};
 use crate::jira::{JiraClient, JiraError};
-use crate::planner::{Counts, PlanInput, SyncView, Warning, plan, plan_deletion};
+use crate::planner::{Counts, ObservedTicket, PlanInput, SyncView, Warning, plan, plan_deletion};
 
 /// How soon a sync that could not reach Jira or its connection tries again.
 const RETRY: Duration = Duration::from_secs(15);
@@ -288,8 +288,9 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         let Warning::UnknownAssignee { email, tasks } = warning;
         tracing::warn!(%email, ?tasks, sync = %name, "no Jira user has this email; the ticket stays unassigned");
     }
-    let target = Target::of(sync, &namespace, &name, &client);
-    let outcome = execute(ctx, &target, &input.tickets, plan.actions).await;
+    let first_failure = FirstFailure::default();
+    let target = Target::of(sync, &namespace, &name, &client).reporting_to(&first_failure);
+    let outcome = execute_reporting(sync, ctx, &target, &input.tickets, plan.actions).await;
     let conflict = owned.lost.first().map(|(task, winner)| {
         Cond::yes(
             "Conflict",
@@ -326,6 +327,36 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
     ));
     write_status(sync, ctx, &conditions, Some(plan.counts)).await?;
     Ok(Action::requeue(requeue))
+}
+
+/// Executes a pass; its first failed Jira action is shown on Ready and Synced at once, since the
+/// rest of the pass may take long at the connection's rate.
+async fn execute_reporting(
+    sync: &JiraActiveSync,
+    ctx: &Context,
+    target: &Target<'_>,
+    observed: &[ObservedTicket],
+    actions: Vec<crate::planner::Action>,
+) -> Outcome {
+    let pass = execute(ctx, target, observed, actions);
+    tokio::pin!(pass);
+    let Some(first) = target.first_failure else {
+        return pass.await;
+    };
+    tokio::select! {
+        outcome = &mut pass => outcome,
+        (reason, message) = first.first() => {
+            let message = format!("{message}; the pass goes on with the sync's other actions, retrying this one after it");
+            let conditions = [
+                Cond::no("Ready", reason, message.clone()),
+                Cond::no("Synced", reason, message),
+            ];
+            if let Err(error) = write_status(sync, ctx, &conditions, None).await {
+                tracing::warn!(%error, sync = %sync.name_any(), "could not report a failure before the pass ends");
+            }
+            pass.await
+        }
+    }
 }
 
 /// Ready and Synced after a pass; a failed pass names its first failure and, when the sync tries
