@@ -290,7 +290,21 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
     }
     let first_failure = FirstFailure::default();
     let target = Target::of(sync, &namespace, &name, &client).reporting_to(&first_failure);
-    let outcome = execute_reporting(sync, ctx, &target, &input.tickets, plan.actions).await;
+    let (outcome, reported) =
+        execute_reporting(sync, ctx, &target, &input.tickets, plan.actions).await;
+    // The pass's last write follows the one made mid-pass, so a condition that went False then
+    // keeps its transition time.
+    let reported_sync;
+    let sync = match reported {
+        Some(status) => {
+            reported_sync = JiraActiveSync {
+                status: Some(status),
+                ..sync.clone()
+            };
+            &reported_sync
+        }
+        None => sync,
+    };
     let conflict = owned.lost.first().map(|(task, winner)| {
         Cond::yes(
             "Conflict",
@@ -330,31 +344,32 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
 }
 
 /// Executes a pass; its first failed Jira action is shown on Ready and Synced at once, since the
-/// rest of the pass may take long at the connection's rate.
+/// rest of the pass may take long at the connection's rate. Gives the status written meanwhile.
 async fn execute_reporting(
     sync: &JiraActiveSync,
     ctx: &Context,
     target: &Target<'_>,
     observed: &[ObservedTicket],
     actions: Vec<crate::planner::Action>,
-) -> Outcome {
+) -> (Outcome, Option<JiraActiveSyncStatus>) {
     let pass = execute(ctx, target, observed, actions);
     tokio::pin!(pass);
     let Some(first) = target.first_failure else {
-        return pass.await;
+        return (pass.await, None);
     };
     tokio::select! {
-        outcome = &mut pass => outcome,
+        outcome = &mut pass => (outcome, None),
         (reason, message) = first.first() => {
             let message = format!("{message}; the pass goes on with the sync's other actions, retrying this one after it");
             let conditions = [
                 Cond::no("Ready", reason, message.clone()),
                 Cond::no("Synced", reason, message),
             ];
-            if let Err(error) = write_status(sync, ctx, &conditions, None).await {
-                tracing::warn!(%error, sync = %sync.name_any(), "could not report a failure before the pass ends");
-            }
-            pass.await
+            let written = write_status(sync, ctx, &conditions, None)
+                .await
+                .inspect_err(|error| tracing::warn!(%error, sync = %sync.name_any(), "could not report a failure before the pass ends"))
+                .ok();
+            (pass.await, written)
         }
     }
 }
@@ -433,7 +448,7 @@ async fn write_status(
     ctx: &Context,
     conditions: &[Cond],
     counts: Option<Counts>,
-) -> Result<(), Error> {
+) -> Result<JiraActiveSyncStatus, Error> {
     let namespace = sync
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
@@ -460,7 +475,8 @@ async fn write_status(
         status.last_sync_time = Some(now);
     }
     let api: Api<JiraActiveSync> = Api::namespaced(ctx.kube.clone(), &namespace);
-    apply_status(&api, &ctx.settings.manager, &sync.name_any(), &status).await
+    apply_status(&api, &ctx.settings.manager, &sync.name_any(), &status).await?;
+    Ok(status)
 }
 
 /// The finalizer: runs the deletion policy on every ticket found by the sync's label, clears the
