@@ -266,6 +266,26 @@ impl RequestLog {
         self.entries.extend(new);
     }
 
+    /// The requests that arrived in `[from, from + window_ms)`, as `HH:MM:SS.mmm METHOD path status`.
+    fn within(&self, from: i64, window_ms: i64) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter_map(|r| {
+                let at = r["time"].as_str()?.parse::<jiff::Timestamp>().ok()?;
+                let ms = at.as_millisecond();
+                (from..from + window_ms).contains(&ms).then(|| {
+                    format!(
+                        "{} {} {} {}",
+                        at.strftime("%H:%M:%S%.3f"),
+                        r["method"].as_str().unwrap_or_default(),
+                        r["path"].as_str().unwrap_or_default(),
+                        r["status"]
+                    )
+                })
+            })
+            .collect()
+    }
+
     fn times_ms(&self) -> Vec<i64> {
         let mut times: Vec<i64> = self
             .entries
@@ -278,15 +298,17 @@ impl RequestLog {
     }
 }
 
-/// The most requests that arrived within any `window_ms`.
-fn peak(times: &[i64], window_ms: i64) -> usize {
-    let mut most = 0;
+/// The most requests that arrived within any `window_ms`, and when that window starts.
+fn peak(times: &[i64], window_ms: i64) -> (usize, i64) {
+    let mut most = (0, 0);
     let mut start = 0;
     for (end, at) in times.iter().enumerate() {
         while at - times[start] >= window_ms {
             start += 1;
         }
-        most = most.max(end + 1 - start);
+        if end + 1 - start > most.0 {
+            most = (end + 1 - start, times[start]);
+        }
     }
     most
 }
@@ -519,10 +541,11 @@ async fn run(scenario: Scenario, tasks: usize, jitter_ms: u64) -> Figures {
     let times = log.times_ms();
     let mut peaks = Vec::new();
     for window in WINDOWS_MS {
-        let (most, allowed) = (peak(&times, window), bound(window, jitter_ms));
+        let ((most, from), allowed) = (peak(&times, window), bound(window, jitter_ms));
         if most > allowed {
             problems.push(format!(
-                "{most} requests within {window} ms, more than the bucket's {allowed}"
+                "{most} requests within {window} ms, more than the bucket's {allowed}: {:?}",
+                log.within(from, window)
             ));
         }
         peaks.push((window, most, allowed));
@@ -616,9 +639,9 @@ async fn jira_faults_are_survived_exactly_within_the_client_rate() {
 #[test]
 fn the_sliding_window_counts_the_busiest_stretch() {
     let times = [0, 100, 200, 900, 1_000, 1_050, 5_000];
-    assert_eq!(peak(&times, 1_000), 5, "100..=1050");
-    assert_eq!(peak(&times, 100), 2);
-    assert_eq!(peak(&[], 1_000), 0);
+    assert_eq!(peak(&times, 1_000), (5, 100), "100..=1050");
+    assert_eq!(peak(&times, 100).0, 2);
+    assert_eq!(peak(&[], 1_000).0, 0);
     assert_eq!(bound(1_000, ARRIVAL_JITTER_MS), 15);
     assert_eq!(bound(10_000, ARRIVAL_JITTER_MS), 60);
     assert_eq!(bound(10_000, 400), 62);
