@@ -38,7 +38,7 @@ struct RunArgs {
     namespaces: Vec<String>,
     /// How long a created ticket may take to show in Jira's search; a create whose answer was lost is
     /// not repeated within it.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", value_parser = parse_search_settle)]
     search_settle: jiff::SignedDuration,
     /// Take the leader Lease before running the controllers, so that HA replicas are safe
     /// (the Lease lives in POD_NAMESPACE, is held as POD_NAME and is named by JAS_LEASE_NAME).
@@ -64,6 +64,17 @@ enum LogFormat {
 fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
     text.parse::<jiff::SignedDuration>()
         .map_err(|e| format!("{text:?} is not a duration such as 30s or 2m: {e}"))
+}
+
+/// Longest search settle window taken: Jira's index lags by seconds; a day is already absurd.
+const MAX_SEARCH_SETTLE: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+fn parse_search_settle(text: &str) -> Result<jiff::SignedDuration, String> {
+    let settle = parse_duration(text)?;
+    if settle.is_negative() || settle > MAX_SEARCH_SETTLE {
+        return Err(format!("{text:?} must be between 0s and 24h"));
+    }
+    Ok(settle)
 }
 
 fn parse_lease_duration(text: &str) -> Result<std::time::Duration, String> {

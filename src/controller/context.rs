@@ -10,6 +10,7 @@ use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use super::metrics::Metrics;
+use super::tickets::TicketCache;
 use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection, PendingCreate};
 use crate::jira::JiraClient;
 use crate::planner::sync_label;
@@ -59,6 +60,8 @@ pub struct Context {
     pub settings: Settings,
     /// The stores of this scope.
     pub stores: Stores,
+    /// What is known of each sync's tickets between full searches.
+    pub tickets: TicketCache,
     /// Jira clients by connection (namespace, name).
     clients: Mutex<HashMap<(String, String), ConnectedClient>>,
     /// Creates sent but not yet seen in search, by sync (namespace, name) and identity label.
@@ -108,6 +111,7 @@ impl Context {
             metrics,
             settings,
             stores,
+            tickets: TicketCache::default(),
             clients: Mutex::default(),
             pending_creates: Mutex::default(),
             restored_pending: Mutex::default(),
@@ -214,7 +218,10 @@ impl Context {
         let settle = self.settings.search_settle;
         let mut pending = lock(&self.pending_creates);
         if let Some(map) = pending.get_mut(sync) {
-            map.retain(|identity, at| !seen.contains(identity) && *at + settle > now);
+            map.retain(|identity, at| {
+                !seen.contains(identity)
+                    && at.checked_add(settle).unwrap_or(jiff::Timestamp::MAX) > now
+            });
             if map.is_empty() {
                 pending.remove(sync);
             }
@@ -252,12 +259,27 @@ impl Context {
         }
     }
 
-    /// The sync whose label is `label`, if this scope has it.
-    pub fn sync_by_label(&self, label: &str) -> Option<ObjectRef<JiraActiveSync>> {
-        self.stores.syncs.state().into_iter().find_map(|sync| {
-            let namespace = sync.namespace()?;
-            (sync_label(&namespace, &sync.name_any()) == label)
-                .then(|| ObjectRef::from(sync.as_ref()))
-        })
+    /// A webhook reported a change to an issue: the syncs whose label it carries, and those that
+    /// know it (its labels may have been removed), re-read it and are woken. Returns how many.
+    pub fn ticket_changed(&self, key: Option<&str>, labels: &[String]) -> usize {
+        let mut syncs: HashSet<(String, String)> = key
+            .map(|k| self.tickets.syncs_knowing(k))
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        for sync in self.stores.syncs.state() {
+            if let Some(namespace) = sync.namespace()
+                && labels.contains(&sync_label(&namespace, &sync.name_any()))
+            {
+                syncs.insert((namespace, sync.name_any()));
+            }
+        }
+        for sync in &syncs {
+            if let Some(key) = key {
+                self.tickets.mark_stale(sync, [key.to_owned()]);
+            }
+            self.trigger(ObjectRef::new(&sync.1).within(&sync.0));
+        }
+        syncs.len()
     }
 }

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::context::Context;
 use super::error::{Error, jira_reason};
+use super::gather::observed;
 use super::status::record_pending_creates;
 use crate::api::{Closure, ComplianceTask, JiraActiveSync, Mode, TaskJiraStatus};
 use crate::jira::{
@@ -178,6 +179,7 @@ pub async fn execute(
         outcome.failures.extend(failures);
         create_events = events;
     }
+    let touched: Vec<String> = by_ticket.keys().cloned().collect();
     let results: Vec<(Vec<StatusWrite>, Vec<Failure>)> = stream::iter(by_ticket)
         .map(|(key, actions)| {
             let ticket = observed.get(key.as_str()).copied();
@@ -190,6 +192,12 @@ pub async fn execute(
         writes.extend(w);
         outcome.failures.extend(f);
     }
+    // Whatever was done to them (or half done, if it failed), these are read again before the
+    // sync plans next.
+    ctx.tickets.mark_stale(
+        &(target.namespace.to_owned(), target.name.to_owned()),
+        touched,
+    );
     task_writes.extend(
         writes
             .into_iter()
@@ -441,10 +449,23 @@ async fn create_all(
     // The create answers carry no status: read them back in bulk to show it on the tasks.
     let keys: Vec<String> = created.iter().map(|(issue, _)| issue.key.clone()).collect();
     let mut writes = Vec::new();
-    let statuses: HashMap<String, Status> = match target.client.bulk_fetch(&keys).await {
-        Ok(issues) => issues.into_iter().map(|i| (i.key, i.status)).collect(),
+    let statuses: HashMap<String, Status> = match target
+        .client
+        .bulk_fetch_with_properties(&keys, &[PROPERTY_KEY])
+        .await
+    {
+        Ok(issues) => {
+            let statuses = issues
+                .iter()
+                .map(|i| (i.key.clone(), i.status.clone()))
+                .collect();
+            let tickets = issues.into_iter().map(observed).collect();
+            ctx.tickets.refreshed(&sync, &keys, tickets);
+            statuses
+        }
         Err(error) => {
             tracing::warn!(%error, "could not read created tickets back; their statuses follow on the next pass");
+            ctx.tickets.mark_stale(&sync, keys.iter().cloned());
             HashMap::new()
         }
     };

@@ -9,6 +9,7 @@ use kube::core::Selector;
 
 use super::context::Stores;
 use super::error::Error;
+use super::tickets::{Freshness, Reading, SyncKey, TicketCache};
 use crate::api::{ComplianceTask, JiraActiveSync};
 use crate::jira::{Issue, JiraClient};
 use crate::planner::{
@@ -140,6 +141,75 @@ pub async fn observed_tickets(
         .search_with_properties(&tickets_jql(namespace, name), &[PROPERTY_KEY])
         .await?;
     Ok(issues.into_iter().map(observed).collect())
+}
+
+/// The sync's tickets to plan with: a full label search when one is due, else the tickets as last
+/// read with the stale ones re-read by key. What was taken as stale is marked again if Jira cannot
+/// be read, so nothing reported is lost.
+pub async fn current_tickets(
+    cache: &TicketCache,
+    client: &JiraClient,
+    sync: &SyncKey,
+    freshness: &Freshness,
+) -> Result<Vec<ObservedTicket>, Error> {
+    let (namespace, name) = sync;
+    let label = sync_label(namespace, name);
+    match cache.reading(sync, freshness) {
+        Reading::Search { known, stale } => {
+            let searched = match observed_tickets(client, namespace, name).await {
+                Ok(found) => found,
+                Err(e) => {
+                    cache.mark_stale(sync, stale);
+                    return Err(e);
+                }
+            };
+            let missed = known
+                .into_iter()
+                .filter(|key| !searched.iter().any(|t| &t.key == key));
+            let reread: BTreeSet<String> = stale.iter().cloned().chain(missed).collect();
+            let reread: Vec<String> = reread.into_iter().collect();
+            let found = match tickets_by_key(client, &reread, &label).await {
+                Ok(found) => found,
+                Err(e) => {
+                    cache.mark_stale(sync, stale);
+                    return Err(e);
+                }
+            };
+            let tickets: Vec<ObservedTicket> = searched
+                .into_iter()
+                .filter(|t| !reread.contains(&t.key))
+                .chain(found)
+                .collect();
+            cache.searched(sync, freshness, tickets.clone());
+            Ok(tickets)
+        }
+        Reading::Keys(keys) => match tickets_by_key(client, &keys, &label).await {
+            Ok(found) => Ok(cache.refreshed(sync, &keys, found)),
+            Err(e) => {
+                cache.mark_stale(sync, keys);
+                Err(e)
+            }
+        },
+    }
+}
+
+/// The tickets with these keys that exist and still carry the sync's label.
+async fn tickets_by_key(
+    client: &JiraClient,
+    keys: &[String],
+    label: &str,
+) -> Result<Vec<ObservedTicket>, Error> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let issues = client
+        .bulk_fetch_with_properties(keys, &[PROPERTY_KEY])
+        .await?;
+    Ok(issues
+        .into_iter()
+        .filter(|i| i.labels.iter().any(|l| l == label))
+        .map(observed)
+        .collect())
 }
 
 /// The planner's view of an issue.

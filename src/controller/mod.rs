@@ -14,6 +14,7 @@ mod metrics;
 mod server;
 mod status;
 mod sync;
+mod tickets;
 mod webhook;
 
 use std::net::SocketAddr;

@@ -104,15 +104,11 @@ async fn webhook(
         count(&http, "duplicate");
         return (StatusCode::OK, "duplicate delivery ignored".to_owned());
     }
-    let mut woken = 0;
-    for label in event.labels.iter().filter(|l| l.starts_with("jas.")) {
-        for ctx in &http.contexts {
-            if let Some(sync) = ctx.sync_by_label(label) {
-                ctx.trigger(sync);
-                woken += 1;
-            }
-        }
-    }
+    let woken: usize = http
+        .contexts
+        .iter()
+        .map(|ctx| ctx.ticket_changed(event.key.as_deref(), &event.labels))
+        .sum();
     count(&http, "accepted");
     tracing::debug!(event = %event.event, key = ?event.key, woken, "webhook delivery accepted");
     (StatusCode::OK, format!("{woken} sync(s) woken"))

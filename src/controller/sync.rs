@@ -14,9 +14,10 @@ use super::connection::connect;
 use super::context::{Context, filled};
 use super::error::{Error, jira_reason};
 use super::executor::{FirstFailure, Outcome, Target, execute};
-use super::gather::{accounts, observed_tickets, ownership};
+use super::gather::{accounts, current_tickets, observed_tickets, ownership};
 use super::metrics::{KindLabels, ReconcileLabels};
 use super::status::apply_status;
+use super::tickets::Freshness;
 use crate::api::{FINALIZER, JiraActiveSync, JiraActiveSyncStatus, condition_status};
 use crate::jira::{JiraClient, JiraError};
 use crate::planner::{Counts, ObservedTicket, PlanInput, SyncView, Warning, plan, plan_deletion};
@@ -243,7 +244,14 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         return report_blocked(sync, ctx, blocked, poll).await;
     }
     let owned = ownership(sync, &ctx.stores)?;
-    let tickets = match observed_tickets(&client, &namespace, &name).await {
+    let freshness = Freshness {
+        generation: sync.metadata.generation.unwrap_or_default(),
+        site: client.base_url().to_owned(),
+        poll,
+        pending_creates: !ctx.pending_creates(&key).is_empty(),
+        now: Instant::now(),
+    };
+    let tickets = match current_tickets(&ctx.tickets, &client, &key, &freshness).await {
         Ok(t) => t,
         Err(Error::Jira(e)) => {
             let blocked = Blocked::by(
@@ -551,7 +559,9 @@ async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> 
         let blocked = Blocked::by(first.reason, message, true, Some(RETRY));
         return cleanup_blocked(sync, ctx, blocked).await;
     }
-    ctx.set_target_checked(&(namespace, name), None);
+    let key = (namespace, name);
+    ctx.set_target_checked(&key, None);
+    ctx.tickets.forget(&key);
     Ok(Action::await_change())
 }
 

@@ -1,7 +1,6 @@
 //! Creating, reading, editing and deleting issues, one at a time or in bulk.
 
 use reqwest::Method;
-use serde_json::json;
 
 use super::client::{ISSUE, ISSUE_BULK, ISSUE_ONE, JiraClient, check_issue_key};
 use super::error::JiraError;
@@ -63,7 +62,9 @@ impl JiraClient {
             self.template(ISSUE_BULK),
             Safety::NotIdempotent,
         )
-        .json(&json!({ "issueUpdates": updates }))?
+        .json(&wire::BulkCreateBody {
+            issue_updates: updates,
+        })?
         .answering_on(&[400]);
         let answer = self.send(request).await?;
         let decoded: Result<BulkCreatedWire, _> = answer.decode();

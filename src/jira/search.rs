@@ -158,8 +158,30 @@ impl JiraClient {
     /// The issues with these keys that exist and are visible (missing ones are left out), at most
     /// 100 per call: `/issue/bulkfetch` on Cloud, a `key in (...)` search on Data Center.
     pub async fn bulk_fetch(&self, keys: &[String]) -> Result<Vec<Issue>, JiraError> {
+        self.bulk_fetch_with_properties(keys, &[]).await
+    }
+
+    /// Like [`bulk_fetch`](Self::bulk_fetch), also returning the named entity properties (at most
+    /// five). A key missing from a Data Center search (its index may lag behind a create) is read on
+    /// its own, so an issue that exists is never reported missing.
+    pub async fn bulk_fetch_with_properties(
+        &self,
+        keys: &[String],
+        properties: &[&str],
+    ) -> Result<Vec<Issue>, JiraError> {
         for key in keys {
             check_issue_key(key)?;
+        }
+        if properties.len() > SEARCH_PROPERTY_LIMIT {
+            return Err(JiraError::InvalidInput {
+                message: format!(
+                    "a bulk fetch returns at most {SEARCH_PROPERTY_LIMIT} entity properties, {} were asked for",
+                    properties.len()
+                ),
+            });
+        }
+        for property in properties {
+            check_property_key(property)?;
         }
         let epic = self.epic_field().await?;
         let mut issues = Vec::with_capacity(keys.len());
@@ -168,10 +190,13 @@ impl JiraClient {
                 Flavor::Cloud => {
                     let path = format!("{}/issue/bulkfetch", self.api());
                     let label = format!("POST {path}");
-                    let body = json!({
+                    let mut body = json!({
                         "issueIdsOrKeys": chunk,
                         "fields": wire::fields_to_fetch(&epic),
                     });
+                    if !properties.is_empty() {
+                        body["properties"] = json!(properties);
+                    }
                     let request = Request::new(Method::POST, path, BULK_FETCH, Safety::Idempotent)
                         .json(&body)?;
                     let answer: BulkFetchWire = self.send(request).await?.decode()?;
@@ -181,15 +206,40 @@ impl JiraClient {
                     issues.extend(self.decode_all(answer.issues, &epic, &label)?);
                 }
                 Flavor::DataCenter => {
-                    let Some(keys) = super::jql::in_list("key", chunk) else {
+                    let Some(in_keys) = super::jql::in_list("key", chunk) else {
                         continue;
                     };
-                    let jql = format!("{keys} ORDER BY key ASC");
-                    issues.extend(self.search_v2(&jql, &epic, false).await?);
+                    let jql = format!("{in_keys} ORDER BY key ASC");
+                    let found = self.search_v2(&jql, &epic, false).await?;
+                    let unindexed = self.unindexed(chunk, &found).await?;
+                    let found = found.into_iter().chain(unindexed).collect();
+                    issues.extend(self.read_properties(found, properties).await?);
                 }
             }
         }
         Ok(issues)
+    }
+
+    /// The issues among `keys` that a search did not return but that exist (read one by one).
+    async fn unindexed(&self, keys: &[String], found: &[Issue]) -> Result<Vec<Issue>, JiraError> {
+        // Owned keys: a stream of borrowed ones makes the future not `Send` for every lifetime.
+        let missing: Vec<String> = keys
+            .iter()
+            .filter(|k| !found.iter().any(|f| &f.key == *k))
+            .cloned()
+            .collect();
+        let read: Vec<Option<Issue>> = stream::iter(missing)
+            .map(|key| async move {
+                match self.get_issue(&key).await {
+                    Ok(issue) => Ok(Some(issue)),
+                    Err(JiraError::NotFound { .. }) => Ok(None),
+                    Err(other) => Err(other),
+                }
+            })
+            .buffered(PROPERTY_READS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        Ok(read.into_iter().flatten().collect())
     }
 
     fn decode_all(

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -39,8 +39,8 @@ pub struct Request<'a> {
     pub issue: Option<&'a str>,
     /// Query parameters.
     pub query: Vec<(&'static str, String)>,
-    /// JSON body.
-    pub body: Option<serde_json::Value>,
+    /// JSON body, serialized once (retries send the same bytes).
+    pub body: Option<Vec<u8>>,
     /// Whether a repeat is harmless.
     pub safety: Safety,
     /// Error statuses whose body the caller reads itself (a bulk create's 400 lists per-element errors).
@@ -64,7 +64,7 @@ impl<'a> Request<'a> {
 
     /// Adds a JSON body.
     pub fn json(mut self, body: &impl Serialize) -> Result<Request<'a>, JiraError> {
-        let value = serde_json::to_value(body).map_err(|e| JiraError::InvalidInput {
+        let value = serde_json::to_vec(body).map_err(|e| JiraError::InvalidInput {
             message: format!(
                 "cannot encode the body of {} {}: {e}",
                 self.method, self.path
@@ -234,7 +234,9 @@ impl Transport {
             .header(AUTHORIZATION, self.authorization.clone())
             .header(ACCEPT, "application/json");
         if let Some(body) = &request.body {
-            builder = builder.json(body);
+            builder = builder
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
         }
         let transient = |status: Option<u16>, e: &reqwest::Error| JiraError::Transient {
             request: label.to_owned(),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::config::Flavor;
-use super::description::{self, Description};
+use super::description::{DescriptionBody, ObservedText};
 use super::error::ErrorCollection;
 use super::model::{
     Issue, IssueRef, IssueType, IssueUpdate, JiraUser, NewIssue, Priority, Project, ServerInfo,
@@ -105,13 +105,38 @@ fn property_value(flavor: Flavor, value: &Value) -> Value {
     }
 }
 
+/// The `fields` of a create or an edit. The description is serialized straight from its typed form:
+/// as a JSON tree, the descriptions of one bulk create of large Batch tickets took tens of MiB.
+#[derive(Debug, Serialize)]
+pub struct FieldsBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<DescriptionBody>,
+    #[serde(flatten)]
+    other: Map<String, Value>,
+}
+
 /// The body of a create (`IssueUpdateDetails` / `IssueUpdateBean`).
-pub fn create_body(flavor: Flavor, epic: &EpicField, issue: &NewIssue) -> Value {
+#[derive(Debug, Serialize)]
+pub struct CreateBody<'a> {
+    fields: FieldsBody,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<EntityProperty<'a>>,
+}
+
+/// The body of a bulk create.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkCreateBody<'a> {
+    /// One create per issue.
+    pub issue_updates: Vec<CreateBody<'a>>,
+}
+
+/// The body of a create.
+pub fn create_body<'a>(flavor: Flavor, epic: &EpicField, issue: &'a NewIssue) -> CreateBody<'a> {
     let mut fields = Map::new();
     fields.insert("project".into(), json!({ "key": issue.project }));
     fields.insert("issuetype".into(), by_id_or_name(&issue.issue_type));
     fields.insert("summary".into(), Value::String(issue.summary.clone()));
-    fields.insert("description".into(), render(flavor, &issue.description));
     fields.insert("labels".into(), json!(issue.labels));
     if let Some(priority) = &issue.priority {
         fields.insert("priority".into(), by_id_or_name(priority));
@@ -128,30 +153,29 @@ pub fn create_body(flavor: Flavor, epic: &EpicField, issue: &NewIssue) -> Value 
     if let (Some(id), Some(_)) = (epic.id(), &issue.epic) {
         fields.insert(id.to_owned(), epic.value(issue.epic.as_deref()));
     }
-    let mut body = json!({ "fields": fields });
-    if !issue.properties.is_empty() {
-        let properties: Vec<EntityProperty<'_>> = issue
+    CreateBody {
+        fields: FieldsBody {
+            description: Some(issue.description.render(flavor).body),
+            other: fields,
+        },
+        properties: issue
             .properties
             .iter()
             .map(|(key, value)| EntityProperty {
                 key,
                 value: property_value(flavor, value),
             })
-            .collect();
-        body["properties"] = json!(properties);
+            .collect(),
     }
-    body
 }
 
 /// The body of an edit; `None` when the update changes nothing Jira can store.
-pub fn edit_body(flavor: Flavor, epic: &EpicField, update: &IssueUpdate) -> Option<Value> {
+pub fn edit_body(flavor: Flavor, epic: &EpicField, update: &IssueUpdate) -> Option<EditBody> {
     let mut fields = Map::new();
     if let Some(summary) = &update.summary {
         fields.insert("summary".into(), Value::String(summary.clone()));
     }
-    if let Some(description) = &update.description {
-        fields.insert("description".into(), render(flavor, description));
-    }
+    let description = update.description.as_ref().map(|d| d.render(flavor).body);
     if let Some(labels) = &update.labels {
         fields.insert("labels".into(), json!(labels));
     }
@@ -167,11 +191,18 @@ pub fn edit_body(flavor: Flavor, epic: &EpicField, update: &IssueUpdate) -> Opti
     if let (Some(id), Some(epic_key)) = (epic.id(), &update.epic) {
         fields.insert(id.to_owned(), epic.value(epic_key.as_deref()));
     }
-    (!fields.is_empty()).then(|| json!({ "fields": fields }))
+    (description.is_some() || !fields.is_empty()).then_some(EditBody {
+        fields: FieldsBody {
+            description,
+            other: fields,
+        },
+    })
 }
 
-fn render(flavor: Flavor, description: &Description) -> Value {
-    description.render(flavor).body.to_json()
+/// The body of an edit.
+#[derive(Debug, Serialize)]
+pub struct EditBody {
+    fields: FieldsBody,
 }
 
 /// `myself` and user search results.
@@ -379,9 +410,46 @@ pub struct IssueWire {
     id: String,
     key: String,
     #[serde(default)]
-    fields: Map<String, Value>,
+    fields: FieldsWire,
     #[serde(default)]
     properties: Map<String, Value>,
+}
+
+/// An issue's `fields`: the description read as its plain text (see [`ObservedText`]), the others
+/// as JSON values.
+#[derive(Debug, Default)]
+pub struct FieldsWire {
+    description_text: String,
+    other: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for FieldsWire {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+struct FieldsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for FieldsVisitor {
+    type Value = FieldsWire;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the fields of an issue")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<FieldsWire, A::Error> {
+        let mut fields = FieldsWire::default();
+        while let Some(name) = map.next_key::<String>()? {
+            if name == "description" {
+                fields.description_text = map.next_value::<ObservedText>()?.0;
+            } else {
+                let value = map.next_value()?;
+                fields.other.insert(name, value);
+            }
+        }
+        Ok(fields)
+    }
 }
 
 /// v3 `/search/jql` page.
@@ -473,7 +541,7 @@ impl IssueWire {
 
     /// Decodes the managed fields; the error names the field that did not fit.
     pub fn into_issue(self, base_url: &str, epic: &EpicField) -> Result<Issue, String> {
-        let f = &self.fields;
+        let f = &self.fields.other;
         let status: StatusWire = field(f, "status")?.ok_or("field status is missing")?;
         let epic_key = match epic {
             EpicField::Parent => field::<Value>(f, "parent")?
@@ -501,10 +569,7 @@ impl IssueWire {
                 .and_then(|t| t.name)
                 .unwrap_or_default(),
             summary: field(f, "summary")?.unwrap_or_default(),
-            description_text: f
-                .get("description")
-                .map(description::observed_plain_text)
-                .unwrap_or_default(),
+            description_text: self.fields.description_text,
             labels: sorted(field(f, "labels")?.unwrap_or_default()),
             status: status.into_status()?,
             resolution: field::<Named>(f, "resolution")?.and_then(|r| r.name),
@@ -574,7 +639,7 @@ mod tests {
             project: "SEC".into(),
             issue_type: "Task".into(),
             summary: "Patch".into(),
-            description: Description {
+            description: crate::jira::description::Description {
                 intro: String::new(),
                 tasks: vec![TaskSection {
                     title: "Patch".into(),
@@ -592,7 +657,9 @@ mod tests {
 
     #[test]
     fn create_bodies_differ_only_where_the_flavors_do() {
-        let cloud = create_body(Flavor::Cloud, &EpicField::Parent, &new_issue());
+        let issue = new_issue();
+        let cloud =
+            serde_json::to_value(create_body(Flavor::Cloud, &EpicField::Parent, &issue)).unwrap();
         assert_eq!(cloud["fields"]["parent"], json!({"key": "SEC-1"}));
         assert_eq!(cloud["fields"]["assignee"], json!({"accountId": "acc-1"}));
         assert_eq!(cloud["fields"]["priority"], json!({"id": "3"}));
@@ -603,11 +670,12 @@ mod tests {
             cloud["properties"],
             json!([{"key": "jas.sync", "value": {"task": "ns/a"}}])
         );
-        let dc = create_body(
+        let dc = serde_json::to_value(create_body(
             Flavor::DataCenter,
             &EpicField::Custom("customfield_10101".into()),
-            &new_issue(),
-        );
+            &issue,
+        ))
+        .unwrap();
         assert_eq!(dc["fields"]["customfield_10101"], json!("SEC-1"));
         assert_eq!(dc["fields"]["assignee"], json!({"name": "acc-1"}));
         assert!(dc["fields"]["description"].is_string());
@@ -628,13 +696,10 @@ mod tests {
         };
         let body = edit_body(Flavor::Cloud, &EpicField::Parent, &update).unwrap();
         assert_eq!(
-            body,
+            serde_json::to_value(body).unwrap(),
             json!({"fields": {"duedate": null, "assignee": null, "parent": null}})
         );
-        assert_eq!(
-            edit_body(Flavor::Cloud, &EpicField::Parent, &IssueUpdate::default()),
-            None
-        );
+        assert!(edit_body(Flavor::Cloud, &EpicField::Parent, &IssueUpdate::default()).is_none());
     }
 
     #[test]

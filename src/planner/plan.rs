@@ -242,7 +242,10 @@ fn done_while_open(
 
 fn plan_missing(input: &PlanInput<'_>, ticket: &DesiredTicket<'_>) -> Action {
     if let Some(sent) = input.pending_creates.get(&ticket.label) {
-        let until = *sent + input.search_settle;
+        // Saturating: a settle window past the end of time only means "never repeat the create".
+        let until = sent
+            .checked_add(input.search_settle)
+            .unwrap_or(jiff::Timestamp::MAX);
         if input.now < until {
             return Action::AwaitSearchIndex {
                 identity: ticket.label.clone(),

@@ -789,6 +789,21 @@ fn a_pending_create_waits_for_the_search_index_then_creates() {
 }
 
 #[test]
+fn a_settle_window_past_the_end_of_time_waits_instead_of_panicking() {
+    let world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", None, TaskState::Open)],
+    );
+    let mut input = world.input();
+    input.search_settle = jiff::SignedDuration::MAX;
+    input.pending_creates.insert("jas-task.a".into(), now());
+    assert!(matches!(
+        &plan(&input).actions[..],
+        [Action::AwaitSearchIndex { until, .. }] if *until == jiff::Timestamp::MAX
+    ));
+}
+
+#[test]
 fn suspend_counts_but_writes_nothing() {
     // The completed task needs no ticket, so only one is counted.
     let mut s = spec(Mode::Individual);

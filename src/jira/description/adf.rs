@@ -1,6 +1,7 @@
 //! Atlassian Document Format (Jira Cloud, REST v3): typed nodes built from blocks, and text extraction
 //! from whatever ADF Jira hands back.
 
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -164,45 +165,102 @@ const INLINE_TYPES: &[&str] = &[
     "placeholder",
 ];
 
-/// The text of any ADF value Jira returns (unknown node types included), one line per block.
-pub fn extract_text(node: &Value) -> String {
-    let mut out = String::new();
-    walk(node, &mut out);
-    out
+/// The text of any ADF node Jira returns (unknown node types included), one line per block, read
+/// straight from the JSON: as a tree of values, one search page of large Batch descriptions took
+/// tens of MiB.
+pub struct AdfText(pub String);
+
+impl<'de> Deserialize<'de> for AdfText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeText).map(AdfText)
+    }
 }
 
-fn walk(node: &Value, out: &mut String) {
-    match node {
-        Value::Array(items) => items.iter().for_each(|item| walk(item, out)),
-        Value::Object(map) => {
-            let kind = map.get("type").and_then(Value::as_str).unwrap_or("");
-            match kind {
-                "text" => out.push_str(map.get("text").and_then(Value::as_str).unwrap_or("")),
-                "hardBreak" => out.push('\n'),
-                "mention" | "emoji" | "status" | "date" | "placeholder" => {
-                    let attrs = map.get("attrs");
-                    let text = attrs
-                        .and_then(|a| a.get("text").or_else(|| a.get("shortName")))
-                        .and_then(Value::as_str)
-                        .unwrap_or("");
-                    out.push_str(text);
+/// Reads the text of one ADF value: arrays concatenate, objects are nodes, scalars have none.
+pub struct NodeText;
+
+impl<'de> Visitor<'de> for NodeText {
+    type Value = String;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an ADF node")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_unit<E>(self) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<String, A::Error> {
+        let mut out = String::new();
+        while let Some(AdfText(text)) = seq.next_element()? {
+            out.push_str(&text);
+        }
+        Ok(out)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<String, A::Error> {
+        // Keys come in any order: the parts are gathered, then put together as the node reads.
+        let (mut kind, mut text, mut attrs, mut content) = (None, None, None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "type" => kind = Some(map.next_value::<Value>()?),
+                "text" => text = Some(map.next_value::<Value>()?),
+                "attrs" => attrs = Some(map.next_value::<Value>()?),
+                "content" => content = Some(map.next_value::<AdfText>()?.0),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
                 }
-                _ => {}
-            }
-            if let Some(content) = map.get("content") {
-                walk(content, out);
-            }
-            if !INLINE_TYPES.contains(&kind) {
-                out.push('\n');
             }
         }
-        _ => {}
+        let kind = kind.as_ref().and_then(Value::as_str).unwrap_or("");
+        let mut out = String::new();
+        match kind {
+            "text" => out.push_str(text.as_ref().and_then(Value::as_str).unwrap_or("")),
+            "hardBreak" => out.push('\n'),
+            "mention" | "emoji" | "status" | "date" | "placeholder" => {
+                let shown = attrs
+                    .as_ref()
+                    .and_then(|a| a.get("text").or_else(|| a.get("shortName")))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                out.push_str(shown);
+            }
+            _ => {}
+        }
+        if let Some(content) = content {
+            out.push_str(&content);
+        }
+        if !INLINE_TYPES.contains(&kind) {
+            out.push('\n');
+        }
+        Ok(out)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
 
     #[test]
@@ -234,6 +292,102 @@ mod tests {
         );
     }
 
+    /// The reading of ADF before it streamed, over a tree of values: the oracle for [`AdfText`].
+    fn extract_text(node: &Value) -> String {
+        let mut out = String::new();
+        walk(node, &mut out);
+        out
+    }
+
+    fn walk(node: &Value, out: &mut String) {
+        match node {
+            Value::Array(items) => items.iter().for_each(|item| walk(item, out)),
+            Value::Object(map) => {
+                let kind = map.get("type").and_then(Value::as_str).unwrap_or("");
+                match kind {
+                    "text" => out.push_str(map.get("text").and_then(Value::as_str).unwrap_or("")),
+                    "hardBreak" => out.push('\n'),
+                    "mention" | "emoji" | "status" | "date" | "placeholder" => {
+                        let attrs = map.get("attrs");
+                        let text = attrs
+                            .and_then(|a| a.get("text").or_else(|| a.get("shortName")))
+                            .and_then(Value::as_str)
+                            .unwrap_or("");
+                        out.push_str(text);
+                    }
+                    _ => {}
+                }
+                if let Some(content) = map.get("content") {
+                    walk(content, out);
+                }
+                if !INLINE_TYPES.contains(&kind) {
+                    out.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn streamed(node: &Value) -> String {
+        AdfText::deserialize(node).map(|t| t.0).unwrap_or_default()
+    }
+
+    fn arbitrary_json() -> impl Strategy<Value = Value> {
+        let kind = prop_oneof![
+            Just("text"),
+            Just("hardBreak"),
+            Just("mention"),
+            Just("emoji"),
+            Just("status"),
+            Just("paragraph"),
+            Just("doc"),
+            Just("codeBlock"),
+            Just("rule"),
+            Just("bulletList"),
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-z @\n]{0,8}".prop_map(Value::from),
+            kind.clone().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(5, 64, 6, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::from),
+                (
+                    kind.clone(),
+                    proptest::option::of("[a-z ]{0,6}"),
+                    proptest::option::of(inner.clone()),
+                    proptest::option::of(inner),
+                )
+                    .prop_map(|(kind, text, attrs, content)| {
+                        let mut node = json!({"type": kind});
+                        if let Some(text) = text {
+                            node["text"] = json!(text);
+                            node["attrs"] = json!({"shortName": text});
+                        }
+                        if let Some(attrs) = attrs {
+                            node["attrs"] = attrs;
+                        }
+                        if let Some(content) = content {
+                            node["content"] = content;
+                        }
+                        node
+                    }),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn streaming_reads_any_json_as_the_tree_walk_did(node in arbitrary_json()) {
+            prop_assert_eq!(streamed(&node), extract_text(&node));
+            let text: AdfText = serde_json::from_str(&node.to_string()).unwrap();
+            prop_assert_eq!(text.0, extract_text(&node));
+        }
+    }
+
     #[test]
     fn extraction_reads_foreign_nodes() {
         let doc = json!({"type": "doc", "version": 1, "content": [
@@ -246,7 +400,7 @@ mod tests {
             {"type": "rule"}
         ]});
         assert_eq!(
-            super::super::blocks::normalize(&extract_text(&doc)),
+            super::super::blocks::normalize(&streamed(&doc)),
             "Hi @alice see\nkubectl get ctask"
         );
     }

@@ -7,6 +7,8 @@ mod blocks;
 pub mod wiki;
 
 use jiff::civil::Date;
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::config::Flavor;
@@ -56,8 +58,9 @@ pub struct TaskSection {
     pub how_to_fix: String,
 }
 
-/// The description field value in the flavor's format.
-#[derive(Debug, Clone, PartialEq)]
+/// The description field value in the flavor's format (serializes as the field's JSON).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
 pub enum DescriptionBody {
     /// Cloud: an ADF document.
     Adf(AdfDoc),
@@ -155,10 +158,65 @@ impl Description {
 /// The canonical plain text of a description field as Jira returns it: ADF (Cloud) or a wiki string
 /// (Data Center); empty for no description.
 pub fn observed_plain_text(field: &Value) -> String {
-    match field {
-        Value::String(wiki) => blocks::normalize(&wiki::extract_text(wiki)),
-        Value::Object(_) => blocks::normalize(&adf::extract_text(field)),
-        _ => String::new(),
+    ObservedText::deserialize(field)
+        .map(|t| t.0)
+        .unwrap_or_default()
+}
+
+/// [`observed_plain_text`] read straight from the JSON of a description field, without building
+/// a tree of it.
+#[derive(Debug, Default)]
+pub struct ObservedText(pub String);
+
+impl<'de> Deserialize<'de> for ObservedText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FieldText).map(ObservedText)
+    }
+}
+
+/// A wiki string (Data Center) or an ADF document (Cloud); anything else has no text.
+struct FieldText;
+
+impl<'de> Visitor<'de> for FieldText {
+    type Value = String;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a description field")
+    }
+
+    fn visit_str<E>(self, wiki: &str) -> Result<String, E> {
+        Ok(blocks::normalize(&wiki::extract_text(wiki)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<String, A::Error> {
+        adf::NodeText
+            .visit_map(map)
+            .map(|text| blocks::normalize(&text))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<String, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(String::new())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_unit<E>(self) -> Result<String, E> {
+        Ok(String::new())
     }
 }
 
