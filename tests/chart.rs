@@ -7,7 +7,7 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -26,6 +26,7 @@ use kube::{Api, Client};
 use serde::Deserialize;
 use support::TestNamespace;
 use support::cluster::cluster;
+use support::helm::{helm, helm_ok};
 
 use jira_active_sync::api::ComplianceTask;
 use jira_active_sync::controller::leader::{LeaderElection, LeaseSettings};
@@ -39,40 +40,6 @@ const VALUES_FILES: &[&str] = &[
     "ci/everything-values.yaml",
     "ci/single-replica-values.yaml",
 ];
-
-fn crate_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs `scripts/helm ARGS` (against `kubeconfig`, if given) and returns stdout, or stderr as the error.
-async fn helm(args: &[&str], kubeconfig: Option<&Path>) -> Result<String, String> {
-    let mut command = tokio::process::Command::new(crate_root().join("scripts/helm"));
-    command.args(args).current_dir(crate_root());
-    if let Some(kubeconfig) = kubeconfig {
-        command.env("KUBECONFIG", kubeconfig);
-    }
-    let output = command
-        .output()
-        .await
-        .unwrap_or_else(|e| panic!("cannot run scripts/helm: {e}"));
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(format!(
-            "helm {} failed ({}):\n{}{}",
-            args.join(" "),
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
-}
-
-async fn helm_ok(args: &[&str], kubeconfig: Option<&Path>) -> String {
-    helm(args, kubeconfig)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// `--values` arguments for one values file (none for the defaults).
 fn values_args(file: Option<&str>) -> Vec<String> {

@@ -5,7 +5,7 @@
 //! Jira emulator: leader Lease, tickets created and recorded, status and Events written, a task
 //! completed from Jira (jiraCompletion: CompleteTasks), and the finalizer's Delete policy.
 
-mod operator;
+mod rig;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -19,33 +19,17 @@ use kube::api::{DeleteParams, ListParams, PostParams};
 use serde_json::json;
 use support::TestNamespace;
 use support::cluster::{Cluster, cluster};
+use support::helm::helm_ok;
+use support::wait::within;
 
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, TaskState};
-use jira_active_sync::planner::sync_label;
-use operator::{Jira, Replica, create_sync, eventually, lease_holder, recorded_keys, task_name};
+use jira_active_sync::jira::{StatusCategory, TransitionTarget};
+use rig::{CONNECTION, OperatorProcess, SEED_TOKEN, Site, eventually, free_port, lease_holder};
 
 const CHART: &str = "charts/jira-active-sync";
 const RELEASE: &str = "rbac";
 const SYNC: &str = "rbac-sync";
 const TASKS: usize = 4;
-
-/// Runs `scripts/helm ARGS` against the test cluster, failing the test on an error.
-async fn helm(args: &[&str], kubeconfig: Option<&Path>) -> String {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut command = tokio::process::Command::new(root.join("scripts/helm"));
-    command.args(args).current_dir(&root);
-    if let Some(kubeconfig) = kubeconfig {
-        command.env("KUBECONFIG", kubeconfig);
-    }
-    let output = command.output().await.expect("run scripts/helm");
-    assert!(
-        output.status.success(),
-        "helm {} failed:\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 /// A kubeconfig for the test cluster that authenticates with `token` instead of the admin's
 /// client certificate.
@@ -69,11 +53,12 @@ fn token_kubeconfig(cluster: &Cluster, token: &str, path: &Path) {
 #[tokio::test]
 async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_nothing_more() {
     let release_ns = TestNamespace::new("chart-operator").await;
-    let team = TestNamespace::new("chart-operator-team").await;
+    let site = Site::new("chart-operator-team", SEED_TOKEN, json!({})).await;
+    let team = &site.ns;
     let cluster = cluster().await;
     let admin_kubeconfig = cluster.kubeconfig();
     let watch = format!("watchNamespaces={{{}}}", team.name);
-    helm(
+    helm_ok(
         &[
             "install",
             RELEASE,
@@ -107,7 +92,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
         // Tests listen on loopback only.
         .map(|arg| {
             if arg == "0.0.0.0:8080" {
-                "127.0.0.1:0".to_owned()
+                free_port().to_string()
             } else {
                 arg
             }
@@ -119,7 +104,15 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
         .flatten()
         .filter_map(|var| Some((var.name.clone(), var.value.clone()?)))
         .collect();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let env: Vec<(&str, &str)> = env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain([
+            ("POD_NAME", "operator-0"),
+            ("POD_NAMESPACE", release_ns.name.as_str()),
+            ("RUST_LOG", "info,jira_active_sync=debug"),
+        ])
+        .collect();
     let lease = env
         .iter()
         .find(|(name, _)| *name == "JAS_LEASE_NAME")
@@ -150,29 +143,20 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     let kubeconfig = std::env::temp_dir().join(format!("{}-operator.kubeconfig", release_ns.name));
     token_kubeconfig(cluster, &token, &kubeconfig);
 
-    let jira = Jira::start().await;
-    let spec = json!({"jiraCompletion": "CompleteTasks", "deletionPolicy": "Delete"});
-    create_sync(
-        &team.client,
-        &team.name,
-        jira.emulator.base_url(),
+    let names = site.tasks(TASKS, "rbac").await;
+    site.sync(
         SYNC,
-        "rbac",
-        TASKS,
-        spec,
+        json!({"connectionRef": {"name": CONNECTION}, "scope": {"checks": ["rbac"]},
+               "jira": {"project": "SEC", "issueType": "Task"}, "pollInterval": "10s",
+               "jiraCompletion": "CompleteTasks", "deletionPolicy": "Delete"}),
     )
     .await;
-    let mut replica = Replica::start(
-        &args,
-        "operator-0",
-        &release_ns.name,
-        &env,
-        Some(&kubeconfig),
-    );
+    let log = std::env::temp_dir().join(format!("{}-operator-0.log", release_ns.name));
+    let mut replica = OperatorProcess::spawn(&args, &env, Some(&kubeconfig), log);
 
     eventually(
-        Duration::from_secs(30),
         "the operator takes its Lease",
+        Duration::from_secs(30),
         || async {
             (lease_holder(&release_ns.client, &release_ns.name, &lease)
                 .await
@@ -182,36 +166,25 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
         },
     )
     .await;
-    let keys = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            let keys = recorded_keys(&team.client, &team.name).await;
-            if keys.len() == TASKS {
-                return keys;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+    let keys = within(Duration::from_secs(60), || async {
+        let keys = site.recorded_keys().await;
+        (keys.len() == TASKS).then_some(keys)
     })
     .await
-    .unwrap_or_else(|_| {
+    .unwrap_or_else(|| {
         panic!(
             "tickets not recorded within 60 s; operator log:\n{}",
             replica.log_text()
         )
     });
-    let label = sync_label(&team.name, SYNC);
-    assert_eq!(jira.tickets_labelled(&label).await.len(), TASKS);
+    assert_eq!(site.tickets(SYNC).await.len(), TASKS);
 
-    let syncs = team.api::<JiraActiveSync>();
     eventually(
-        Duration::from_secs(30),
         "the sync reports Ready",
+        Duration::from_secs(30),
         || async {
-            let sync = syncs.get(SYNC).await.expect("get the sync");
-            sync.status?
-                .conditions
-                .iter()
-                .any(|c| c.type_ == "Ready" && c.status == "True")
-                .then_some(())
+            let (status, ..) = site.condition(SYNC, "Ready").await?;
+            (status == "True").then_some(())
         },
     )
     .await;
@@ -230,25 +203,35 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     );
 
     // Done in Jira: with jiraCompletion CompleteTasks the operator patches the task's spec.
-    let first = task_name(0);
-    jira.complete(&keys[&first]).await;
+    let first = &names[0];
+    site.jira
+        .client(SEED_TOKEN)
+        .transition(
+            &keys[first],
+            &TransitionTarget::Category(StatusCategory::Done),
+            None,
+            None,
+        )
+        .await
+        .expect("done in Jira");
     let tasks = team.api::<ComplianceTask>();
     eventually(
-        Duration::from_secs(60),
         "the task is marked Completed",
+        Duration::from_secs(60),
         || async {
-            let task = tasks.get(&first).await.expect("get the task");
+            let task = tasks.get(first).await.expect("get the task");
             (task.spec.state == TaskState::Completed).then_some(())
         },
     )
     .await;
 
     // The finalizer runs the Delete policy, then lets the sync go.
+    let syncs = team.api::<JiraActiveSync>();
     syncs
         .delete(SYNC, &DeleteParams::default())
         .await
         .expect("delete the sync");
-    eventually(Duration::from_secs(60), "the sync is deleted", || async {
+    eventually("the sync is deleted", Duration::from_secs(60), || async {
         syncs
             .get_opt(SYNC)
             .await
@@ -258,7 +241,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     })
     .await;
     assert!(
-        jira.tickets_labelled(&label).await.is_empty(),
+        site.tickets(SYNC).await.is_empty(),
         "deletionPolicy Delete left tickets"
     );
 
@@ -272,7 +255,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
         lease_holder(&release_ns.client, &release_ns.name, &lease).await,
         None
     );
-    helm(
+    helm_ok(
         &["uninstall", RELEASE, "--namespace", &release_ns.name],
         admin_kubeconfig,
     )

@@ -4,113 +4,100 @@
 //! tasks; the other replica takes over within the lease duration, finishes the sync, and no
 //! ticket is duplicated. Then SIGTERM stops the new leader cleanly and frees the Lease.
 
-mod operator;
+mod rig;
 mod support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::TestNamespace;
 use support::cluster::cluster;
+use support::wait::within;
 
-use jira_active_sync::api::{JiraActiveSync, JiraConnection};
-use jira_active_sync::planner::{TicketIdentity, sync_label};
-use operator::{
-    BULK_CREATE, CONNECTION, Jira, Replica, create_sync, eventually, lease_holder, recorded_keys,
-};
+use jira_active_sync::api::JiraConnection;
+use jira_active_sync::planner::TicketIdentity;
+use rig::{CONNECTION, OperatorProcess, SEED_TOKEN, Site, eventually, free_port, lease_holder};
+
+/// Cloud's bulk create endpoint.
+const BULK_CREATE: &str = "/rest/api/3/issue/bulk";
 
 const LEASE: &str = "failover-leader";
 const LEASE_DURATION_SECS: u64 = 4;
 const SYNC: &str = "failover-sync";
 const TASKS: usize = 30;
 
-async fn replica(ns: &TestNamespace, identity: &str) -> Replica {
+async fn replica(site: &Site, identity: &str) -> OperatorProcess {
     let args: Vec<String> = [
         "run",
         "--listen",
-        "127.0.0.1:0",
+        &free_port().to_string(),
         "--namespace",
-        &ns.name,
+        &site.ns.name,
         "--leader-election",
         "--lease-duration",
+        &format!("{LEASE_DURATION_SECS}s"),
     ]
     .map(str::to_owned)
-    .into_iter()
-    .chain([format!("{LEASE_DURATION_SECS}s")])
-    .collect();
-    Replica::start(
-        &args,
-        identity,
-        &ns.name,
-        &[("JAS_LEASE_NAME", LEASE)],
-        cluster().await.kubeconfig(),
-    )
+    .into();
+    let env = [
+        ("POD_NAME", identity),
+        ("POD_NAMESPACE", site.ns.name.as_str()),
+        ("JAS_LEASE_NAME", LEASE),
+        ("RUST_LOG", "info,jira_active_sync=debug"),
+    ];
+    let log = std::env::temp_dir().join(format!("{}-{identity}.log", site.ns.name));
+    OperatorProcess::spawn(&args, &env, cluster().await.kubeconfig(), log)
 }
 
 #[tokio::test]
 async fn killing_the_leader_mid_sync_hands_over_without_duplicate_tickets() {
-    let ns = TestNamespace::new("failover").await;
-    let jira = Jira::start().await;
+    let site = Site::new("failover", SEED_TOKEN, json!({})).await;
+    let ns = &site.ns;
     // The leader's first bulk create goes through in Jira, but its answer never arrives: the
     // tickets exist while no task records them, which is when a crash is most dangerous.
-    jira.admin(
-        "/_emulator/faults",
-        json!({"method": "POST", "path": BULK_CREATE, "count": 1, "action": "dropResponse"}),
-    )
-    .await;
+    site.jira
+        .fault(json!({"method": "POST", "path": BULK_CREATE, "count": 1, "action": "dropResponse"}))
+        .await;
 
-    let mut first = replica(&ns, "replica-a").await;
-    eventually(Duration::from_secs(30), "replica-a leads", || async {
+    let first = replica(&site, "replica-a").await;
+    eventually("replica-a leads", Duration::from_secs(30), || async {
         (lease_holder(&ns.client, &ns.name, LEASE).await.as_deref() == Some("replica-a"))
             .then_some(())
     })
     .await;
-    let mut second = replica(&ns, "replica-b").await;
-    create_sync(
-        &ns.client,
-        &ns.name,
-        jira.emulator.base_url(),
-        SYNC,
-        "failover",
-        TASKS,
-        json!({}),
-    )
-    .await;
+    let mut second = replica(&site, "replica-b").await;
+    site.tasks(TASKS, "failover").await;
+    site.individual_sync(SYNC, "failover").await;
 
     // The emulator logs the dropped answer with the status it would have sent.
-    let created = tokio::time::timeout(Duration::from_secs(60), async {
-        while jira.posts_to(BULK_CREATE).await.is_empty() {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+    let created = within(Duration::from_secs(60), || async {
+        let requests = site.jira.requests(0).await;
+        requests
+            .iter()
+            .any(|r| r["method"] == "POST" && r["path"] == BULK_CREATE)
+            .then_some(())
     })
     .await;
-    if created.is_err() {
-        let sync = ns
-            .api::<JiraActiveSync>()
-            .get(SYNC)
-            .await
-            .expect("get the sync");
+    if created.is_none() {
         panic!(
-            "the leader made no bulk create within 60 s\nsync status: {}\n--- replica-a log:\n{}",
-            serde_json::to_string_pretty(&sync.status).unwrap_or_default(),
+            "the leader made no bulk create within 60 s\nsync status: {:#?}\n--- replica-a log:\n{}",
+            site.sync_status(SYNC).await,
             first.log_text()
         );
     }
-    first.child.start_kill().expect("kill the leader");
+    let first_log = first.log.clone();
+    first.kill().await;
     let killed_at = Instant::now();
-    first.child.wait().await.expect("the leader exits");
-    let sync_label = sync_label(&ns.name, SYNC);
-    let created_before_kill = jira.tickets_labelled(&sync_label).await.len();
-    let recorded_before_kill = recorded_keys(&ns.client, &ns.name).await.len();
+    let created_before_kill = site.tickets(SYNC).await.len();
+    let recorded_before_kill = site.recorded_keys().await.len();
     assert!(
         created_before_kill > 0 && recorded_before_kill < TASKS,
         "not killed mid-sync: {created_before_kill} tickets, {recorded_before_kill} recorded"
     );
 
     let takeover = eventually(
-        Duration::from_secs(LEASE_DURATION_SECS + 10),
         "replica-b takes the Lease",
+        Duration::from_secs(LEASE_DURATION_SECS + 10),
         || async {
             (lease_holder(&ns.client, &ns.name, LEASE).await.as_deref() == Some("replica-b"))
                 .then(|| killed_at.elapsed())
@@ -126,22 +113,12 @@ async fn killing_the_leader_mid_sync_hands_over_without_duplicate_tickets() {
         "takeover took {takeover:?}, more than the lease duration ({LEASE_DURATION_SECS}s) and a little"
     );
 
-    let all_recorded = tokio::time::timeout(Duration::from_secs(90), async {
-        loop {
-            let keys = recorded_keys(&ns.client, &ns.name).await;
-            if keys.len() == TASKS {
-                return keys;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+    let all_recorded = within(Duration::from_secs(90), || async {
+        let keys = site.recorded_keys().await;
+        (keys.len() == TASKS).then_some(keys)
     })
     .await;
-    let Ok(keys) = all_recorded else {
-        let sync = ns
-            .api::<JiraActiveSync>()
-            .get(SYNC)
-            .await
-            .expect("get the sync");
+    let Some(keys) = all_recorded else {
         let connection = ns
             .api::<JiraConnection>()
             .get(CONNECTION)
@@ -149,14 +126,19 @@ async fn killing_the_leader_mid_sync_hands_over_without_duplicate_tickets() {
             .expect("get the connection");
         panic!(
             "the new leader did not record every ticket within 90 s: {} of {TASKS}\n\
-             sync status: {}\nconnection status: {}\n--- replica-b log:\n{}",
-            recorded_keys(&ns.client, &ns.name).await.len(),
-            serde_json::to_string_pretty(&sync.status).unwrap_or_default(),
+             sync status: {:#?}\nconnection status: {}\n--- replica-b log:\n{}",
+            site.recorded_keys().await.len(),
+            site.sync_status(SYNC).await,
             serde_json::to_string_pretty(&connection.status).unwrap_or_default(),
             second.log_text()
         );
     };
-    let tickets = jira.tickets_labelled(&sync_label).await;
+    let tickets: BTreeMap<String, Vec<String>> = site
+        .tickets(SYNC)
+        .await
+        .into_iter()
+        .map(|ticket| (ticket.key, ticket.labels))
+        .collect();
     let distinct_keys: BTreeSet<&String> = keys.values().collect();
     assert_eq!(
         distinct_keys.len(),
@@ -193,6 +175,6 @@ async fn killing_the_leader_mid_sync_hands_over_without_duplicate_tickets() {
         "{}",
         second.log_text()
     );
-    first.remove_log();
+    let _ = std::fs::remove_file(first_log);
     second.remove_log();
 }

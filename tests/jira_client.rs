@@ -3,6 +3,7 @@
 
 mod jira_support;
 mod openapi;
+mod support;
 
 use std::time::Duration;
 

@@ -15,6 +15,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use futures::StreamExt;
 use futures::future::join_all;
 use jira_active_sync::api::{ComplianceTask, JiraConnection};
 use jira_active_sync::planner::TicketIdentity;
@@ -446,7 +447,11 @@ async fn run(scenario: Scenario, tasks: usize, jitter_ms: u64) -> Figures {
     let added: Vec<String> = (0..(tasks / 20).max(1))
         .map(|i| format!("n{i:04}"))
         .collect();
-    site.named_tasks(&added, check).await;
+    futures::stream::iter(&added)
+        .map(|name| site.task(name, check, None))
+        .buffer_unordered(16)
+        .collect::<Vec<()>>()
+        .await;
     expected.extend(added.iter().map(|n| (n.clone(), false)));
     for task in &completed {
         site.set_state(task, "Completed").await;

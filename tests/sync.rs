@@ -1,165 +1,60 @@
-//! The sync end to end: the operator (in-process, scoped to the test's namespace) against a real
-//! kube-apiserver + etcd and the Jira emulator over real HTTP.
+//! The sync end to end: the operator binary (scoped to the test's namespace) against a real
+//! kube-apiserver + etcd and the Jira emulator over real HTTP, both on the process rig.
 
+mod rig;
 mod support;
 
-use std::net::SocketAddr;
+use std::ops::Deref;
 use std::time::Duration;
 
-use jira_active_sync::api::{ComplianceTask, JiraActiveSync, JiraConnection, condition_status};
-use jira_active_sync::controller::{self, RunOptions, Settings, tickets_jql};
-use jira_active_sync::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Flavor, Seed};
-use jira_active_sync::jira::{
-    self, ClientConfig, Credentials, Issue, JiraClient, StatusCategory, TransitionTarget,
-};
-use k8s_openapi::api::core::v1::Secret;
+use jira_active_sync::api::{ComplianceTask, JiraActiveSync, condition_status};
+use jira_active_sync::jira::{JiraClient, StatusCategory, TransitionTarget};
 use kube::ResourceExt;
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::api::DeleteParams;
+use rig::{CONNECTION, EMAIL, OperatorProcess, SEED_TOKEN, Site};
 use serde_json::{Value, json};
-use support::TestNamespace;
 
 /// How long anything may take to converge on a slow CI machine.
 const PATIENCE: Duration = Duration::from_secs(60);
 
+/// A site with the operator running on it.
 struct Env {
-    ns: TestNamespace,
-    jira: EmulatorHandle,
+    site: Site,
     client: JiraClient,
-    operator: Option<tokio::task::JoinHandle<()>>,
-    webhook: SocketAddr,
+    operator: Option<OperatorProcess>,
+}
+
+impl Deref for Env {
+    type Target = Site;
+
+    fn deref(&self) -> &Site {
+        &self.site
+    }
 }
 
 impl Env {
     async fn new(test: &str) -> Env {
-        let ns = TestNamespace::new(test).await;
-        let listen: SocketAddr = "127.0.0.1:0".parse().expect("address");
-        let jira = Emulator::start(
-            listen,
-            EmulatorConfig {
-                flavor: Flavor::Cloud,
-                seed: Seed::default(),
-                rate_limits: false,
-                ..EmulatorConfig::default()
-            },
-        )
-        .await
-        .expect("emulator starts");
-        let client = JiraClient::new(ClientConfig::new(
-            jira.base_url(),
-            jira::Flavor::Cloud,
-            Credentials::Basic {
-                email: "admin@example.com".into(),
-                api_token: "emulator-token".into(),
-            },
-        ))
-        .expect("client");
-        let secret: Secret = serde_json::from_value(json!({
-            "metadata": {"name": "jira-credentials"},
-            "stringData": {"email": "admin@example.com", "apiToken": "emulator-token", "webhook": "hook-secret"}
-        }))
-        .expect("secret");
-        ns.api::<Secret>()
-            .create(&PostParams::default(), &secret)
-            .await
-            .expect("secret created");
-        let connection: JiraConnection = serde_json::from_value(json!({
-            "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraConnection",
-            "metadata": {"name": "acme"},
-            "spec": {"url": jira.base_url(), "auth": {"type": "Basic", "secretRef": {"name": "jira-credentials"}},
-                     "webhook": {"secretRef": {"name": "jira-credentials", "key": "webhook"}},
-                     "allowedProjects": ["SEC", "OPS"]}
-        }))
-        .expect("connection");
-        ns.api::<JiraConnection>()
-            .create(&PostParams::default(), &connection)
-            .await
-            .expect("connection created");
+        let site = Site::new(test, SEED_TOKEN, json!({})).await;
+        let client = site.jira.client(SEED_TOKEN);
         let mut env = Env {
-            ns,
-            jira,
+            site,
             client,
             operator: None,
-            webhook: listen,
         };
         env.start_operator().await;
         env
     }
 
     async fn start_operator(&mut self) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        self.webhook = listener.local_addr().expect("address");
-        let options = RunOptions {
-            listen: self.webhook,
-            namespaces: vec![self.ns.name.clone()],
-            settings: Settings {
-                search_settle: jiff::SignedDuration::from_secs(5),
-                manager: "jira-active-sync".into(),
-            },
-            leader_election: None,
-        };
-        let client = self.ns.client.clone();
-        self.operator = Some(tokio::spawn(async move {
-            if let Err(e) = controller::run_with(client, listener, options).await {
-                panic!("operator failed: {e:#}");
-            }
-        }));
+        let options = self.site.operator_options("5s");
+        self.operator = Some(OperatorProcess::start(&options, self.site.log_path()).await);
     }
 
     /// Kills the operator as a crash would: no graceful shutdown.
-    fn kill_operator(&mut self) {
-        if let Some(op) = self.operator.take() {
-            op.abort();
+    async fn kill_operator(&mut self) {
+        if let Some(operator) = self.operator.take() {
+            operator.kill().await;
         }
-    }
-
-    async fn task(&self, name: &str, check: &str, assignee: Option<&str>) {
-        let task: ComplianceTask = serde_json::from_value(json!({
-            "apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTask",
-            "metadata": {"name": name},
-            "spec": {"check": check, "title": format!("Fix {name}"), "assignee": assignee,
-                     "instructions": format!("Instructions for {name}"), "howToFix": "Upgrade it",
-                     "severity": "High"}
-        }))
-        .expect("task");
-        self.ns
-            .api::<ComplianceTask>()
-            .create(&PostParams::default(), &task)
-            .await
-            .expect("task created");
-    }
-
-    async fn set_state(&self, task: &str, state: &str) {
-        self.ns
-            .api::<ComplianceTask>()
-            .patch(
-                task,
-                &PatchParams::default(),
-                &Patch::Merge(json!({"spec": {"state": state}})),
-            )
-            .await
-            .expect("task patched");
-    }
-
-    async fn sync(&self, name: &str, spec: Value) {
-        let sync: JiraActiveSync = serde_json::from_value(json!({
-            "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
-            "metadata": {"name": name}, "spec": spec
-        }))
-        .expect("sync");
-        self.ns
-            .api::<JiraActiveSync>()
-            .create(&PostParams::default(), &sync)
-            .await
-            .expect("sync created");
-    }
-
-    async fn tickets(&self, sync: &str) -> Vec<Issue> {
-        self.client
-            .search(&tickets_jql(&self.ns.name, sync))
-            .await
-            .expect("search")
     }
 
     async fn get_task(&self, name: &str) -> ComplianceTask {
@@ -195,11 +90,8 @@ impl Env {
 
     async fn comments(&self, key: &str) -> String {
         reqwest::Client::new()
-            .get(format!(
-                "{}/rest/api/2/issue/{key}/comment",
-                self.jira.base_url()
-            ))
-            .basic_auth("admin@example.com", Some("emulator-token"))
+            .get(format!("{}/rest/api/2/issue/{key}/comment", self.jira.url))
+            .basic_auth(EMAIL, Some(SEED_TOKEN))
             .send()
             .await
             .expect("comments")
@@ -207,62 +99,24 @@ impl Env {
             .await
             .expect("body")
     }
-
-    async fn fault(&self, rule: Value) {
-        let response = reqwest::Client::new()
-            .post(format!("{}/_emulator/faults", self.jira.base_url()))
-            .json(&rule)
-            .send()
-            .await
-            .expect("fault");
-        assert!(
-            response.status().is_success(),
-            "fault rule refused: {}",
-            response.status()
-        );
-    }
-
-    async fn clear_faults(&self) {
-        reqwest::Client::new()
-            .delete(format!("{}/_emulator/faults", self.jira.base_url()))
-            .send()
-            .await
-            .expect("faults cleared");
-    }
 }
 
-impl Drop for Env {
-    fn drop(&mut self) {
-        self.kill_operator();
-    }
-}
-
-/// Polls `check` until it gives `Some`, or fails the test after [`PATIENCE`] naming `what`.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+/// Waits up to [`PATIENCE`] for `check` to give `Some`.
+async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
+    Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    support::wait::eventually(what, PATIENCE, check).await
 }
 
 fn individual(check: &str) -> Value {
-    json!({"connectionRef": {"name": "acme"}, "scope": {"checks": [check]},
+    json!({"connectionRef": {"name": CONNECTION}, "scope": {"checks": [check]},
            "jira": {"project": "SEC", "labels": ["compliance"]}, "mode": "Individual"})
 }
 
 fn batch(extra: Value) -> Value {
-    let mut spec = json!({"connectionRef": {"name": "acme"},
+    let mut spec = json!({"connectionRef": {"name": CONNECTION},
                           "jira": {"project": "OPS"}, "mode": "Batch"});
     if let (Some(spec), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
         spec.extend(extra.clone());
@@ -438,7 +292,8 @@ async fn webhook_brings_jira_status_to_the_task() {
     let body = json!({"webhookEvent": "jira:issue_updated",
                       "issue": {"key": key, "fields": {"labels": [format!("jas.{}.s", env.ns.name)]}}})
     .to_string();
-    let url = format!("http://{}/webhooks/jira", env.webhook);
+    let operator = env.operator.as_ref().expect("the operator runs");
+    let url = format!("http://{}/webhooks/jira", operator.listen);
     let http = reqwest::Client::new();
     let forged = http
         .post(&url)
@@ -451,7 +306,8 @@ async fn webhook_brings_jira_status_to_the_task() {
     assert_eq!(forged.status(), reqwest::StatusCode::UNAUTHORIZED);
     let signature = {
         use hmac::{Hmac, Mac};
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"hook-secret").expect("key");
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(format!("{SEED_TOKEN}-hook").as_bytes())
+            .expect("key");
         mac.update(body.as_bytes());
         format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
     };
@@ -546,7 +402,7 @@ async fn deletion_waits_while_jira_is_down() {
     spec["deletionPolicy"] = json!("Delete");
     env.sync("s", spec).await;
     let key = eventually("a ticket", || async { env.task_status("t").await.0 }).await;
-    env.fault(json!({"path": "/rest/*", "count": 100000, "action": "error", "status": 503, "message": "maintenance"})).await;
+    env.jira.fault(json!({"path": "/rest/*", "count": 100000, "action": "error", "status": 503, "message": "maintenance"})).await;
     env.ns
         .api::<JiraActiveSync>()
         .delete("s", &DeleteParams::default())
@@ -568,7 +424,7 @@ async fn deletion_waits_while_jira_is_down() {
         env.get_sync("s").await.is_some(),
         "the finalizer holds the sync"
     );
-    env.clear_faults().await;
+    env.jira.clear_faults().await;
     eventually("the sync goes once Jira is back", || async {
         env.get_sync("s").await.is_none().then_some(())
     })
@@ -590,7 +446,7 @@ async fn a_restart_mid_sync_makes_no_duplicates() {
         (!env.tickets("s").await.is_empty()).then_some(())
     })
     .await;
-    env.kill_operator();
+    env.kill_operator().await;
     env.start_operator().await;
     let tickets = eventually("60 tickets", || async {
         let t = env.tickets("s").await;

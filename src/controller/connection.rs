@@ -15,7 +15,7 @@ use super::error::Error;
 use super::metrics::{KindLabels, ReconcileLabels};
 use super::status::apply_status;
 use crate::api::{
-    Flavor, JiraAccount, JiraConnection, JiraConnectionStatus, ServerInfo, condition_status,
+    Condition, Flavor, JiraAccount, JiraConnection, JiraConnectionStatus, ServerInfo,
 };
 use crate::jira::{self, ClientConfig, JiraClient};
 
@@ -91,16 +91,15 @@ pub async fn reconcile(
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
     let name = connection.name_any();
-    let was_ready = connection
+    let was = connection
         .status
         .as_ref()
-        .and_then(|s| condition_status(&s.conditions, "Ready"))
-        == Some("True");
+        .and_then(|s| ready_condition(&s.conditions));
     let checked = check(&ctx, &connection).await;
     let now = jiff::Timestamp::now();
     let current = connection.status.clone().unwrap_or_default();
     let generation = connection.metadata.generation;
-    let (status, ready, requeue) = match &checked {
+    let (status, requeue) = match &checked {
         Ok((server_info, account)) => {
             let message = format!(
                 "authenticated to {} ({} {}) as {}",
@@ -124,7 +123,7 @@ pub async fn reconcile(
                 server_info: Some(server_info.clone()),
                 account: Some(account.clone()),
             };
-            (status, true, RECHECK)
+            (status, RECHECK)
         }
         Err(error) => {
             // A client refused by Jira's rate limits or outage is still the right client, holding
@@ -148,12 +147,14 @@ pub async fn reconcile(
                 conditions,
                 ..current.clone()
             };
-            (status, false, retry)
+            (status, retry)
         }
     };
     let api: Api<JiraConnection> = Api::namespaced(ctx.kube.clone(), &namespace);
     apply_status(&api, &ctx.settings.manager, &name, &status).await?;
-    if ready != was_ready {
+    // Syncs repeat the connection's Ready condition in theirs: a new reason (ready, or not ready for
+    // another cause) is news for them.
+    if ready_condition(&status.conditions) != was {
         ctx.trigger_syncs_of_connection(&namespace, &name);
     }
     let outcome = match &checked {
@@ -174,6 +175,14 @@ pub async fn reconcile(
         })
         .observe(started.elapsed().as_secs_f64());
     Ok(Action::requeue(requeue))
+}
+
+/// The status and reason of a connection's Ready condition.
+fn ready_condition(conditions: &[Condition]) -> Option<(String, String)> {
+    conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .map(|c| (c.status.clone(), c.reason.clone()))
 }
 
 async fn check(

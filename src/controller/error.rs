@@ -1,12 +1,14 @@
 //! The controller's one error type.
 
+use kube::runtime::finalizer::Error as FinalizerError;
+
 use crate::jira::JiraError;
 
 /// Why a reconcile could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A call to the Kubernetes API failed.
-    #[error("Kubernetes API: {0}")]
+    #[error("Kubernetes API: {}", kube_message(.0))]
     Kube(#[from] kube::Error),
     /// The finalizer helper failed around the reconcile.
     #[error("finalizer: {0}")]
@@ -32,14 +34,50 @@ impl Error {
     /// A short PascalCase reason for conditions and Events.
     pub fn reason(&self) -> &'static str {
         match self {
-            Error::Kube(_) => "KubernetesError",
-            Error::Finalizer(_) => "FinalizerError",
+            Error::Kube(e) => kube_reason(e),
+            Error::Finalizer(e) => match e.as_ref() {
+                FinalizerError::ApplyFailed(e) | FinalizerError::CleanupFailed(e) => e.reason(),
+                // The finalizer's JSON patch tests the finalizers it read first: a 422 means the
+                // cached sync was older than the stored one, a conflict by another name.
+                FinalizerError::AddFinalizer(kube::Error::Api(status))
+                | FinalizerError::RemoveFinalizer(kube::Error::Api(status))
+                    if status.code == 422 =>
+                {
+                    "KubernetesConflict"
+                }
+                FinalizerError::AddFinalizer(e) | FinalizerError::RemoveFinalizer(e) => {
+                    kube_reason(e)
+                }
+                FinalizerError::UnnamedObject => "InvalidObject",
+                FinalizerError::InvalidFinalizer => "FinalizerError",
+            },
             Error::Jira(e) => jira_reason(e),
             Error::Credentials(_) => "CredentialsInvalid",
             Error::Connection(_) => "ConnectionNotReady",
             Error::MissingMetadata(_) => "InvalidObject",
             Error::Serialise(_) => "InternalError",
         }
+    }
+}
+
+/// A short PascalCase reason for a failed Kubernetes call: a missing RBAC permission and a write
+/// conflict are told apart, since the first needs the user and the second only a retry.
+pub fn kube_reason(error: &kube::Error) -> &'static str {
+    match error {
+        kube::Error::Api(status) if status.code == 403 => "KubernetesPermissionDenied",
+        kube::Error::Api(status) if status.code == 409 => "KubernetesConflict",
+        _ => "KubernetesError",
+    }
+}
+
+/// The API server's own message (for a 403 it names the user, verb, resource and namespace) with
+/// its code and reason, rather than the client's debug dump of the whole Status.
+fn kube_message(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => {
+            format!("{} ({} {})", status.message, status.code, status.reason)
+        }
+        other => other.to_string(),
     }
 }
 
@@ -65,7 +103,57 @@ pub fn jira_reason(error: &JiraError) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use kube::core::Status;
+
     use super::*;
+
+    fn api(code: u16, reason: &str, message: &str) -> kube::Error {
+        kube::Error::Api(Box::new(Status {
+            code,
+            reason: reason.to_owned(),
+            message: message.to_owned(),
+            ..Status::default()
+        }))
+    }
+
+    #[test]
+    fn a_refusal_by_rbac_is_named_and_keeps_the_api_servers_message() {
+        let message = r#"compliancetasks.activesync.dev "t0" is forbidden: User "system:serviceaccount:team:operator" cannot patch resource "compliancetasks/status" in API group "activesync.dev" in the namespace "team""#;
+        let error = Error::from(api(403, "Forbidden", message));
+        assert_eq!(error.reason(), "KubernetesPermissionDenied");
+        assert_eq!(
+            error.to_string(),
+            format!("Kubernetes API: {message} (403 Forbidden)")
+        );
+    }
+
+    #[test]
+    fn conflicts_are_told_apart_from_other_failures() {
+        assert_eq!(
+            Error::from(api(409, "Conflict", "modified")).reason(),
+            "KubernetesConflict"
+        );
+        assert_eq!(
+            Error::from(api(500, "InternalError", "boom")).reason(),
+            "KubernetesError"
+        );
+        let stale = Error::Finalizer(Box::new(FinalizerError::AddFinalizer(api(
+            422,
+            "Invalid",
+            "test failed",
+        ))));
+        assert_eq!(stale.reason(), "KubernetesConflict");
+        let refused = Error::Finalizer(Box::new(FinalizerError::AddFinalizer(api(
+            403,
+            "Forbidden",
+            "no",
+        ))));
+        assert_eq!(refused.reason(), "KubernetesPermissionDenied");
+        let inner = Error::Finalizer(Box::new(FinalizerError::ApplyFailed(Error::from(api(
+            409, "Conflict", "modified",
+        )))));
+        assert_eq!(inner.reason(), "KubernetesConflict");
+    }
 
     #[test]
     fn an_answering_jira_is_unavailable_a_silent_one_unreachable() {

@@ -535,6 +535,59 @@ fn close_target(closure: &Closure) -> TransitionTarget {
     )
 }
 
+/// A close whose transition Jira does not offer may have been carried out already: Jira's search
+/// lags behind its writes, so a pass can plan again a close an earlier pass made. The ticket itself
+/// says: closed already, its status is what the tasks record.
+async fn already_closed(
+    client: &JiraClient,
+    key: &str,
+    closure: &Closure,
+    error: JiraError,
+) -> Result<Status, JiraError> {
+    let issue = client.get_issue(key).await?;
+    let closed = match &closure.transition {
+        Some(status) => issue.status.name.eq_ignore_ascii_case(status),
+        None => issue.status.category == StatusCategory::Done,
+    };
+    if closed { Ok(issue.status) } else { Err(error) }
+}
+
+/// Re-opens a done ticket (to a new status, else one in progress); gives its status and whether it
+/// moved now. A ticket found not done was re-opened by an earlier pass that this one's lagging
+/// search did not show yet: moving it again would take it from "To Do" on to "In Progress".
+async fn reopen(
+    client: &JiraClient,
+    key: &str,
+    comment: Option<&str>,
+) -> Result<(Status, bool), JiraError> {
+    let current = client.get_issue(key).await?;
+    if current.status.category != StatusCategory::Done {
+        return Ok((current.status, false));
+    }
+    let transition = match client
+        .transition(
+            key,
+            &TransitionTarget::Category(StatusCategory::New),
+            None,
+            comment,
+        )
+        .await
+    {
+        Err(JiraError::NoTransition { .. }) => {
+            client
+                .transition(
+                    key,
+                    &TransitionTarget::Category(StatusCategory::Indeterminate),
+                    None,
+                    comment,
+                )
+                .await?
+        }
+        other => other?,
+    };
+    Ok((transition.to, true))
+}
+
 /// The actions on one ticket, in order; stops at the first failure so later steps do not act on a
 /// ticket in an unexpected state.
 async fn ticket_actions(
@@ -579,46 +632,47 @@ async fn ticket_actions(
                 .await
             }
             Action::Close { key, reason, comment, tasks } => {
-                let transition = client
+                let transition = match client
                     .transition(key, &close_target(target.closure), target.closure.resolution.as_deref(), comment.as_deref())
-                    .await;
+                    .await
+                {
+                    Ok(t) => Ok((t.to, true)),
+                    Err(error @ JiraError::NoTransition { .. }) => already_closed(client, key, target.closure, error).await.map(|status| (status, false)),
+                    Err(error) => Err(error),
+                };
                 match transition {
-                    Ok(t) => {
+                    Ok((to, closed_now)) => {
                         ctx.metrics.action("close", "ok");
                         let url = observed.map(|o| o.url.clone()).unwrap_or_default();
-                        writes.extend(tasks.iter().map(|task| (task.clone(), Some(status_of(target, key, &url, &t.to)))));
+                        writes.extend(tasks.iter().map(|task| (task.clone(), Some(status_of(target, key, &url, &to)))));
                         let why = match reason {
                             CloseReason::TasksCompleted => "every task completed",
                             CloseReason::TasksGone => "its tasks left the sync",
                             CloseReason::SyncDeleted => "the sync was deleted (deletionPolicy: Close)",
                         };
                         let what = subject.describe(target.namespace);
-                        publish(ctx, target, EventType::Normal, "TicketClosed", "Close", format!("closed {key} ({why}) for {what}; now {}", t.to.name), &subject).await;
+                        if closed_now {
+                            publish(ctx, target, EventType::Normal, "TicketClosed", "Close", format!("closed {key} ({why}) for {what}; now {}", to.name), &subject).await;
+                        }
                         Ok(())
                     }
                     Err(e) => Err(("close", format!("closing {key}"), e)),
                 }
             }
             Action::Reopen { key, reason, comment, tasks } => {
-                let mut result = client
-                    .transition(key, &TransitionTarget::Category(StatusCategory::New), None, comment.as_deref())
-                    .await;
-                if let Err(JiraError::NoTransition { .. }) = result {
-                    result = client
-                        .transition(key, &TransitionTarget::Category(StatusCategory::Indeterminate), None, comment.as_deref())
-                        .await;
-                }
-                match result {
-                    Ok(t) => {
+                match reopen(client, key, comment.as_deref()).await {
+                    Ok((to, reopened_now)) => {
                         ctx.metrics.action("reopen", "ok");
                         let url = observed.map(|o| o.url.clone()).unwrap_or_default();
-                        writes.extend(tasks.iter().map(|task| (task.clone(), Some(status_of(target, key, &url, &t.to)))));
+                        writes.extend(tasks.iter().map(|task| (task.clone(), Some(status_of(target, key, &url, &to)))));
                         let why = match reason {
                             ReopenReason::TasksReopened => "tasks re-opened or joined",
                             ReopenReason::DoneInJiraWhileOpen => "done in Jira while tasks are open (jiraCompletion: Reopen)",
                         };
                         let what = subject.describe(target.namespace);
-                        publish(ctx, target, EventType::Normal, "TicketReopened", "Reopen", format!("re-opened {key} ({why}) for {what}"), &subject).await;
+                        if reopened_now {
+                            publish(ctx, target, EventType::Normal, "TicketReopened", "Reopen", format!("re-opened {key} ({why}) for {what}"), &subject).await;
+                        }
                         Ok(())
                     }
                     Err(e) => Err(("reopen", format!("re-opening {key}"), e)),

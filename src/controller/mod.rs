@@ -133,7 +133,7 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, ctx_parts: S
         .reconcile_on(trigger_rx)
         .shutdown_on_signal()
         .run(sync::reconcile, sync::error_policy, ctx.clone())
-        .for_each(|_| futures::future::ready(()));
+        .for_each(log_watch_failure);
     let conn_store = ctx.stores.connections.clone();
     let connection_controller = conn_controller
         .with_config(config)
@@ -163,8 +163,37 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, ctx_parts: S
         )
         .shutdown_on_signal()
         .run(connection::reconcile, connection::error_policy, ctx)
-        .for_each(|_| futures::future::ready(()));
+        .for_each(log_watch_failure);
     futures::join!(sync_controller, connection_controller);
+}
+
+/// Logs a watch the API server refuses (its message names the missing verb, resource and
+/// namespace); the watch is retried with backoff. Reconcile failures are logged by the error
+/// policies, and broken watch streams are re-opened as a matter of course.
+fn log_watch_failure<T, E>(
+    item: Result<T, kube::runtime::controller::Error<E, watcher::Error>>,
+) -> futures::future::Ready<()>
+where
+    E: std::error::Error + 'static,
+{
+    if let Err(kube::runtime::controller::Error::QueueError(error)) = &item {
+        let status = match error {
+            watcher::Error::InitialListFailed(kube::Error::Api(status))
+            | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+            | watcher::Error::WatchFailed(kube::Error::Api(status))
+            | watcher::Error::WatchError(status) => Some(status),
+            _ => None,
+        };
+        match status {
+            Some(status) if status.code == 403 => tracing::warn!(
+                reason = "KubernetesPermissionDenied",
+                message = %status.message,
+                "the API server refuses a watch the operator needs; retrying with backoff"
+            ),
+            _ => tracing::debug!(%error, "watch failed; re-opening it"),
+        }
+    }
+    futures::future::ready(())
 }
 
 struct ScopeParts {

@@ -67,13 +67,20 @@ fn count(http: &Http, outcome: &'static str) {
         .inc();
 }
 
+/// Whether a `Content-Type` is JSON: `application/json`, any case, with or without parameters
+/// (Jira sends `application/json; charset=UTF-8`), and not a lookalike such as `application/json-seq`.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default();
+    essence.trim().eq_ignore_ascii_case("application/json")
+}
+
 async fn webhook(
     State(http): State<Arc<Http>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> impl IntoResponse {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if !text(header::CONTENT_TYPE.as_str()).is_some_and(|t| t.starts_with("application/json")) {
+    if !text(header::CONTENT_TYPE.as_str()).is_some_and(is_json) {
         count(&http, "bad_request");
         return (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -112,4 +119,29 @@ async fn webhook(
     count(&http, "accepted");
     tracing::debug!(event = %event.event, key = ?event.key, woken, "webhook delivery accepted");
     (StatusCode::OK, format!("{woken} sync(s) woken"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json;
+
+    #[test]
+    fn only_json_content_types_are_taken() {
+        for taken in [
+            "application/json",
+            "application/json; charset=UTF-8",
+            "Application/JSON",
+        ] {
+            assert!(is_json(taken), "{taken}");
+        }
+        for refused in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/json-seq",
+            "application/jsonp",
+            "",
+        ] {
+            assert!(!is_json(refused), "{refused}");
+        }
+    }
 }

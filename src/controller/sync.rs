@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::runtime::finalizer::{Error as FinalizerError, Event as Finalizer, finalizer};
 use kube::{Api, ResourceExt};
 
 use super::conditions::{Cond, merge};
@@ -18,12 +18,18 @@ use super::gather::{accounts, current_tickets, observed_tickets, ownership};
 use super::metrics::{KindLabels, ReconcileLabels};
 use super::status::apply_status;
 use super::tickets::Freshness;
-use crate::api::{FINALIZER, JiraActiveSync, JiraActiveSyncStatus, condition_status};
+use crate::api::{
+    FINALIZER, JiraActiveSync, JiraActiveSyncStatus, JiraConnection, condition_status,
+};
 use crate::jira::{JiraClient, JiraError};
 use crate::planner::{Counts, ObservedTicket, PlanInput, SyncView, Warning, plan, plan_deletion};
 
 /// How soon a sync that could not reach Jira or its connection tries again.
 const RETRY: Duration = Duration::from_secs(15);
+/// How soon a sync tries again after the API server refused a write as conflicting.
+const CONFLICT_RETRY: Duration = Duration::from_secs(1);
+/// The reason of a conflicting Kubernetes write.
+const CONFLICT: &str = "KubernetesConflict";
 
 /// Reconciles one sync (through the finalizer helper).
 pub async fn reconcile(sync: Arc<JiraActiveSync>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -32,7 +38,7 @@ pub async fn reconcile(sync: Arc<JiraActiveSync>, ctx: Arc<Context>) -> Result<A
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
     let api: Api<JiraActiveSync> = Api::namespaced(ctx.kube.clone(), &namespace);
-    let result = finalizer(&api, FINALIZER, sync, |event| async {
+    let result = finalizer(&api, FINALIZER, sync.clone(), |event| async {
         match event {
             Finalizer::Apply(sync) => apply(&sync, &ctx).await,
             Finalizer::Cleanup(sync) => cleanup(&sync, &ctx).await,
@@ -40,6 +46,9 @@ pub async fn reconcile(sync: Arc<JiraActiveSync>, ctx: Arc<Context>) -> Result<A
     })
     .await
     .map_err(|e| Error::Finalizer(Box::new(e)));
+    if let Err(error) = &result {
+        report_finalizer_failure(&sync, &ctx, error).await;
+    }
     let outcome = match &result {
         Ok(_) => "ok".to_owned(),
         Err(e) => e.reason().to_owned(),
@@ -60,10 +69,40 @@ pub async fn reconcile(sync: Arc<JiraActiveSync>, ctx: Arc<Context>) -> Result<A
     result
 }
 
-/// Failed reconciles are retried with a short delay; the condition already says why.
+/// Failed reconciles are retried with a short delay (at once after a write conflict, which only
+/// needs a fresh look); the condition, where it could be written, already says why.
 pub fn error_policy(sync: Arc<JiraActiveSync>, error: &Error, _: Arc<Context>) -> Action {
-    tracing::warn!(sync = %sync.name_any(), namespace = ?sync.namespace(), %error, "JiraActiveSync reconcile failed");
-    Action::requeue(RETRY)
+    let reason = error.reason();
+    tracing::warn!(sync = %sync.name_any(), namespace = ?sync.namespace(), reason, %error, "JiraActiveSync reconcile failed");
+    if reason == CONFLICT {
+        Action::requeue(CONFLICT_RETRY)
+    } else {
+        Action::requeue(RETRY)
+    }
+}
+
+/// The operator may not add or remove the finalizer (it lacks `patch` on syncs): the reconcile
+/// never ran, so say so on the sync when its status can still be written. Other finalizer failures
+/// (a stale cache) pass with the next try.
+async fn report_finalizer_failure(sync: &JiraActiveSync, ctx: &Context, error: &Error) {
+    let Error::Finalizer(inner) = error else {
+        return;
+    };
+    if !matches!(
+        inner.as_ref(),
+        FinalizerError::AddFinalizer(_) | FinalizerError::RemoveFinalizer(_)
+    ) || error.reason() != "KubernetesPermissionDenied"
+    {
+        return;
+    }
+    let message = error.to_string();
+    let conditions = [
+        Cond::no("Ready", error.reason(), message.clone()),
+        Cond::no("Synced", error.reason(), message),
+    ];
+    if let Err(status_error) = write_status(sync, ctx, &conditions, None).await {
+        tracing::warn!(sync = %sync.name_any(), namespace = ?sync.namespace(), reason = status_error.reason(), error = %status_error, "could not report the finalizer failure on the sync");
+    }
 }
 
 /// The sync's poll interval (the safety net for missed webhooks).
@@ -113,6 +152,9 @@ async fn resolve_client(
     namespace: &str,
 ) -> Result<JiraClient, Blocked> {
     let name = &sync.spec.connection_ref.name;
+    // Right after start-up the connection store may still be empty: a missing connection is only
+    // reported once the store holds its first full list.
+    filled(&ctx.stores.connections).await;
     let connection = ctx
         .stores
         .connections
@@ -140,6 +182,7 @@ async fn resolve_client(
             None,
         ));
     }
+    let connection = fresh_unless_ready(ctx, connection).await;
     let status = connection.status.clone().unwrap_or_default();
     if condition_status(&status.conditions, "Ready") != Some("True") {
         let why = status
@@ -147,6 +190,8 @@ async fn resolve_client(
             .iter()
             .find(|c| c.type_ == "Ready")
             .map_or_else(|| "not checked yet".to_owned(), |c| c.message.clone());
+        // No retry of its own: the connection wakes its syncs when its Ready condition changes,
+        // and `fresh_unless_ready` reads past a cache that has not seen the change yet.
         return Err(Blocked::by(
             "ConnectionNotReady",
             format!("JiraConnection {name} is not ready: {why}"),
@@ -165,6 +210,29 @@ async fn resolve_client(
                 Some(RETRY),
             )
         })
+}
+
+/// The connection as stored, when the cache has it Ready; else as the API server has it now. The
+/// connection reconciler wakes the syncs right after writing Ready, before its own watch brings the
+/// new status into the cache: a sync reading only the cache would then wait a whole poll interval.
+async fn fresh_unless_ready(ctx: &Context, cached: Arc<JiraConnection>) -> Arc<JiraConnection> {
+    let ready = cached
+        .status
+        .as_ref()
+        .and_then(|s| condition_status(&s.conditions, "Ready"))
+        == Some("True");
+    let Some(namespace) = cached.namespace().filter(|_| !ready) else {
+        return cached;
+    };
+    let api: Api<JiraConnection> = Api::namespaced(ctx.kube.clone(), &namespace);
+    match api.get_opt(&cached.name_any()).await {
+        Ok(Some(fresh)) => Arc::new(fresh),
+        Ok(None) => cached,
+        Err(error) => {
+            tracing::debug!(%error, "could not read the connection afresh; using the cached one");
+            cached
+        }
+    }
 }
 
 /// Checks that the project, issue type and epic exist, once per generation of the spec.
@@ -336,6 +404,9 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
     let retrying = outcome.failures.iter().any(|f| f.retryable);
     if retrying {
         requeue = requeue.min(RETRY);
+    }
+    if outcome.failures.iter().any(|f| f.reason == CONFLICT) {
+        requeue = requeue.min(CONFLICT_RETRY);
     }
     if let Some(until) = outcome.wait_until {
         let wait = Duration::try_from(until.duration_since(now)).unwrap_or_default();

@@ -795,127 +795,64 @@ impl Store {
     }
 
     fn diff(&self, before: &Issue, after: &Issue) -> Vec<ChangeItem> {
-        let mut items = Vec::new();
-        let mut push = |field: &str,
-                        from: Option<String>,
-                        from_string: Option<String>,
-                        to: Option<String>,
-                        to_string: Option<String>| {
-            if from != to || from_string != to_string {
-                items.push(ChangeItem {
-                    field: field.to_owned(),
-                    field_type: "jira".to_owned(),
-                    field_id: field.to_owned(),
-                    from,
-                    from_string,
-                    to,
-                    to_string,
-                });
-            }
+        // Each side of a change is (raw value, shown value): text fields show only text, ids show
+        // as names.
+        type Side = (Option<String>, Option<String>);
+        let both = |field, side: &dyn Fn(&Issue) -> Side| (field, side(before), side(after));
+        let named = |id: Option<&str>, name: &dyn Fn(&str) -> Option<String>| -> Side {
+            (id.map(str::to_owned), id.and_then(name))
         };
-        let text = |t: &Option<RichText>| {
-            t.as_ref().map(|t| match t {
+        let description = |issue: &Issue| {
+            issue.description.as_ref().map(|t| match t {
                 RichText::Adf(doc) => super::adf::to_text(doc),
                 RichText::Wiki(s) => s.clone(),
             })
         };
-        push(
-            "summary",
-            None,
-            Some(before.summary.clone()),
-            None,
-            Some(after.summary.clone()),
-        );
-        push(
-            "description",
-            None,
-            text(&before.description),
-            None,
-            text(&after.description),
-        );
-        push(
-            "labels",
-            None,
-            Some(before.labels.join(" ")),
-            None,
-            Some(after.labels.join(" ")),
-        );
-        let status_name = |id: &str| self.status(id).map(|s| s.name.clone());
-        push(
-            "status",
-            Some(before.status_id.clone()),
-            status_name(&before.status_id),
-            Some(after.status_id.clone()),
-            status_name(&after.status_id),
-        );
-        let resolution_name = |id: &Option<String>| {
-            id.as_deref()
-                .and_then(|i| self.resolution(i))
-                .map(|r| r.name.clone())
+        let status = |id: &str| self.status(id).map(|s| s.name.clone());
+        let resolution = |id: &str| self.resolution(id).map(|r| r.name.clone());
+        let priority = |id: &str| self.priority(id).map(|p| p.name.clone());
+        let user = |id: &str| self.user(id).map(|u| u.display_name.clone());
+        let issue_type = |id: &str| self.issue_type(id).map(|t| t.name.clone());
+        let due_date = |issue: &Issue| -> Side {
+            let date = issue.due_date.map(|d| d.to_string());
+            (date.clone(), date)
         };
-        push(
-            "resolution",
-            before.resolution_id.clone(),
-            resolution_name(&before.resolution_id),
-            after.resolution_id.clone(),
-            resolution_name(&after.resolution_id),
-        );
-        let priority_name = |id: &Option<String>| {
-            id.as_deref()
-                .and_then(|i| self.priority(i))
-                .map(|p| p.name.clone())
+        let parent = |issue: &Issue| -> Side {
+            let key = issue
+                .parent_id
+                .and_then(|i| self.issues.get(&i))
+                .map(|i| i.key.clone());
+            (issue.parent_id.map(|i| i.to_string()), key)
         };
-        push(
-            "priority",
-            before.priority_id.clone(),
-            priority_name(&before.priority_id),
-            after.priority_id.clone(),
-            priority_name(&after.priority_id),
-        );
-        let user_name = |id: &Option<String>| {
-            id.as_deref()
-                .and_then(|i| self.user(i))
-                .map(|u| u.display_name.clone())
-        };
-        push(
-            "assignee",
-            before.assignee.clone(),
-            user_name(&before.assignee),
-            after.assignee.clone(),
-            user_name(&after.assignee),
-        );
-        push(
-            "reporter",
-            before.reporter.clone(),
-            user_name(&before.reporter),
-            after.reporter.clone(),
-            user_name(&after.reporter),
-        );
-        let date = |d: &Option<jiff::civil::Date>| d.map(|d| d.to_string());
-        push(
-            "duedate",
-            date(&before.due_date),
-            date(&before.due_date),
-            date(&after.due_date),
-            date(&after.due_date),
-        );
-        let key_of = |id: &Option<u64>| id.and_then(|i| self.issues.get(&i)).map(|i| i.key.clone());
-        push(
-            "parent",
-            before.parent_id.map(|i| i.to_string()),
-            key_of(&before.parent_id),
-            after.parent_id.map(|i| i.to_string()),
-            key_of(&after.parent_id),
-        );
-        let type_name = |id: &str| self.issue_type(id).map(|t| t.name.clone());
-        push(
-            "issuetype",
-            Some(before.issue_type_id.clone()),
-            type_name(&before.issue_type_id),
-            Some(after.issue_type_id.clone()),
-            type_name(&after.issue_type_id),
-        );
-        items
+        // In the order Jira lists them.
+        let fields = [
+            both("summary", &|i| (None, Some(i.summary.clone()))),
+            both("description", &|i| (None, description(i))),
+            both("labels", &|i| (None, Some(i.labels.join(" ")))),
+            both("status", &|i| named(Some(&i.status_id), &status)),
+            both("resolution", &|i| {
+                named(i.resolution_id.as_deref(), &resolution)
+            }),
+            both("priority", &|i| named(i.priority_id.as_deref(), &priority)),
+            both("assignee", &|i| named(i.assignee.as_deref(), &user)),
+            both("reporter", &|i| named(i.reporter.as_deref(), &user)),
+            both("duedate", &due_date),
+            both("parent", &parent),
+            both("issuetype", &|i| named(Some(&i.issue_type_id), &issue_type)),
+        ];
+        fields
+            .into_iter()
+            .filter(|(_, from, to)| from != to)
+            .map(|(field, (from, from_string), (to, to_string))| ChangeItem {
+                field: field.to_owned(),
+                field_type: "jira".to_owned(),
+                field_id: field.to_owned(),
+                from,
+                from_string,
+                to,
+                to_string,
+            })
+            .collect()
     }
 }
 

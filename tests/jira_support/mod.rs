@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::openapi;
+use crate::support::emulator::EmulatorAdmin;
 
 /// Serializes the tests that need the emulator to see bursts above its rate limits: run alongside
 /// each other on two cores, they could spread their requests too thin to reach the limits.
@@ -28,7 +29,7 @@ pub const SYNC_PROPERTY: &str = "activesync.dev.sync";
 pub struct Site {
     emulator: EmulatorHandle,
     flavor: Flavor,
-    admin: reqwest::Client,
+    admin: EmulatorAdmin,
     /// The client under test (acting as the seeded admin user).
     pub client: JiraClient,
 }
@@ -73,9 +74,9 @@ impl Site {
             .expect("emulator starts");
         let client = client(emulator.base_url(), flavor, None);
         Site {
+            admin: EmulatorAdmin::new(emulator.base_url()),
             emulator,
             flavor,
-            admin: reqwest::Client::new(),
             client,
         }
     }
@@ -97,18 +98,7 @@ impl Site {
 
     /// Every logged API request.
     pub async fn requests(&self) -> Vec<Logged> {
-        let answer: Value = self
-            .admin
-            .get(format!("{}/_emulator/requests", self.base_url()))
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        serde_json::from_value(answer["requests"].clone()).unwrap()
+        serde_json::from_value(Value::Array(self.admin.requests(0).await)).expect("request log")
     }
 
     /// Logged requests with this method whose path ends with `suffix`.
@@ -127,37 +117,19 @@ impl Site {
 
     /// Forgets the request log.
     pub async fn clear_log(&self) {
-        self.admin
-            .delete(format!("{}/_emulator/requests", self.base_url()))
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap();
+        self.admin.clear_requests().await;
     }
 
     /// Switches the emulator's Jira Cloud rate limits on or off.
     pub async fn set_rate_limits(&self, on: bool) {
         self.admin
-            .patch(format!("{}/_emulator/config", self.base_url()))
-            .json(&serde_json::json!({ "rateLimits": on }))
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap();
+            .config(serde_json::json!({ "rateLimits": on }))
+            .await;
     }
 
     /// Adds a fault rule.
     pub async fn fault(&self, rule: Value) {
-        self.admin
-            .post(format!("{}/_emulator/faults", self.base_url()))
-            .json(&rule)
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap();
+        self.admin.fault(rule).await;
     }
 
     /// Checks every logged request against the official OpenAPI document of the flavor: the

@@ -1,37 +1,51 @@
-//! The reliability rig: the operator and the Jira emulator as separate processes (the real binaries,
-//! so a kill -9 is a real crash), a test namespace on the real control plane, and the checks that the
-//! tickets in Jira are exactly the expected set.
+//! The process rig: the operator and the Jira emulator as separate processes (the real binaries, so
+//! a kill -9 is a real crash), a test namespace on the real control plane with credentials and a
+//! connection, and the checks that the tickets in Jira are exactly the expected set. The sync,
+//! reliability, failover and chart suites all run on it.
 
 // Each test binary uses its own subset of the rig.
 #![allow(dead_code)]
 
+pub mod apiserver_proxy;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use futures::{StreamExt, stream};
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, JiraConnection};
+use jira_active_sync::controller::tickets_jql;
 use jira_active_sync::jira::{self, ClientConfig, Credentials, Issue, JiraClient, StatusCategory};
 use jira_active_sync::planner::TicketIdentity;
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::{Api, Client};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::support::TestNamespace;
 use crate::support::cluster::cluster;
+use crate::support::emulator::EmulatorAdmin;
+// Part of the rig's interface; not every suite waits with it.
+#[allow(unused_imports)]
+pub use crate::support::wait::eventually;
 
 /// The Jira user the operator acts as.
 pub const EMAIL: &str = "admin@example.com";
+/// Its API token in the emulator's default seed.
+pub const SEED_TOKEN: &str = "emulator-token";
+/// The JiraConnection of a [`Site`].
+pub const CONNECTION: &str = "acme";
 
 /// A `jira-emulator` process, killed when dropped.
 pub struct EmulatorProcess {
     child: Child,
     /// Its base URL.
     pub url: String,
-    http: reqwest::Client,
+    control: EmulatorAdmin,
 }
 
 impl EmulatorProcess {
@@ -51,58 +65,37 @@ impl EmulatorProcess {
             .expect("jira-emulator prints its URL within 30s")
             .expect("reading jira-emulator's stdout")
             .expect("jira-emulator printed its URL");
+        let url = url.trim().to_owned();
         EmulatorProcess {
             child,
-            url: url.trim().to_owned(),
-            http: reqwest::Client::new(),
+            control: EmulatorAdmin::new(&url),
+            url,
         }
     }
 
     /// Sends an admin request and insists on success.
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}/_emulator/{path}", self.url));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("admin request");
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        assert!(
-            status.is_success(),
-            "{method} /_emulator/{path}: {status} {text}"
-        );
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        self.control.call(method, path, body).await
     }
 
     /// Adds a fault rule.
     pub async fn fault(&self, rule: Value) {
-        self.admin(reqwest::Method::POST, "faults", Some(rule))
-            .await;
+        self.control.fault(rule).await;
     }
 
     /// Removes every fault rule.
     pub async fn clear_faults(&self) {
-        self.admin(reqwest::Method::DELETE, "faults", None).await;
+        self.control.clear_faults().await;
     }
 
     /// Changes runtime settings (`searchLagMs`, `latencyMs`, `rateLimits`).
     pub async fn config(&self, change: Value) {
-        self.admin(reqwest::Method::PATCH, "config", Some(change))
-            .await;
+        self.control.config(change).await;
     }
 
     /// The request log from `since` on.
     pub async fn requests(&self, since: u64) -> Vec<Value> {
-        let log = self
-            .admin(
-                reqwest::Method::GET,
-                &format!("requests?since={since}"),
-                None,
-            )
-            .await;
-        log["requests"].as_array().cloned().unwrap_or_default()
+        self.control.requests(since).await
     }
 
     /// Replaces the admin's API token (and so the credential the operator must keep secret).
@@ -136,7 +129,7 @@ impl EmulatorProcess {
     }
 }
 
-/// A `jira-active-sync run` process; `kill` is SIGKILL.
+/// A `jira-active-sync` process, its output appended to a log file; `kill` is SIGKILL.
 pub struct OperatorProcess {
     child: Child,
     /// Its HTTP listener (metrics, health, webhook).
@@ -156,16 +149,53 @@ pub struct OperatorOptions {
     pub rust_log: &'static str,
     /// Kubeconfig to use instead of the cluster admin's.
     pub kubeconfig: Option<PathBuf>,
+    /// More namespaces it watches besides `namespace`.
+    pub also_watch: Vec<String>,
 }
 
 impl OperatorProcess {
-    /// Starts the operator binary against the test cluster, logging to `log` (appended).
+    /// Starts `jira-active-sync run` against the test cluster, logging to `log` (appended).
     pub async fn start(options: &OperatorOptions, log: PathBuf) -> OperatorProcess {
-        let listen = free_port();
+        let mut args: Vec<String> = [
+            "run",
+            "--listen",
+            &free_port().to_string(),
+            "--namespace",
+            &options.namespace,
+            "--search-settle",
+            options.search_settle,
+        ]
+        .map(str::to_owned)
+        .into();
+        for namespace in &options.also_watch {
+            args.extend(["--namespace".to_owned(), namespace.clone()]);
+        }
         let kubeconfig = match &options.kubeconfig {
             Some(path) => Some(path.clone()),
             None => cluster().await.kubeconfig().map(PathBuf::from),
         };
+        OperatorProcess::spawn(
+            &args,
+            &[("RUST_LOG", options.rust_log)],
+            kubeconfig.as_deref(),
+            log,
+        )
+    }
+
+    /// Starts `jira-active-sync ARGS` (which name its `--listen` address) with `env`, against the
+    /// cluster of `kubeconfig` (or the inherited `KUBECONFIG`), logging to `log` (appended).
+    pub fn spawn(
+        args: &[String],
+        env: &[(&str, &str)],
+        kubeconfig: Option<&Path>,
+        log: PathBuf,
+    ) -> OperatorProcess {
+        let listen = args
+            .iter()
+            .skip_while(|arg| *arg != "--listen")
+            .nth(1)
+            .and_then(|address| address.parse().ok())
+            .expect("the arguments name a --listen address");
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -173,14 +203,9 @@ impl OperatorProcess {
             .expect("operator log file");
         let mut command = Command::new(env!("CARGO_BIN_EXE_jira-active-sync"));
         command
-            .arg("run")
-            .arg("--listen")
-            .arg(listen.to_string())
-            .arg("--namespace")
-            .arg(&options.namespace)
-            .arg("--search-settle")
-            .arg(options.search_settle)
-            .env("RUST_LOG", options.rust_log)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
             .stdout(file.try_clone().expect("log file"))
             .stderr(file)
             .kill_on_drop(true);
@@ -196,6 +221,25 @@ impl OperatorProcess {
         self.child.kill().await.expect("SIGKILL the operator");
     }
 
+    /// SIGTERM, then waits (at most 30 s) for a successful exit.
+    pub async fn terminate(&mut self) {
+        let pid = self.child.id().expect("the operator runs");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("send SIGTERM");
+        assert!(status.success(), "kill -TERM {pid}");
+        let exit = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("the operator stops within 30 s of SIGTERM")
+            .expect("wait");
+        assert!(
+            exit.success(),
+            "the operator exited with {exit}:\n{}",
+            self.log_text()
+        );
+    }
+
     /// Whether the process still runs (a crash loop would show here).
     pub fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -208,31 +252,32 @@ impl OperatorProcess {
             .ok()?;
         response.text().await.ok()
     }
+
+    /// Everything the process has logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Removes the log (after a passing test; a failing one keeps it for inspection).
+    pub fn remove_log(&self) {
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// The holder of Lease `name` in `namespace`.
+pub async fn lease_holder(client: &Client, namespace: &str, name: &str) -> Option<String> {
+    Api::<Lease>::namespaced(client.clone(), namespace)
+        .get_opt(name)
+        .await
+        .expect("get the Lease")
+        .and_then(|lease| lease.spec)
+        .and_then(|spec| spec.holder_identity)
 }
 
 /// A free loopback port (bound, then released for the process to take).
 pub fn free_port() -> std::net::SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("address")
-}
-
-/// Polls `check` every half second until it gives `Some`, or panics after `patience` naming `what`.
-pub async fn eventually<T, F, Fut>(what: &str, patience: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + patience;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {patience:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 /// A namespace with credentials, a connection to the emulator and helpers for tasks and syncs.
@@ -254,30 +299,22 @@ impl Site {
         let ns = TestNamespace::new(test).await;
         let jira = EmulatorProcess::start().await;
         jira.set_admin_token(token).await;
-        let secret: Secret = serde_json::from_value(json!({
+        ns.create::<Secret>(json!({
             "metadata": {"name": "jira-credentials"},
             "stringData": {"email": EMAIL, "apiToken": token, "webhook": format!("{token}-hook")}
         }))
-        .expect("secret");
-        ns.api::<Secret>()
-            .create(&PostParams::default(), &secret)
-            .await
-            .expect("secret created");
+        .await;
         let mut spec = json!({
             "url": jira.url, "auth": {"type": "Basic", "secretRef": {"name": "jira-credentials"}},
             "webhook": {"secretRef": {"name": "jira-credentials", "key": "webhook"}},
             "allowedProjects": ["SEC", "OPS"]
         });
         merge(&mut spec, connection_spec);
-        let connection: JiraConnection = serde_json::from_value(json!({
+        ns.create::<JiraConnection>(json!({
             "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraConnection",
-            "metadata": {"name": "acme"}, "spec": spec
+            "metadata": {"name": CONNECTION}, "spec": spec
         }))
-        .expect("connection");
-        ns.api::<JiraConnection>()
-            .create(&PostParams::default(), &connection)
-            .await
-            .expect("connection created");
+        .await;
         let baseline = jira
             .client(token)
             .search("project = SEC ORDER BY key ASC")
@@ -299,6 +336,7 @@ impl Site {
             search_settle,
             rust_log: "info,kube=warn,tower=warn,hyper=warn",
             kubeconfig: None,
+            also_watch: Vec::new(),
         }
     }
 
@@ -310,33 +348,30 @@ impl Site {
     /// Creates `count` open tasks `t0000...` of `check`, 16 at a time.
     pub async fn tasks(&self, count: usize, check: &str) -> Vec<String> {
         let names: Vec<String> = (0..count).map(|i| format!("t{i:04}")).collect();
-        self.named_tasks(&names, check).await;
-        names
-    }
-
-    /// Creates open tasks with these names of `check`, 16 at a time.
-    pub async fn named_tasks(&self, names: &[String], check: &str) {
-        let api = self.ns.api::<ComplianceTask>();
-        stream::iter(names.to_vec())
-            .map(|name| {
-                let api = api.clone();
-                async move {
-                    let task: ComplianceTask = serde_json::from_value(json!({
-                        "apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTask",
-                        "metadata": {"name": name},
-                        "spec": {"check": check, "title": format!("Fix {name}"),
-                                 "instructions": format!("Instructions for {name}"), "howToFix": "Upgrade it",
-                                 "severity": "High"}
-                    }))
-                    .expect("task");
-                    api.create(&PostParams::default(), &task)
-                        .await
-                        .expect("task created");
-                }
-            })
+        stream::iter(&names)
+            .map(|name| self.task(name, check, None))
             .buffer_unordered(16)
             .collect::<Vec<()>>()
             .await;
+        names
+    }
+
+    /// Creates the open task `name` of `check`, assigned to `assignee` (an email) if given.
+    pub async fn task(&self, name: &str, check: &str, assignee: Option<&str>) {
+        self.ns
+            .create::<ComplianceTask>(json!({
+                "apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTask",
+                "metadata": {"name": name},
+                "spec": {"check": check, "title": format!("Fix {name}"), "assignee": assignee,
+                         "instructions": format!("Instructions for {name}"), "howToFix": "Upgrade it",
+                         "severity": "High"}
+            }))
+            .await;
+    }
+
+    /// Task name -> ticket key, as the tasks' statuses record them.
+    pub async fn recorded_keys(&self) -> BTreeMap<String, String> {
+        recorded_keys(&self.ns).await
     }
 
     /// Sets a task's state (`Open` | `Completed`).
@@ -352,20 +387,26 @@ impl Site {
             .expect("task patched");
     }
 
-    /// Creates an Individual sync `name` of `check` into SEC.
+    /// Creates an Individual sync `name` of `check` into SEC, polling every 10 s.
     pub async fn individual_sync(&self, name: &str, check: &str) {
-        let sync: JiraActiveSync = serde_json::from_value(json!({
-            "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
-            "metadata": {"name": name},
-            "spec": {"connectionRef": {"name": "acme"}, "scope": {"checks": [check]},
-                     "jira": {"project": "SEC", "issueType": "Task"}, "pollInterval": "10s"}
-        }))
-        .expect("sync");
+        self.individual_sync_every(name, check, "10s").await;
+    }
+
+    /// Creates an Individual sync `name` of `check` into SEC, polling every `poll_interval`.
+    pub async fn individual_sync_every(&self, name: &str, check: &str, poll_interval: &str) {
+        let spec = json!({"connectionRef": {"name": CONNECTION}, "scope": {"checks": [check]},
+                          "jira": {"project": "SEC", "issueType": "Task"}, "pollInterval": poll_interval});
+        self.sync(name, spec).await;
+    }
+
+    /// Creates the sync `name` with `spec`.
+    pub async fn sync(&self, name: &str, spec: Value) {
         self.ns
-            .api::<JiraActiveSync>()
-            .create(&PostParams::default(), &sync)
-            .await
-            .expect("sync created");
+            .create::<JiraActiveSync>(json!({
+                "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
+                "metadata": {"name": name}, "spec": spec
+            }))
+            .await;
     }
 
     /// The sync's status, for diagnostics.
@@ -376,13 +417,16 @@ impl Site {
 
     /// The sync's condition `type_` as (status, reason, message).
     pub async fn condition(&self, sync: &str, type_: &str) -> Option<(String, String, String)> {
-        let sync = self.ns.api::<JiraActiveSync>().get_opt(sync).await.ok()??;
-        let c = sync
-            .status?
-            .conditions
-            .into_iter()
-            .find(|c| c.type_ == type_)?;
-        Some((c.status, c.reason, c.message))
+        condition_of(&self.ns.api::<JiraActiveSync>(), sync, type_).await
+    }
+
+    /// The tickets the sync `name` owns (by its label).
+    pub async fn tickets(&self, sync: &str) -> Vec<Issue> {
+        self.jira
+            .client(&self.token)
+            .search(&tickets_jql(&self.ns.name, sync))
+            .await
+            .expect("search")
     }
 
     /// Every issue of project SEC (search index caught up: call with the emulator's lag at 0).
@@ -495,6 +539,39 @@ impl Reckoning {
     pub fn exact(&self) -> bool {
         self.duplicates == 0 && self.missing.is_empty() && self.wrong.is_empty()
     }
+}
+
+/// Task name -> ticket key, as the statuses of the tasks of `ns` record them.
+pub async fn recorded_keys(ns: &TestNamespace) -> BTreeMap<String, String> {
+    ns.api::<ComplianceTask>()
+        .list(&ListParams::default())
+        .await
+        .expect("list tasks")
+        .items
+        .into_iter()
+        .filter_map(|task| {
+            let key = task.status?.jira?.key?;
+            Some((task.metadata.name?, key))
+        })
+        .collect()
+}
+
+/// Condition `type_` of object `name` (a connection or a sync) as (status, reason, message).
+pub async fn condition_of<K>(
+    api: &Api<K>,
+    name: &str,
+    type_: &str,
+) -> Option<(String, String, String)>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    let object = serde_json::to_value(api.get_opt(name).await.ok()??).ok()?;
+    let condition = object["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)?;
+    let text = |field: &str| condition[field].as_str().unwrap_or_default().to_owned();
+    Some((text("status"), text("reason"), text("message")))
 }
 
 fn merge(base: &mut Value, extra: Value) {

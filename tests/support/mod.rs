@@ -13,6 +13,11 @@
 
 pub mod cluster;
 mod crds;
+pub mod emulator;
+pub mod helm;
 mod namespace;
+pub mod wait;
 
+// The client suite takes only the emulator's admin API from here.
+#[allow(unused_imports)]
 pub use namespace::TestNamespace;

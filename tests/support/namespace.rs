@@ -59,6 +59,23 @@ impl TestNamespace {
     {
         Api::namespaced(self.client.clone(), &self.name)
     }
+
+    /// Creates `object`, the JSON of a `K`, in this namespace.
+    pub async fn create<K>(&self, object: serde_json::Value) -> K
+    where
+        K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + DeserializeOwned
+            + serde::Serialize
+            + std::fmt::Debug,
+    {
+        let object: K = serde_json::from_value(object)
+            .unwrap_or_else(|e| panic!("not a valid {}: {e}", K::kind(&())));
+        self.api::<K>()
+            .create(&PostParams::default(), &object)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create a {}: {e}", K::kind(&())))
+    }
 }
 
 impl Drop for TestNamespace {

@@ -88,28 +88,30 @@ impl Parser {
     }
 
     fn or_clause(&mut self, depth: usize) -> Result<RawClause, JqlError> {
-        let mut parts = vec![self.and_clause(depth)?];
-        while self.at_keyword(Keyword::Or) {
-            self.advance();
-            parts.push(self.and_clause(depth)?);
-        }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            RawClause::Or(parts)
-        })
+        self.joined(depth, Keyword::Or, Self::and_clause, RawClause::Or)
     }
 
     fn and_clause(&mut self, depth: usize) -> Result<RawClause, JqlError> {
-        let mut parts = vec![self.not_clause(depth)?];
-        while self.at_keyword(Keyword::And) {
+        self.joined(depth, Keyword::And, Self::not_clause, RawClause::And)
+    }
+
+    /// `part (keyword part)*`: a lone part stands as itself, more are joined by `join`.
+    fn joined(
+        &mut self,
+        depth: usize,
+        keyword: Keyword,
+        part: fn(&mut Self, usize) -> Result<RawClause, JqlError>,
+        join: fn(Vec<RawClause>) -> RawClause,
+    ) -> Result<RawClause, JqlError> {
+        let mut parts = vec![part(self, depth)?];
+        while self.at_keyword(keyword) {
             self.advance();
-            parts.push(self.not_clause(depth)?);
+            parts.push(part(self, depth)?);
         }
         Ok(if parts.len() == 1 {
             parts.remove(0)
         } else {
-            RawClause::And(parts)
+            join(parts)
         })
     }
 
