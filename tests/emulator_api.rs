@@ -797,6 +797,86 @@ async fn injected_faults_fail_requests_or_lose_committed_responses() {
     );
 }
 
+/// A 429 fault names the `RateLimit-Reason` it is told (or none) with the rate limiter's headers; a
+/// `forMs` rule fails every match until it ends; a `slow` rule delays its matches.
+#[tokio::test]
+async fn injected_429s_name_their_reason_outages_last_and_slow_rules_delay() {
+    let jira = Jira::cloud().await;
+    let get = |path: &'static str| {
+        jira.http
+            .get(jira.url(path))
+            .basic_auth(ADMIN.0, Some(ADMIN.1))
+            .send()
+    };
+    for (reason, expected) in [
+        (
+            json!("jira-quota-global-based"),
+            Some("jira-quota-global-based"),
+        ),
+        (
+            json!("jira-quota-tenant-based"),
+            Some("jira-quota-tenant-based"),
+        ),
+        (
+            json!("jira-per-issue-on-write"),
+            Some("jira-per-issue-on-write"),
+        ),
+        (json!(null), Some("jira-burst-based")),
+        (json!("none"), None),
+    ] {
+        let rule = json!({"path": "/rest/api/3/myself", "action": "error", "status": 429, "rateLimitReason": reason});
+        let (status, _) = jira
+            .call(Method::POST, "/_emulator/faults", Some(rule))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let refused = get("/myself").await.unwrap();
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        let headers = refused.headers();
+        assert_eq!(
+            headers["retry-after"], "1",
+            "Jira always says when to retry"
+        );
+        assert_eq!(
+            headers.get("ratelimit-reason").map(|v| v.to_str().unwrap()),
+            expected
+        );
+        assert_eq!(headers["x-ratelimit-remaining"], "0");
+        assert_eq!(headers["x-ratelimit-nearlimit"], "true");
+        assert!(headers.contains_key("x-ratelimit-reset"));
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["errorMessages"][0], "Rate limit exceeded.");
+    }
+    let (status, body) = jira
+        .call(
+            Method::POST,
+            "/_emulator/faults",
+            Some(json!({"path": "/rest/api/3/myself", "action": "error", "status": 429, "rateLimitReason": "jira-cost-based"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    let outage = json!({"path": "/rest/*", "forMs": 600, "action": "error", "status": 503});
+    jira.call(Method::POST, "/_emulator/faults", Some(outage))
+        .await;
+    for path in ["/myself", "/serverInfo", "/myself"] {
+        assert_eq!(
+            get(path).await.unwrap().status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert_eq!(get("/myself").await.unwrap().status(), StatusCode::OK);
+    let (_, listed) = jira.call(Method::GET, "/_emulator/faults", None).await;
+    assert_eq!(listed["faults"], json!([]), "an ended outage is not listed");
+
+    let slow = json!({"method": "GET", "path": "/rest/api/3/*", "count": 1, "action": "slow", "latencyMs": 300});
+    jira.call(Method::POST, "/_emulator/faults", Some(slow))
+        .await;
+    let started = std::time::Instant::now();
+    assert_eq!(get("/myself").await.unwrap().status(), StatusCode::OK);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+}
+
 #[tokio::test]
 async fn search_lag_hides_changes_until_it_passes() {
     let jira = Jira::cloud().await;

@@ -23,6 +23,9 @@ use crate::jira::{self, ClientConfig, JiraClient};
 const RECHECK: Duration = Duration::from_secs(300);
 /// How soon a failing connection is tried again.
 const RETRY: Duration = Duration::from_secs(30);
+/// How soon a connection that Jira rate limited or could not serve is tried again: its syncs wait
+/// for it, so an outage should not outlast Jira's by much.
+const RETRY_PASSING: Duration = Duration::from_secs(10);
 
 /// The Jira flavor of a connection's spec.
 pub fn jira_flavor(flavor: Flavor) -> jira::Flavor {
@@ -39,8 +42,15 @@ pub async fn connect(ctx: &Context, connection: &JiraConnection) -> Result<Conne
         .ok_or(Error::MissingMetadata("namespace"))?;
     let key = (namespace.clone(), connection.name_any());
     let secret = read_secret(&ctx.kube, &namespace, &connection.spec.auth.secret_ref.name).await?;
+    // The spec's generation, not the resourceVersion: the operator's own status writes must not
+    // rebuild the client, which would start a fresh token bucket beside the old one (still in use by
+    // syncs mid-pass) and forget the pauses Jira asked for.
     let built_from = (
-        connection.resource_version().unwrap_or_default(),
+        connection
+            .metadata
+            .generation
+            .unwrap_or_default()
+            .to_string(),
         secret.resource_version().unwrap_or_default(),
     );
     if let Some(cached) = ctx.client(&key, &built_from) {
@@ -116,25 +126,28 @@ pub async fn reconcile(
             (status, RECHECK)
         }
         Err(error) => {
-            ctx.forget_client(&(namespace.clone(), name.clone()));
+            // A client refused by Jira's rate limits or outage is still the right client, holding
+            // the pauses Jira asked for; only unusable settings or credentials drop it.
+            let passing = matches!(error, Error::Jira(e) if e.is_retryable());
+            if !passing {
+                ctx.forget_client(&(namespace.clone(), name.clone()));
+            }
+            let retry = if passing { RETRY_PASSING } else { RETRY };
             let reason = error.reason();
-            let message = error.to_string();
+            let message = format!("{error}; retrying in {}s", retry.as_secs());
             tracing::warn!(connection = %name, namespace = %namespace, reason, %message, "connection check failed");
-            let conditions = merge(
-                &current.conditions,
-                &[
-                    Cond::no("Authenticated", reason, message.clone()),
-                    Cond::no("Ready", reason, message),
-                ],
-                generation,
-                now,
-            );
+            let mut updates = vec![Cond::no("Ready", reason, message.clone())];
+            // Jira being busy or down says nothing about the credentials.
+            if !passing {
+                updates.push(Cond::no("Authenticated", reason, message));
+            }
+            let conditions = merge(&current.conditions, &updates, generation, now);
             let status = JiraConnectionStatus {
                 observed_generation: generation,
                 conditions,
                 ..current.clone()
             };
-            (status, RETRY)
+            (status, retry)
         }
     };
     let api: Api<JiraConnection> = Api::namespaced(ctx.kube.clone(), &namespace);

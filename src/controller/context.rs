@@ -30,7 +30,8 @@ pub struct Settings {
 pub struct ConnectedClient {
     /// The client.
     pub client: JiraClient,
-    /// The connection's resourceVersion and its Secret's, so a change to either rebuilds the client.
+    /// The connection's generation and its Secret's resourceVersion, so a change to either rebuilds
+    /// the client.
     pub built_from: (String, String),
     /// The webhook HMAC secret, if the connection names one.
     pub webhook_secret: Option<String>,

@@ -89,7 +89,11 @@ pub fn jira_reason(error: &JiraError) -> &'static str {
         JiraError::NotFound { .. } => "JiraNotFound",
         JiraError::Validation { .. } => "JiraRejectedInput",
         JiraError::RateLimited { .. } => "JiraRateLimited",
-        JiraError::Transient { .. } => "JiraUnreachable",
+        // Jira answered with a server error (500, 502, 503, 504): it is there but not serving.
+        JiraError::Transient {
+            status: Some(_), ..
+        } => "JiraUnavailable",
+        JiraError::Transient { status: None, .. } => "JiraUnreachable",
         JiraError::RemovedApi { .. } => "JiraApiRemoved",
         JiraError::NoTransition { .. } => "JiraNoTransition",
         JiraError::UnexpectedResponse { .. } => "JiraUnexpectedResponse",
@@ -149,5 +153,22 @@ mod tests {
             409, "Conflict", "modified",
         )))));
         assert_eq!(inner.reason(), "KubernetesConflict");
+    }
+
+    #[test]
+    fn an_answering_jira_is_unavailable_a_silent_one_unreachable() {
+        let transient = |status| JiraError::Transient {
+            request: "POST /rest/api/3/search/jql".into(),
+            status,
+            message: String::new(),
+        };
+        assert_eq!(jira_reason(&transient(Some(503))), "JiraUnavailable");
+        assert_eq!(jira_reason(&transient(None)), "JiraUnreachable");
+        let limited = JiraError::RateLimited {
+            request: "POST /rest/api/3/issue/bulk".into(),
+            retry_after: None,
+            reason: Some("jira-quota-tenant-based".into()),
+        };
+        assert_eq!(jira_reason(&limited), "JiraRateLimited");
     }
 }

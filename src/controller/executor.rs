@@ -50,6 +50,44 @@ pub struct Target<'a> {
     pub mode: Mode,
     /// The client of the sync's connection.
     pub client: &'a JiraClient,
+    /// Told of the pass's first failed Jira action as it happens.
+    pub first_failure: Option<&'a FirstFailure>,
+}
+
+/// The first failed Jira action of a pass, as soon as it fails: a pass of many actions at the
+/// connection's rate can outlast a Jira outage, and the sync's conditions should say so meanwhile.
+#[derive(Debug, Default)]
+pub struct FirstFailure {
+    seen: std::sync::Mutex<Option<(&'static str, String)>>,
+    noticed: tokio::sync::Notify,
+}
+
+impl FirstFailure {
+    fn record(&self, failure: &Failure) {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if seen.is_none() {
+            *seen = Some((failure.reason, failure.message.clone()));
+            self.noticed.notify_one();
+        }
+    }
+
+    /// Waits for the first failure: its reason and message.
+    pub async fn first(&self) -> (&'static str, String) {
+        loop {
+            let seen = self
+                .seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            if let Some(first) = seen {
+                return first;
+            }
+            self.noticed.notified().await;
+        }
+    }
 }
 
 impl<'a> Target<'a> {
@@ -69,6 +107,15 @@ impl<'a> Target<'a> {
             closure: &sync.spec.closure,
             mode: sync.spec.mode,
             client,
+            first_failure: None,
+        }
+    }
+
+    /// Tells `first` of the first failed Jira action.
+    pub fn reporting_to(self, first: &'a FirstFailure) -> Target<'a> {
+        Target {
+            first_failure: Some(first),
+            ..self
         }
     }
 }
@@ -181,14 +228,24 @@ pub async fn execute(
     outcome
 }
 
-fn failure(ctx: &Context, action: &'static str, what: String, error: &JiraError) -> Failure {
+fn failure(
+    ctx: &Context,
+    target: &Target<'_>,
+    action: &'static str,
+    what: String,
+    error: &JiraError,
+) -> Failure {
     let reason = jira_reason(error);
     ctx.metrics.action(action, reason);
-    Failure {
+    let failure = Failure {
         reason,
         message: format!("{what}: {error}"),
         retryable: error.is_retryable(),
+    };
+    if let Some(first) = target.first_failure {
+        first.record(&failure);
     }
+    failure
 }
 
 /// Publishes an Event on the sync, related to the first task concerned: Events of one sync and
@@ -408,6 +465,7 @@ async fn create_chunk(
                 }
                 let f = failure(
                     ctx,
+                    target,
                     "create",
                     format!("creating the ticket for {what}"),
                     &error,
@@ -696,7 +754,7 @@ async fn ticket_actions(
             Action::Create(_) | Action::WriteTaskStatus { .. } | Action::CompleteTask { .. } | Action::AwaitSearchIndex { .. } => Ok(()),
         };
         if let Err((kind, what, error)) = result {
-            let f = failure(ctx, kind, what, &error);
+            let f = failure(ctx, target, kind, what, &error);
             tracing::warn!(sync = %target.name, namespace = %target.namespace, reason = f.reason, message = %f.message, "ticket action failed");
             publish(
                 ctx,
@@ -755,5 +813,39 @@ async fn task_write(ctx: &Context, target: &Target<'_>, action: Action) -> Optio
                 retryable: true,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(reason: &'static str, message: &str) -> Failure {
+        Failure {
+            reason,
+            message: message.to_owned(),
+            retryable: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_first_failure_is_told_as_soon_as_it_happens_and_kept() {
+        let first = std::sync::Arc::new(FirstFailure::default());
+        let waiter = tokio::spawn({
+            let first = first.clone();
+            async move { first.first().await }
+        });
+        tokio::task::yield_now().await;
+        first.record(&failed("JiraRateLimited", "closing SEC-1: rate limited"));
+        first.record(&failed("JiraUnavailable", "closing SEC-2: 503"));
+        assert_eq!(
+            waiter.await.unwrap(),
+            ("JiraRateLimited", "closing SEC-1: rate limited".to_owned())
+        );
+        assert_eq!(
+            first.first().await.0,
+            "JiraRateLimited",
+            "asked again, still the first"
+        );
     }
 }

@@ -13,7 +13,7 @@ use super::conditions::{Cond, merge};
 use super::connection::connect;
 use super::context::{Context, filled};
 use super::error::{Error, jira_reason};
-use super::executor::{Outcome, Target, execute};
+use super::executor::{FirstFailure, Outcome, Target, execute};
 use super::gather::{accounts, current_tickets, observed_tickets, ownership};
 use super::metrics::{KindLabels, ReconcileLabels};
 use super::status::apply_status;
@@ -22,7 +22,7 @@ use crate::api::{
     FINALIZER, JiraActiveSync, JiraActiveSyncStatus, JiraConnection, condition_status,
 };
 use crate::jira::{JiraClient, JiraError};
-use crate::planner::{Counts, PlanInput, SyncView, Warning, plan, plan_deletion};
+use crate::planner::{Counts, ObservedTicket, PlanInput, SyncView, Warning, plan, plan_deletion};
 
 /// How soon a sync that could not reach Jira or its connection tries again.
 const RETRY: Duration = Duration::from_secs(15);
@@ -121,8 +121,17 @@ struct Blocked {
     retry: Option<Duration>,
 }
 
+/// What a condition adds when the sync tries again by itself: when.
+fn retry_note(retry: Duration) -> String {
+    format!("; retrying in {}s", retry.as_secs().max(1))
+}
+
 impl Blocked {
     fn by(reason: &str, message: String, connected: bool, retry: Option<Duration>) -> Blocked {
+        let message = match retry {
+            Some(retry) => format!("{message}{}", retry_note(retry)),
+            None => message,
+        };
         let mut conditions = vec![
             Cond::no("Ready", reason, message.clone()),
             Cond::no("Synced", reason, message.clone()),
@@ -355,8 +364,23 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         let Warning::UnknownAssignee { email, tasks } = warning;
         tracing::warn!(%email, ?tasks, sync = %name, "no Jira user has this email; the ticket stays unassigned");
     }
-    let target = Target::of(sync, &namespace, &name, &client);
-    let outcome = execute(ctx, &target, &input.tickets, plan.actions).await;
+    let first_failure = FirstFailure::default();
+    let target = Target::of(sync, &namespace, &name, &client).reporting_to(&first_failure);
+    let (outcome, reported) =
+        execute_reporting(sync, ctx, &target, &input.tickets, plan.actions).await;
+    // The pass's last write follows the one made mid-pass, so a condition that went False then
+    // keeps its transition time.
+    let reported_sync;
+    let sync = match reported {
+        Some(status) => {
+            reported_sync = JiraActiveSync {
+                status: Some(status),
+                ..sync.clone()
+            };
+            &reported_sync
+        }
+        None => sync,
+    };
     let conflict = owned.lost.first().map(|(task, winner)| {
         Cond::yes(
             "Conflict",
@@ -374,12 +398,11 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         Cond::yes("JiraConnected", "Connected", "the connection is ready"),
         Cond::no("Stalled", "NotStalled", ""),
     ];
-    conditions.extend(outcome_conditions(sync, &outcome, &plan.warnings));
-    write_status(sync, ctx, &conditions, Some(plan.counts)).await?;
     let mut requeue = poll;
     // Failures that may pass by themselves (rate limits, outages) are retried soon; Jira refusing
     // the input waits for the next poll or a change.
-    if outcome.failures.iter().any(|f| f.retryable) {
+    let retrying = outcome.failures.iter().any(|f| f.retryable);
+    if retrying {
         requeue = requeue.min(RETRY);
     }
     if outcome.failures.iter().any(|f| f.reason == CONFLICT) {
@@ -389,10 +412,55 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         let wait = Duration::try_from(until.duration_since(now)).unwrap_or_default();
         requeue = requeue.min(wait.max(Duration::from_millis(200)));
     }
+    conditions.extend(outcome_conditions(
+        sync,
+        &outcome,
+        &plan.warnings,
+        retrying.then_some(requeue),
+    ));
+    write_status(sync, ctx, &conditions, Some(plan.counts)).await?;
     Ok(Action::requeue(requeue))
 }
 
-fn outcome_conditions(sync: &JiraActiveSync, outcome: &Outcome, warnings: &[Warning]) -> Vec<Cond> {
+/// Executes a pass; its first failed Jira action is shown on Ready and Synced at once, since the
+/// rest of the pass may take long at the connection's rate. Gives the status written meanwhile.
+async fn execute_reporting(
+    sync: &JiraActiveSync,
+    ctx: &Context,
+    target: &Target<'_>,
+    observed: &[ObservedTicket],
+    actions: Vec<crate::planner::Action>,
+) -> (Outcome, Option<JiraActiveSyncStatus>) {
+    let pass = execute(ctx, target, observed, actions);
+    tokio::pin!(pass);
+    let Some(first) = target.first_failure else {
+        return (pass.await, None);
+    };
+    tokio::select! {
+        outcome = &mut pass => (outcome, None),
+        (reason, message) = first.first() => {
+            let message = format!("{message}; the pass goes on with the sync's other actions, retrying this one after it");
+            let conditions = [
+                Cond::no("Ready", reason, message.clone()),
+                Cond::no("Synced", reason, message),
+            ];
+            let written = write_status(sync, ctx, &conditions, None)
+                .await
+                .inspect_err(|error| tracing::warn!(%error, sync = %sync.name_any(), "could not report a failure before the pass ends"))
+                .ok();
+            (pass.await, written)
+        }
+    }
+}
+
+/// Ready and Synced after a pass; a failed pass names its first failure and, when the sync tries
+/// again by itself, when.
+fn outcome_conditions(
+    sync: &JiraActiveSync,
+    outcome: &Outcome,
+    warnings: &[Warning],
+    retry: Option<Duration>,
+) -> Vec<Cond> {
     if sync.spec.suspend {
         let message = "spec.suspend is true: nothing is written to Jira or to tasks";
         return vec![
@@ -421,9 +489,10 @@ fn outcome_conditions(sync: &JiraActiveSync, outcome: &Outcome, warnings: &[Warn
         }
         Some(first) => {
             let message = format!(
-                "{} of the sync's actions failed; first: {}",
+                "{} of the sync's actions failed; first: {}{}",
                 outcome.failures.len(),
-                first.message
+                first.message,
+                retry.map(retry_note).unwrap_or_default()
             );
             vec![
                 Cond::no("Ready", first.reason, message.clone()),
@@ -458,7 +527,7 @@ async fn write_status(
     ctx: &Context,
     conditions: &[Cond],
     counts: Option<Counts>,
-) -> Result<(), Error> {
+) -> Result<JiraActiveSyncStatus, Error> {
     let namespace = sync
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
@@ -485,7 +554,8 @@ async fn write_status(
         status.last_sync_time = Some(now);
     }
     let api: Api<JiraActiveSync> = Api::namespaced(ctx.kube.clone(), &namespace);
-    apply_status(&api, &ctx.settings.manager, &sync.name_any(), &status).await
+    apply_status(&api, &ctx.settings.manager, &sync.name_any(), &status).await?;
+    Ok(status)
 }
 
 /// The finalizer: runs the deletion policy on every ticket found by the sync's label, clears the
@@ -600,4 +670,71 @@ async fn cleanup_blocked(
         .map(|c| c.message.clone())
         .unwrap_or_default();
     Err(Error::Connection(message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::executor::Failure;
+
+    fn sync() -> JiraActiveSync {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
+            "metadata": {"name": "s", "namespace": "ns"},
+            "spec": {"connectionRef": {"name": "acme"}, "jira": {"project": "SEC", "issueType": "Task"}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_failed_pass_names_its_first_failure_and_when_it_tries_again() {
+        let outcome = Outcome {
+            failures: vec![Failure {
+                reason: "JiraRateLimited",
+                message: "closing SEC-2: POST /rest/api/3/issue/SEC-2/transitions: rate limited by Jira (jira-per-issue-on-write), retry after 1.0s".into(),
+                retryable: true,
+            }],
+            wait_until: None,
+        };
+        let conditions = outcome_conditions(&sync(), &outcome, &[], Some(Duration::from_secs(10)));
+        let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+        assert!(!ready.status);
+        assert_eq!(ready.reason, "JiraRateLimited");
+        assert!(
+            ready.message.contains("jira-per-issue-on-write")
+                && ready.message.ends_with("; retrying in 10s"),
+            "{}",
+            ready.message
+        );
+        let healthy = outcome_conditions(&sync(), &Outcome::default(), &[], None);
+        assert!(healthy.iter().all(|c| c.status && c.reason == "Synced"));
+    }
+
+    #[test]
+    fn a_blocked_sync_says_when_it_tries_again() {
+        let blocked = Blocked::by(
+            "JiraUnavailable",
+            "searching the sync's tickets: POST /rest/api/3/search/jql: transient failure (503): Service Unavailable".into(),
+            false,
+            Some(RETRY),
+        );
+        for condition in &blocked.conditions {
+            assert!(!condition.status);
+            assert_eq!(condition.reason, "JiraUnavailable");
+            assert!(
+                condition
+                    .message
+                    .ends_with("(503): Service Unavailable; retrying in 15s"),
+                "{}",
+                condition.message
+            );
+        }
+        let stuck = Blocked::by(
+            "ProjectNotAllowed",
+            "project X is not allowed".into(),
+            true,
+            None,
+        );
+        assert_eq!(stuck.conditions[0].message, "project X is not allowed");
+    }
 }

@@ -145,14 +145,14 @@ async fn counters(State(state): State<Shared>) -> Json<Value> {
 
 /// `GET /_emulator/faults`: the active fault rules.
 async fn faults(State(state): State<Shared>) -> Json<Value> {
-    Json(json!({ "faults": state.faults().rules }))
+    Json(json!({ "faults": state.faults().active(std::time::Instant::now()) }))
 }
 
 /// `POST /_emulator/faults`: adds a fault rule.
 async fn add_fault(State(state): State<Shared>, body: Bytes) -> ApiResult<StatusCode> {
     let rule: FaultRule = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("Invalid fault: {e}")))?;
-    state.faults().add(rule);
+    state.faults().add(rule, std::time::Instant::now());
     Ok(StatusCode::CREATED)
 }
 

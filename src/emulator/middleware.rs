@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::faults::FaultAction;
+use super::faults::{FaultAction, InjectedReason};
 use super::rate_limit::RateLimitedRequest;
 use super::request_log::LoggedRequest;
 use super::state::Shared;
@@ -30,8 +30,42 @@ fn logged_body(bytes: &Bytes) -> Option<Value> {
     )
 }
 
-fn fault_response(status: u16, retry_after: Option<u64>, message: Option<String>) -> Response {
+/// Adds `headers` to a response, skipping any value HTTP cannot carry.
+fn add_headers(response: &mut Response, headers: &[(&'static str, String)]) {
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.headers_mut().insert(*name, value);
+        }
+    }
+}
+
+/// The answer of an injected error: a 429 is the rate limiter's own answer for the rule's reason
+/// (`Retry-After`, `RateLimit-Reason`, `X-RateLimit-*`); other statuses carry Jira's error body, and
+/// `Retry-After` and `RateLimit-Reason` when the rule names them.
+fn fault_response(
+    state: &Shared,
+    method: &axum::http::Method,
+    status: u16,
+    retry_after: Option<u64>,
+    named: Option<InjectedReason>,
+    message: Option<String>,
+) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let reason = FaultAction::rate_limit_reason(status.as_u16(), named);
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let refusal = state.rate_limiter().refuse(
+            method,
+            reason,
+            retry_after.unwrap_or(1),
+            jiff::Timestamp::now(),
+        );
+        let mut response = match message {
+            Some(text) => ApiError::message(status, text).into_response(),
+            None => (status, axum::Json(refusal.body())).into_response(),
+        };
+        add_headers(&mut response, &refusal.headers);
+        return response;
+    }
     let text = message.unwrap_or_else(|| {
         status
             .canonical_reason()
@@ -44,10 +78,10 @@ fn fault_response(status: u16, retry_after: Option<u64>, message: Option<String>
             .headers_mut()
             .insert("Retry-After", HeaderValue::from(seconds));
     }
-    if status == StatusCode::TOO_MANY_REQUESTS {
+    if let Some(reason) = reason {
         response.headers_mut().insert(
             "RateLimit-Reason",
-            HeaderValue::from_static("jira-burst-based"),
+            HeaderValue::from_static(reason.as_str()),
         );
     }
     response
@@ -86,6 +120,7 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
     if path.starts_with("/_emulator") {
         return next.run(request).await;
     }
+    let arrived = jiff::Timestamp::now();
     let method = request.method().as_str().to_owned();
     let query = request.uri().query().map(str::to_owned);
     let endpoint = request
@@ -107,7 +142,9 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let fault = state.faults().take(&method, &path);
+    let fault = state
+        .faults()
+        .take(&method, &path, std::time::Instant::now());
     let issue = written_issue(&state, &parts.method, &path);
     let rate = state.rate_limiter().check(
         RateLimitedRequest {
@@ -122,20 +159,36 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
         (_, Err(refusal)) => {
             let mut response =
                 (StatusCode::TOO_MANY_REQUESTS, axum::Json(refusal.body())).into_response();
-            for (name, value) in &refusal.headers {
-                if let Ok(value) = HeaderValue::from_str(value) {
-                    response.headers_mut().insert(*name, value);
-                }
-            }
+            add_headers(&mut response, &refusal.headers);
             (response, StatusCode::TOO_MANY_REQUESTS.as_u16())
+        }
+        (
+            Some(FaultAction::Error {
+                status,
+                retry_after_secs,
+                rate_limit_reason,
+                message,
+            }),
+            Ok(allowance),
+        ) => {
+            let mut response = fault_response(
+                &state,
+                request.method(),
+                status,
+                retry_after_secs,
+                rate_limit_reason,
+                message,
+            );
+            // An injected 429 already carries the rate-limit headers of its refusal.
+            if response.status() != StatusCode::TOO_MANY_REQUESTS {
+                add_headers(&mut response, &allowance.headers);
+            }
+            let status = response.status().as_u16();
+            (response, status)
         }
         (fault, Ok(allowance)) => {
             let (mut response, status) = run(fault, request, next).await;
-            for (name, value) in &allowance.headers {
-                if let Ok(value) = HeaderValue::from_str(value) {
-                    response.headers_mut().insert(*name, value);
-                }
-            }
+            add_headers(&mut response, &allowance.headers);
             (response, status)
         }
     };
@@ -151,34 +204,24 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
             status,
             dropped,
             body: logged_body(&bytes),
-            time: jiff::Timestamp::now().to_string(),
+            time: arrived.to_string(),
         },
     );
     response
 }
 
-/// Runs the request unless a fault says otherwise; a response to be dropped is marked.
+/// Runs the request, slowed or with its answer to be dropped as a fault says; a response to be
+/// dropped is marked.
 async fn run(fault: Option<FaultAction>, request: Request, next: Next) -> (Response, u16) {
-    match fault {
-        Some(FaultAction::Error {
-            status,
-            retry_after_secs,
-            message,
-        }) => {
-            let response = fault_response(status, retry_after_secs, message);
-            let status = response.status().as_u16();
-            (response, status)
-        }
-        Some(FaultAction::DropResponse) => {
-            let mut response = next.run(request).await;
-            response.extensions_mut().insert(DropConnection);
-            let status = response.status().as_u16();
-            (response, status)
-        }
-        None => {
-            let response = next.run(request).await;
-            let status = response.status().as_u16();
-            (response, status)
-        }
+    let drop = matches!(fault, Some(FaultAction::DropResponse));
+    let latency = fault.and_then(|f| f.latency(|most| rand::random_range(0..=most)));
+    if let Some(latency) = latency {
+        tokio::time::sleep(latency).await;
     }
+    let mut response = next.run(request).await;
+    if drop {
+        response.extensions_mut().insert(DropConnection);
+    }
+    let status = response.status().as_u16();
+    (response, status)
 }

@@ -16,6 +16,10 @@ pub enum RateLimitReason {
     Burst,
     /// Too many writes to one issue.
     PerIssueOnWrite,
+    /// The site-wide quota of all tenants is spent (only ever injected as a fault here).
+    QuotaGlobal,
+    /// This tenant's quota is spent (only ever injected as a fault here).
+    QuotaTenant,
 }
 
 impl RateLimitReason {
@@ -24,6 +28,8 @@ impl RateLimitReason {
         match self {
             RateLimitReason::Burst => "jira-burst-based",
             RateLimitReason::PerIssueOnWrite => "jira-per-issue-on-write",
+            RateLimitReason::QuotaGlobal => "jira-quota-global-based",
+            RateLimitReason::QuotaTenant => "jira-quota-tenant-based",
         }
     }
 }
@@ -105,10 +111,11 @@ pub struct Allowance {
 /// A request refused with 429.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    pub reason: RateLimitReason,
+    /// The `RateLimit-Reason`; none for a 429 that names no reason.
+    pub reason: Option<RateLimitReason>,
     /// Whole seconds to wait, at least 1.
     pub retry_after_seconds: u64,
-    /// Every header of the 429 answer, `Retry-After` and `RateLimit-Reason` included.
+    /// Every header of the 429 answer, `Retry-After` and `RateLimit-Reason` (when named) included.
     pub headers: Vec<(&'static str, String)>,
 }
 
@@ -185,14 +192,20 @@ impl RateLimiter {
         if bucket.tokens < 1.0 {
             let wait = SignedDuration::from_secs_f64((1.0 - bucket.tokens) / capacity);
             let tokens = bucket.tokens;
-            return Err(refusal(RateLimitReason::Burst, capacity, tokens, wait, now));
+            return Err(refusal(
+                Some(RateLimitReason::Burst),
+                capacity,
+                tokens,
+                wait,
+                now,
+            ));
         }
         if let Some(issue) = request.issue {
             let writes = self.issue_writes.entry(issue.to_owned()).or_default();
             if let Some(wait) = issue_wait(writes, &self.config.per_issue_writes, now) {
                 let tokens = bucket.tokens;
                 return Err(refusal(
-                    RateLimitReason::PerIssueOnWrite,
+                    Some(RateLimitReason::PerIssueOnWrite),
                     capacity,
                     tokens,
                     wait,
@@ -205,6 +218,21 @@ impl RateLimiter {
         let headers = success_headers(capacity, bucket.tokens, now);
         self.prune(now);
         Ok(Allowance { headers })
+    }
+
+    /// The 429 Jira would answer a `method` request with for `reason`, asking for a wait of
+    /// `retry_after_seconds`: what an injected rate-limit fault sends, headers and all. Counts nothing.
+    pub fn refuse(
+        &self,
+        method: &Method,
+        reason: Option<RateLimitReason>,
+        retry_after_seconds: u64,
+        now: Timestamp,
+    ) -> Refusal {
+        let capacity = f64::from(self.config.per_second(method).max(1));
+        let wait =
+            SignedDuration::from_secs(i64::try_from(retry_after_seconds).unwrap_or(i64::MAX));
+        refusal(reason, capacity, 0.0, wait, now)
     }
 
     fn prune(&mut self, now: Timestamp) {
@@ -297,7 +325,7 @@ fn success_headers(capacity: f64, tokens: f64, now: Timestamp) -> Vec<(&'static 
 }
 
 fn refusal(
-    reason: RateLimitReason,
+    reason: Option<RateLimitReason>,
     capacity: f64,
     tokens: f64,
     wait: SignedDuration,
@@ -307,20 +335,23 @@ fn refusal(
     let retry_span =
         SignedDuration::from_secs(i64::try_from(retry_after_seconds).unwrap_or(i64::MAX));
     let reset = now.checked_add(retry_span).unwrap_or(now);
+    let mut headers = vec![("Retry-After", retry_after_seconds.to_string())];
+    if let Some(reason) = reason {
+        headers.push(("RateLimit-Reason", reason.as_str().to_owned()));
+    }
+    headers.extend([
+        ("X-RateLimit-Limit", format!("{capacity:.0}")),
+        (
+            "X-RateLimit-Remaining",
+            format!("{:.0}", tokens.max(0.0).floor()),
+        ),
+        ("X-RateLimit-Reset", reset_header(reset)),
+        ("X-RateLimit-NearLimit", "true".to_owned()),
+    ]);
     Refusal {
         reason,
         retry_after_seconds,
-        headers: vec![
-            ("Retry-After", retry_after_seconds.to_string()),
-            ("RateLimit-Reason", reason.as_str().to_owned()),
-            ("X-RateLimit-Limit", format!("{capacity:.0}")),
-            (
-                "X-RateLimit-Remaining",
-                format!("{:.0}", tokens.max(0.0).floor()),
-            ),
-            ("X-RateLimit-Reset", reset_header(reset)),
-            ("X-RateLimit-NearLimit", "true".to_owned()),
-        ],
+        headers,
     }
 }
 
@@ -375,7 +406,7 @@ mod tests {
             assert_eq!(header(&allowance.headers, "X-RateLimit-Limit"), "100");
         }
         let refusal = limiter.check(get(SEARCH), start()).unwrap_err();
-        assert_eq!(refusal.reason, RateLimitReason::Burst);
+        assert_eq!(refusal.reason, Some(RateLimitReason::Burst));
         assert_eq!(refusal.retry_after_seconds, 1);
         assert_eq!(header(&refusal.headers, "Retry-After"), "1");
         assert_eq!(
@@ -418,7 +449,7 @@ mod tests {
             limiter.check(put(&format!("1{n:04}")), start()).unwrap();
         }
         let refusal = limiter.check(put("20000"), start()).unwrap_err();
-        assert_eq!(refusal.reason, RateLimitReason::Burst);
+        assert_eq!(refusal.reason, Some(RateLimitReason::Burst));
         let delete = RateLimitedRequest {
             method: &Method::DELETE,
             endpoint: ISSUE,
@@ -437,7 +468,7 @@ mod tests {
             limiter.check(put("10001"), after(n * 50)).unwrap();
         }
         let refusal = limiter.check(put("10001"), after(1_000)).unwrap_err();
-        assert_eq!(refusal.reason, RateLimitReason::PerIssueOnWrite);
+        assert_eq!(refusal.reason, Some(RateLimitReason::PerIssueOnWrite));
         assert_eq!(
             header(&refusal.headers, "RateLimit-Reason"),
             "jira-per-issue-on-write"
@@ -460,7 +491,7 @@ mod tests {
             limiter.check(put("10001"), after(n * 200)).unwrap();
         }
         let refusal = limiter.check(put("10001"), after(20_000)).unwrap_err();
-        assert_eq!(refusal.reason, RateLimitReason::PerIssueOnWrite);
+        assert_eq!(refusal.reason, Some(RateLimitReason::PerIssueOnWrite));
         assert_eq!(
             refusal.retry_after_seconds, 10,
             "the first write leaves the 30 s window at 30 s"
@@ -483,6 +514,42 @@ mod tests {
             header(&allowance.headers, "X-RateLimit-Remaining"),
             "29",
             "50 - 20 - this one"
+        );
+    }
+
+    #[test]
+    fn an_injected_refusal_carries_the_headers_of_a_real_one() {
+        let mut limiter = RateLimiter::new(RateLimitConfig::default());
+        let refusal = limiter.refuse(
+            &Method::POST,
+            Some(RateLimitReason::QuotaTenant),
+            90,
+            after(30_000),
+        );
+        assert_eq!(refusal.retry_after_seconds, 90);
+        assert_eq!(header(&refusal.headers, "Retry-After"), "90");
+        assert_eq!(
+            header(&refusal.headers, "RateLimit-Reason"),
+            "jira-quota-tenant-based"
+        );
+        assert_eq!(header(&refusal.headers, "X-RateLimit-Limit"), "100");
+        assert_eq!(header(&refusal.headers, "X-RateLimit-Remaining"), "0");
+        assert_eq!(
+            header(&refusal.headers, "X-RateLimit-Reset"),
+            "2026-03-01T10:02Z"
+        );
+        assert_eq!(header(&refusal.headers, "X-RateLimit-NearLimit"), "true");
+        let unnamed = limiter.refuse(&Method::PUT, None, 1, start());
+        assert!(
+            unnamed
+                .headers
+                .iter()
+                .all(|(n, _)| *n != "RateLimit-Reason")
+        );
+        assert_eq!(header(&unnamed.headers, "X-RateLimit-Limit"), "50");
+        assert!(
+            limiter.check(get(SEARCH), start()).is_ok(),
+            "an injected refusal counts nothing"
         );
     }
 
