@@ -73,7 +73,8 @@ pub fn merge(
     out
 }
 
-fn truncate(text: &str, limit: usize) -> String {
+/// `text` cut to at most `limit` bytes, on a character boundary (for API server field limits).
+pub fn truncate(text: &str, limit: usize) -> String {
     if text.len() <= limit {
         return text.to_owned();
     }

@@ -12,6 +12,7 @@ use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event, EventType};
 use serde_json::json;
 
+use super::conditions::truncate;
 use super::context::Context;
 use super::error::{Error, jira_reason};
 use super::gather::observed;
@@ -31,6 +32,10 @@ use crate::planner::{
 const TICKET_CONCURRENCY: usize = 8;
 /// Task status writes at once.
 const TASK_CONCURRENCY: usize = 16;
+/// Tasks named in an Event's note; the rest are counted.
+const LISTED_TASKS: usize = 10;
+/// The API server's limit on an Event's note, in bytes.
+const EVENT_NOTE_LIMIT: usize = 1024;
 
 /// What the executor needs to know about the sync.
 pub struct Target<'a> {
@@ -263,7 +268,7 @@ async fn publish(
     let event = Event {
         type_,
         reason: reason.to_owned(),
-        note: Some(note),
+        note: Some(truncate(&note, EVENT_NOTE_LIMIT)),
         action: action.to_owned(),
         secondary: subject.tasks.first().map(|task| ObjectReference {
             api_version: Some("activesync.dev/v1alpha1".to_owned()),
@@ -301,14 +306,19 @@ impl Subject {
         Subject { identity, tasks }
     }
 
-    /// "task ns/a (Individual)", "tasks of alice@example.com: ns/a, ns/b (Batch)".
+    /// "task ns/a (Individual)", "tasks of alice@example.com: ns/a, ns/b (Batch)"; a long list
+    /// names the first few and counts the rest.
     fn describe(&self, namespace: &str) -> String {
-        let list = self
+        let mut list = self
             .tasks
             .iter()
+            .take(LISTED_TASKS)
             .map(|t| format!("{namespace}/{t}"))
             .collect::<Vec<_>>()
             .join(", ");
+        if self.tasks.len() > LISTED_TASKS {
+            list.push_str(&format!(" and {} more", self.tasks.len() - LISTED_TASKS));
+        }
         match self
             .identity
             .as_deref()
@@ -819,6 +829,23 @@ async fn task_write(ctx: &Context, target: &Target<'_>, action: Action) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_of_many_tasks_is_named_in_part_and_counted() {
+        let subject = Subject {
+            identity: Some("jas-group.alice@example.com".into()),
+            tasks: (0..200).map(|i| format!("t{i}")).collect(),
+        };
+        let text = subject.describe("ns");
+        assert!(text.starts_with("tasks of alice@example.com: ns/t0, ns/t1,"));
+        assert!(text.ends_with("ns/t9 and 190 more (Batch)"), "{text}");
+        assert!(text.len() < EVENT_NOTE_LIMIT);
+        let few = Subject {
+            identity: None,
+            tasks: vec!["a".into()],
+        };
+        assert_eq!(few.describe("ns"), "task ns/a (Individual)");
+    }
 
     fn failed(reason: &'static str, message: &str) -> Failure {
         Failure {
