@@ -93,28 +93,8 @@ async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_noth
     let armed = proxy.figures();
     proxy.clear();
     proxy.cut_watches_every(Duration::from_secs(3));
-    let patience = Duration::from_secs(120 + u64::try_from(tasks).unwrap_or(0) / 4);
-    let deadline = tokio::time::Instant::now() + patience;
-    loop {
-        let reckoning = site.reckon(&expected).await;
-        if reckoning.exact() {
-            break;
-        }
-        if tokio::time::Instant::now() > deadline {
-            panic!(
-                "no convergence within {patience:?}: {} tickets, {} duplicates, {} missing, {} wrong (first: {:?}); sync status: {:?}; proxy: {:?}; see {}",
-                reckoning.tickets,
-                reckoning.duplicates,
-                reckoning.missing.len(),
-                reckoning.wrong.len(),
-                reckoning.wrong.first(),
-                site.sync_status("s").await,
-                proxy.figures(),
-                log.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+    site.until_exact(&expected, &format!("proxy: {:?}", proxy.figures()), &log)
+        .await;
     proxy.clear();
     // Searches see everything at once now; wait past the settle window, so a create repeated late
     // would show.

@@ -77,27 +77,7 @@ async fn kill_9_during_a_sync_loses_and_duplicates_nothing() {
         lose_create_answers(&site, 1).await;
         operator = OperatorProcess::start(&options, log.clone()).await;
     }
-    let patience = Duration::from_secs(120 + u64::try_from(tasks).unwrap_or(0) / 4);
-    let deadline = tokio::time::Instant::now() + patience;
-    loop {
-        let reckoning = site.reckon(&expected).await;
-        if reckoning.exact() {
-            break;
-        }
-        if tokio::time::Instant::now() > deadline {
-            panic!(
-                "no convergence within {patience:?}: {} tickets, {} duplicates, {} missing, {} wrong (first: {:?}); sync status: {:?}; see {}",
-                reckoning.tickets,
-                reckoning.duplicates,
-                reckoning.missing.len(),
-                reckoning.wrong.len(),
-                reckoning.wrong.first(),
-                site.sync_status("s").await,
-                log.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+    site.until_exact(&expected, "crash suite", &log).await;
     // Searches now see everything at once; wait past the settle window and the poll interval, so a
     // create repeated late would show.
     site.jira.config(json!({"searchLagMs": 0})).await;

@@ -26,6 +26,21 @@ pub const SEARCH_PROPERTY_LIMIT: usize = 5;
 /// Property reads in flight at once when Data Center needs one call per issue.
 const PROPERTY_READS_IN_FLIGHT: usize = 8;
 
+/// At most five valid property keys, as Jira takes in one read of many issues.
+fn check_properties(read: &str, properties: &[&str]) -> Result<(), JiraError> {
+    if properties.len() > SEARCH_PROPERTY_LIMIT {
+        return Err(JiraError::InvalidInput {
+            message: format!(
+                "{read} returns at most {SEARCH_PROPERTY_LIMIT} entity properties, {} were asked for",
+                properties.len()
+            ),
+        });
+    }
+    properties
+        .iter()
+        .try_for_each(|property| check_property_key(property))
+}
+
 impl JiraClient {
     /// Every issue matching `jql`, with the managed fields only. Pages with `nextPageToken` on Cloud
     /// (`/search/jql`) and `startAt` on Data Center (`/search`).
@@ -41,17 +56,7 @@ impl JiraClient {
         jql: &str,
         properties: &[&str],
     ) -> Result<Vec<Issue>, JiraError> {
-        if properties.len() > SEARCH_PROPERTY_LIMIT {
-            return Err(JiraError::InvalidInput {
-                message: format!(
-                    "a search returns at most {SEARCH_PROPERTY_LIMIT} entity properties, {} were asked for",
-                    properties.len()
-                ),
-            });
-        }
-        for property in properties {
-            check_property_key(property)?;
-        }
+        check_properties("a search", properties)?;
         let epic = self.epic_field().await?;
         match self.flavor() {
             Flavor::Cloud => self.search_v3(jql, &epic, properties).await,
@@ -172,17 +177,7 @@ impl JiraClient {
         for key in keys {
             check_issue_key(key)?;
         }
-        if properties.len() > SEARCH_PROPERTY_LIMIT {
-            return Err(JiraError::InvalidInput {
-                message: format!(
-                    "a bulk fetch returns at most {SEARCH_PROPERTY_LIMIT} entity properties, {} were asked for",
-                    properties.len()
-                ),
-            });
-        }
-        for property in properties {
-            check_property_key(property)?;
-        }
+        check_properties("a bulk fetch", properties)?;
         let epic = self.epic_field().await?;
         let mut issues = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(BULK_FETCH_LIMIT) {

@@ -438,6 +438,33 @@ impl Site {
             .expect("search")
     }
 
+    /// Waits until [`reckon`](Self::reckon) is exact, a patience that grows with the task count;
+    /// else panics with the reckoning, the sync's status, `context` and the operator's log path.
+    pub async fn until_exact(&self, expected: &BTreeMap<String, bool>, context: &str, log: &Path) {
+        let tasks = u64::try_from(expected.len()).unwrap_or(0);
+        let patience = Duration::from_secs(120 + tasks / 4);
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            let reckoning = self.reckon(expected).await;
+            if reckoning.exact() {
+                return;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "no convergence within {patience:?}: {} tickets, {} duplicates, {} missing, {} wrong (first: {:?}); sync status: {:?}; {context}; see {}",
+                    reckoning.tickets,
+                    reckoning.duplicates,
+                    reckoning.missing.len(),
+                    reckoning.wrong.len(),
+                    reckoning.wrong.first(),
+                    self.sync_status("s").await,
+                    log.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
     /// Compares Jira and the tasks with `expected` (task -> completed?): one ticket per open task,
     /// none or one done ticket per completed task, each recorded on its task.
     pub async fn reckon(&self, expected: &BTreeMap<String, bool>) -> Reckoning {

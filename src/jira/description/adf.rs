@@ -165,6 +165,32 @@ const INLINE_TYPES: &[&str] = &[
     "placeholder",
 ];
 
+/// Visitor methods for the JSON scalars that carry no text: numbers, booleans and null.
+macro_rules! no_text_in_scalars {
+    () => {
+        fn visit_bool<E>(self, _: bool) -> Result<String, E> {
+            Ok(String::new())
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<String, E> {
+            Ok(String::new())
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<String, E> {
+            Ok(String::new())
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<String, E> {
+            Ok(String::new())
+        }
+
+        fn visit_unit<E>(self) -> Result<String, E> {
+            Ok(String::new())
+        }
+    };
+}
+pub(super) use no_text_in_scalars;
+
 /// The text of any ADF node Jira returns (unknown node types included), one line per block, read
 /// straight from the JSON: as a tree of values, one search page of large Batch descriptions took
 /// tens of MiB.
@@ -186,27 +212,9 @@ impl<'de> Visitor<'de> for NodeText {
         f.write_str("an ADF node")
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<String, E> {
-        Ok(String::new())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<String, E> {
-        Ok(String::new())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<String, E> {
-        Ok(String::new())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<String, E> {
-        Ok(String::new())
-    }
+    no_text_in_scalars!();
 
     fn visit_str<E>(self, _: &str) -> Result<String, E> {
-        Ok(String::new())
-    }
-
-    fn visit_unit<E>(self) -> Result<String, E> {
         Ok(String::new())
     }
 

@@ -199,25 +199,7 @@ impl<'de> Visitor<'de> for FieldText {
         Ok(String::new())
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<String, E> {
-        Ok(String::new())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<String, E> {
-        Ok(String::new())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<String, E> {
-        Ok(String::new())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<String, E> {
-        Ok(String::new())
-    }
-
-    fn visit_unit<E>(self) -> Result<String, E> {
-        Ok(String::new())
-    }
+    adf::no_text_in_scalars!();
 }
 
 /// A comment body: ADF on Cloud, escaped wiki on Data Center; the text shows literally either way.
