@@ -24,7 +24,6 @@ use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::api::PostParams;
-use rand::seq::IndexedRandom;
 use serde_json::{Value, json};
 
 use rig::apiserver_proxy::ApiServerProxy;
@@ -77,17 +76,7 @@ async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_noth
             log.display()
         );
         // Producers keep working meanwhile: some tasks complete, some re-open.
-        let changed: Vec<String> = names
-            .choose_multiple(&mut rng, (tasks / 20).max(1))
-            .cloned()
-            .collect();
-        for name in changed {
-            let completed = !expected[&name];
-            site.set_state(&name, if completed { "Completed" } else { "Open" })
-                .await;
-            expected.insert(name, completed);
-            state_changes += 1;
-        }
+        state_changes += site.flip_some(&names, &mut expected, &mut rng).await;
     }
     // Conflicts and refusals stop; the watches keep being cut while the sync converges.
     let armed = proxy.figures();

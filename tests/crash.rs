@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rand::Rng;
-use rand::seq::IndexedRandom;
 use serde_json::json;
 
 use rig::{OperatorProcess, Site};
@@ -63,17 +62,7 @@ async fn kill_9_during_a_sync_loses_and_duplicates_nothing() {
         );
         operator.kill().await;
         // While it is down, producers keep working: some tasks complete, some re-open.
-        let changed: Vec<String> = names
-            .choose_multiple(&mut rng, (tasks / 20).max(1))
-            .cloned()
-            .collect();
-        for name in changed {
-            let completed = !expected[&name];
-            site.set_state(&name, if completed { "Completed" } else { "Open" })
-                .await;
-            expected.insert(name, completed);
-            state_changes += 1;
-        }
+        state_changes += site.flip_some(&names, &mut expected, &mut rng).await;
         lose_create_answers(&site, 1).await;
         operator = OperatorProcess::start(&options, log.clone()).await;
     }

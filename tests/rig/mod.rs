@@ -438,6 +438,28 @@ impl Site {
             .expect("search")
     }
 
+    /// Flips a twentieth of the tasks (at least one), as producers do meanwhile: open ones
+    /// complete, completed ones re-open; `expected` follows. Gives how many flipped.
+    pub async fn flip_some(
+        &self,
+        names: &[String],
+        expected: &mut BTreeMap<String, bool>,
+        rng: &mut impl rand::Rng,
+    ) -> usize {
+        use rand::seq::IndexedRandom;
+        let changed: Vec<String> = names
+            .choose_multiple(rng, (names.len() / 20).max(1))
+            .cloned()
+            .collect();
+        for name in &changed {
+            let completed = !expected[name];
+            self.set_state(name, if completed { "Completed" } else { "Open" })
+                .await;
+            expected.insert(name.clone(), completed);
+        }
+        changed.len()
+    }
+
     /// Waits until [`reckon`](Self::reckon) is exact, a patience that grows with the task count;
     /// else panics with the reckoning, the sync's status, `context` and the operator's log path.
     pub async fn until_exact(&self, expected: &BTreeMap<String, bool>, context: &str, log: &Path) {
