@@ -97,3 +97,68 @@ async fn kill_9_during_a_sync_loses_and_duplicates_nothing() {
     assert!(lost > 0, "the dropResponse fault never fired");
     assert!(reckoning.exact(), "{reckoning:#?}");
 }
+
+/// The sync's pending creates, as its status records them.
+async fn recorded_pending(site: &Site) -> usize {
+    site.sync_status("s")
+        .await
+        .and_then(|s| s["pendingCreates"].as_array().map(Vec::len))
+        .unwrap_or(0)
+}
+
+/// A ticket the operator read back by key, but that search does not show yet, stays recorded as a
+/// pending create: after a crash the next process knows it only through search, and would
+/// otherwise make it again.
+#[tokio::test]
+async fn a_create_stays_pending_until_search_shows_it() {
+    let site = Site::new("pending", "pending-token-2c9e", json!({})).await;
+    site.jira.config(json!({"searchLagMs": 15_000})).await;
+    let names = site.tasks(3, "pending").await;
+    site.individual_sync("s", "pending").await;
+    let options = site.operator_options("60s");
+    let log = site.log_path();
+    let operator = OperatorProcess::start(&options, log.clone()).await;
+    let keys = support::wait::eventually(
+        "every task records its ticket",
+        Duration::from_secs(30),
+        || async {
+            let keys = site.recorded_keys().await;
+            (keys.len() == names.len()).then_some(keys)
+        },
+    )
+    .await;
+    // Another pass, which reads the new tickets back by key (search does not show them yet).
+    site.ns
+        .api::<jira_active_sync::api::ComplianceTask>()
+        .patch(
+            &names[0],
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"spec": {"title": "Fix it now"}})),
+        )
+        .await
+        .expect("task patched");
+    let client = site.jira.client(&site.token);
+    support::wait::eventually("the edit reaches Jira", Duration::from_secs(30), || async {
+        let issue = client.get_issue(&keys[&names[0]]).await.ok()?;
+        issue.summary.contains("Fix it now").then_some(())
+    })
+    .await;
+    assert_eq!(
+        recorded_pending(&site).await,
+        names.len(),
+        "creates that search does not show yet are still recorded as pending; see {}",
+        log.display()
+    );
+    operator.kill().await;
+    let mut operator = OperatorProcess::start(&options, log.clone()).await;
+    support::wait::eventually(
+        "search shows the creates",
+        Duration::from_secs(60),
+        || async { (recorded_pending(&site).await == 0).then_some(()) },
+    )
+    .await;
+    let expected: BTreeMap<String, bool> = names.iter().map(|n| (n.clone(), false)).collect();
+    let reckoning = site.reckon(&expected).await;
+    assert!(operator.running(), "see {}", log.display());
+    assert!(reckoning.exact(), "{reckoning:#?}; see {}", log.display());
+}

@@ -208,18 +208,19 @@ impl Context {
         }
     }
 
-    /// Drops pending creates that are now visible or older than the settle window.
+    /// Drops pending creates that a label search now shows (`indexed`) or older than the settle
+    /// window.
     pub fn settle_pending_creates(
         &self,
         sync: &(String, String),
-        seen: &[String],
+        indexed: &[String],
         now: jiff::Timestamp,
     ) {
         let settle = self.settings.search_settle;
         let mut pending = lock(&self.pending_creates);
         if let Some(map) = pending.get_mut(sync) {
             map.retain(|identity, at| {
-                !seen.contains(identity)
+                !indexed.contains(identity)
                     && at.checked_add(settle).unwrap_or(jiff::Timestamp::MAX) > now
             });
             if map.is_empty() {

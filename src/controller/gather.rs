@@ -143,6 +143,31 @@ pub async fn observed_tickets(
     Ok(issues.into_iter().map(observed).collect())
 }
 
+/// A sync's tickets as read before it plans.
+#[derive(Debug, Default)]
+pub struct CurrentTickets {
+    /// Every ticket of the sync known now.
+    pub tickets: Vec<ObservedTicket>,
+    /// The operator labels of the tickets a label search returned in this reading. Only these
+    /// settle pending creates: a ticket read by key is known to this process alone, and a process
+    /// started after a crash finds its tickets by search, so until search shows a create, the
+    /// sync's status must keep recording it as pending.
+    pub indexed: Vec<String>,
+}
+
+/// The operator labels of `tickets`.
+fn operator_labels(tickets: &[ObservedTicket]) -> Vec<String> {
+    tickets
+        .iter()
+        .flat_map(|t| {
+            t.labels
+                .iter()
+                .filter(|l| crate::planner::is_operator_label(l))
+                .cloned()
+        })
+        .collect()
+}
+
 /// The sync's tickets to plan with: a full label search when one is due, else the tickets as last
 /// read with the stale ones re-read by key. What was taken as stale is marked again if Jira cannot
 /// be read, so nothing reported is lost.
@@ -151,7 +176,7 @@ pub async fn current_tickets(
     client: &JiraClient,
     sync: &SyncKey,
     freshness: &Freshness,
-) -> Result<Vec<ObservedTicket>, Error> {
+) -> Result<CurrentTickets, Error> {
     let (namespace, name) = sync;
     let label = sync_label(namespace, name);
     match cache.reading(sync, freshness) {
@@ -163,6 +188,7 @@ pub async fn current_tickets(
                     return Err(e);
                 }
             };
+            let indexed = operator_labels(&searched);
             let missed = known
                 .into_iter()
                 .filter(|key| !searched.iter().any(|t| &t.key == key));
@@ -181,10 +207,13 @@ pub async fn current_tickets(
                 .chain(found)
                 .collect();
             cache.searched(sync, freshness, tickets.clone());
-            Ok(tickets)
+            Ok(CurrentTickets { tickets, indexed })
         }
         Reading::Keys(keys) => match tickets_by_key(client, &keys, &label).await {
-            Ok(found) => Ok(cache.refreshed(sync, &keys, found)),
+            Ok(found) => Ok(CurrentTickets {
+                tickets: cache.refreshed(sync, &keys, found),
+                indexed: Vec::new(),
+            }),
             Err(e) => {
                 cache.mark_stale(sync, keys);
                 Err(e)

@@ -14,7 +14,7 @@ use super::connection::connect;
 use super::context::{Context, filled};
 use super::error::{Error, jira_reason};
 use super::executor::{FirstFailure, Outcome, Target, execute};
-use super::gather::{accounts, current_tickets, observed_tickets, ownership};
+use super::gather::{CurrentTickets, accounts, current_tickets, observed_tickets, ownership};
 use super::metrics::{KindLabels, ReconcileLabels};
 use super::status::apply_status;
 use super::tickets::Freshness;
@@ -319,30 +319,22 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         pending_creates: !ctx.pending_creates(&key).is_empty(),
         now: Instant::now(),
     };
-    let tickets = match current_tickets(&ctx.tickets, &client, &key, &freshness).await {
-        Ok(t) => t,
-        Err(Error::Jira(e)) => {
-            let blocked = Blocked::by(
-                jira_reason(&e),
-                format!("searching the sync's tickets: {e}"),
-                false,
-                Some(RETRY),
-            );
-            return report_blocked(sync, ctx, blocked, poll).await;
-        }
-        Err(e) => return Err(e),
-    };
+    let CurrentTickets { tickets, indexed } =
+        match current_tickets(&ctx.tickets, &client, &key, &freshness).await {
+            Ok(t) => t,
+            Err(Error::Jira(e)) => {
+                let blocked = Blocked::by(
+                    jira_reason(&e),
+                    format!("searching the sync's tickets: {e}"),
+                    false,
+                    Some(RETRY),
+                );
+                return report_blocked(sync, ctx, blocked, poll).await;
+            }
+            Err(e) => return Err(e),
+        };
     let now = jiff::Timestamp::now();
-    let seen: Vec<String> = tickets
-        .iter()
-        .flat_map(|t| {
-            t.labels
-                .iter()
-                .filter(|l| crate::planner::is_operator_label(l))
-                .cloned()
-        })
-        .collect();
-    ctx.settle_pending_creates(&key, &seen, now);
+    ctx.settle_pending_creates(&key, &indexed, now);
     let accounts = accounts(&client, &owned.tasks).await;
     let input = PlanInput {
         sync: SyncView {

@@ -345,6 +345,17 @@ impl Site {
         std::env::temp_dir().join(format!("jas-operator-{}.log", self.ns.name))
     }
 
+    /// Writes the emulator's request log next to the operator's, for a failed test; gives its path.
+    pub async fn dump_requests(&self) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("jas-jira-requests-{}.json", self.ns.name));
+        let requests = self.jira.requests(0).await;
+        let text = serde_json::to_string_pretty(&requests).unwrap_or_default();
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("could not write {}: {e}", path.display());
+        }
+        path
+    }
+
     /// Creates `count` open tasks `t0000...` of `check`, 16 at a time.
     pub async fn tasks(&self, count: usize, check: &str) -> Vec<String> {
         let names: Vec<String> = (0..count).map(|i| format!("t{i:04}")).collect();
@@ -472,15 +483,17 @@ impl Site {
                 return;
             }
             if tokio::time::Instant::now() > deadline {
+                let requests = self.dump_requests().await;
                 panic!(
-                    "no convergence within {patience:?}: {} tickets, {} duplicates, {} missing, {} wrong (first: {:?}); sync status: {:?}; {context}; see {}",
+                    "no convergence within {patience:?}: {} tickets, {} duplicates, {} missing, {} wrong (first: {:?}); sync status: {:?}; {context}; see {} and Jira's request log {}",
                     reckoning.tickets,
                     reckoning.duplicates,
                     reckoning.missing.len(),
                     reckoning.wrong.len(),
                     reckoning.wrong.first(),
                     self.sync_status("s").await,
-                    log.display()
+                    log.display(),
+                    requests.display()
                 );
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
