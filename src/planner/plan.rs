@@ -283,13 +283,11 @@ fn plan_existing(
     }
     let changes = field_changes(input, ticket, observed);
     let property = (observed.property.as_ref() != Some(&want_property)).then_some(want_property);
-    if !changes.is_empty() || property.is_some() {
-        actions.push(Action::Update {
-            key: observed.key.clone(),
-            changes,
-            property,
-        });
-    }
+    let update = (!changes.is_empty() || property.is_some()).then(|| Action::Update {
+        key: observed.key.clone(),
+        changes,
+        property,
+    });
     let all_completed = ticket.open_tasks().next().is_none();
     let transition = match verdict {
         DoneWhileOpen::Reopen(reason, names) => {
@@ -327,10 +325,24 @@ fn plan_existing(
                 tasks: ticket.task_names(),
             }),
     };
+    // The property records the task states the ticket was last written for, and a crash may fall
+    // between two actions: a re-open goes before the property that records the tasks open (else a
+    // done ticket recording open tasks reads as closed in Jira, and stays done), a close after the
+    // property that records them completed.
     match transition {
+        Some(reopen @ Action::Reopen { .. }) => {
+            actions.push(reopen);
+            actions.extend(update);
+        }
         // After a transition the executor records the new status on the tasks itself.
-        Some(action) => actions.push(action),
-        None => actions.extend(status_writes(input, ticket, Some(observed))),
+        Some(close) => {
+            actions.extend(update);
+            actions.push(close);
+        }
+        None => {
+            actions.extend(update);
+            actions.extend(status_writes(input, ticket, Some(observed)));
+        }
     }
 }
 

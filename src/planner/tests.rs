@@ -417,6 +417,34 @@ fn completing_a_task_closes_its_ticket_with_a_comment() {
 }
 
 #[test]
+fn a_reopen_goes_before_the_property_that_records_the_task_open() {
+    // A crash between the two must not leave a done ticket whose property says the task is open:
+    // that reads as "closed in Jira" and, under jiraCompletion: Reflect, would stay done.
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", None, TaskState::Open)],
+    );
+    world.converge();
+    world.task_mut("a").spec.state = TaskState::Completed;
+    world.converge();
+    world.task_mut("a").spec.state = TaskState::Open;
+    let actions = plan(&world.input()).actions;
+    assert!(
+        matches!(
+            &actions[..],
+            [
+                Action::Reopen { .. },
+                Action::Update {
+                    property: Some(_),
+                    ..
+                }
+            ]
+        ),
+        "{actions:#?}"
+    );
+}
+
+#[test]
 fn closure_never_leaves_tickets_open() {
     let mut s = spec(Mode::Individual);
     s.closure.when = ClosureWhen::Never;
