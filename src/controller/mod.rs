@@ -91,6 +91,18 @@ fn syncs_for_task(
         .collect()
 }
 
+/// Drops what the operator never reads from a cached object: its managed fields and the copy of the
+/// whole object `kubectl apply` keeps in an annotation (together often larger than the object).
+fn slim<K: Resource>(object: &mut K) {
+    object.managed_fields_mut().clear();
+    if let Some(annotations) = object.meta_mut().annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
+}
+
+/// The annotation in which `kubectl apply` keeps the last applied object.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
 /// Runs the controllers of one scope until shutdown.
 async fn run_scope(client: kube::Client, namespace: Option<String>, ctx_parts: ScopeParts) {
     let ns = namespace.as_deref();
@@ -106,7 +118,8 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, ctx_parts: S
         watcher(
             api::<ComplianceTask>(&client, ns),
             watcher::Config::default(),
-        ),
+        )
+        .modify(slim),
     )
     .default_backoff()
     .touched_objects();
@@ -115,7 +128,8 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, ctx_parts: S
         watcher(
             api::<JiraActiveSync>(&client, ns),
             watcher::Config::default(),
-        ),
+        )
+        .modify(slim),
     )
     .default_backoff()
     .applied_objects()
@@ -357,5 +371,32 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_objects_drop_managed_fields_and_the_last_applied_copy_only() {
+        let mut task: ComplianceTask = serde_json::from_value(serde_json::json!({
+            "apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTask",
+            "metadata": {
+                "name": "t", "namespace": "ns",
+                "annotations": {LAST_APPLIED: "{\"big\": true}", "team": "payments"},
+                "managedFields": [{"manager": "kubectl", "operation": "Apply"}]
+            },
+            "spec": {"check": "c", "title": "T"}
+        }))
+        .expect("a task");
+        slim(&mut task);
+        assert!(task.managed_fields().is_empty());
+        let annotations = task.annotations();
+        assert_eq!(annotations.len(), 1);
+        assert_eq!(
+            annotations.get("team").map(String::as_str),
+            Some("payments")
+        );
     }
 }
