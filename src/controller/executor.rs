@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use futures::channel::mpsc::{self, UnboundedSender};
 use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::Api;
@@ -18,7 +19,8 @@ use super::gather::observed;
 use super::status::record_pending_creates;
 use crate::api::{Closure, ComplianceTask, JiraActiveSync, Mode, TaskJiraStatus};
 use crate::jira::{
-    IssueUpdate, JiraClient, JiraError, NewIssue, Status, StatusCategory, TransitionTarget,
+    BULK_CREATE_LIMIT, IssueUpdate, JiraClient, JiraError, NewIssue, Status, StatusCategory,
+    TransitionTarget,
 };
 use crate::planner::is_identity_label;
 use crate::planner::{
@@ -176,43 +178,50 @@ pub async fn execute(
             | Action::Delete { ref key } => by_ticket.entry(key.clone()).or_default().push(action),
         }
     }
-    let mut writes: Vec<StatusWrite> = Vec::new();
-    let mut create_events = Vec::new();
-    if !creates.is_empty() {
-        let (created_writes, failures, events) = create_all(ctx, target, creates).await;
-        writes.extend(created_writes);
-        outcome.failures.extend(failures);
-        create_events = events;
+    // Task statuses are written while Jira is still being worked on: planned ones at once, those
+    // of created tickets after each bulk create, those of ticket actions as they finish.
+    let (writes, queued) = mpsc::unbounded::<Action>();
+    for action in task_writes {
+        // The receiver is alive: it is consumed below.
+        let _ = writes.unbounded_send(action);
     }
-    let touched: Vec<String> = by_ticket.keys().cloned().collect();
-    let results: Vec<(Vec<StatusWrite>, Vec<Failure>)> = stream::iter(by_ticket)
-        .map(|(key, actions)| {
-            let ticket = observed.get(key.as_str()).copied();
-            ticket_actions(ctx, target, ticket, actions)
-        })
-        .buffer_unordered(TICKET_CONCURRENCY)
-        .collect()
-        .await;
-    for (w, f) in results {
-        writes.extend(w);
-        outcome.failures.extend(f);
-    }
-    // Whatever was done to them (or half done, if it failed), these are read again before the
-    // sync plans next.
-    ctx.tickets.mark_stale(
-        &(target.namespace.to_owned(), target.name.to_owned()),
-        touched,
-    );
-    task_writes.extend(
-        writes
-            .into_iter()
-            .map(|(task, status)| Action::WriteTaskStatus { task, status }),
-    );
-    let failures: Vec<Option<Failure>> = stream::iter(task_writes)
+    let jira = async move {
+        let mut failures = Vec::new();
+        let mut create_events = Vec::new();
+        if !creates.is_empty() {
+            let (create_failures, events) = create_all(ctx, target, creates, &writes).await;
+            failures.extend(create_failures);
+            create_events = events;
+        }
+        let touched: Vec<String> = by_ticket.keys().cloned().collect();
+        let results: Vec<(Vec<StatusWrite>, Vec<Failure>)> = stream::iter(by_ticket)
+            .map(|(key, actions)| {
+                let ticket = observed.get(key.as_str()).copied();
+                ticket_actions(ctx, target, ticket, actions)
+            })
+            .buffer_unordered(TICKET_CONCURRENCY)
+            .collect()
+            .await;
+        for (done, f) in results {
+            for (task, status) in done {
+                let _ = writes.unbounded_send(Action::WriteTaskStatus { task, status });
+            }
+            failures.extend(f);
+        }
+        // Whatever was done to them (or half done, if it failed), these are read again before the
+        // sync plans next.
+        ctx.tickets.mark_stale(
+            &(target.namespace.to_owned(), target.name.to_owned()),
+            touched,
+        );
+        (failures, create_events)
+    };
+    let kubernetes = queued
         .map(|action| task_write(ctx, target, action))
         .buffer_unordered(TASK_CONCURRENCY)
-        .collect()
-        .await;
+        .collect::<Vec<Option<Failure>>>();
+    let ((jira_failures, create_events), failures) = futures::join!(jira, kubernetes);
+    outcome.failures.extend(jira_failures);
     outcome.failures.extend(failures.into_iter().flatten());
     // Events of creates go out after the task statuses, many at once: one at a time, before the
     // statuses, they held every task of a large sync behind an API round trip per ticket.
@@ -366,13 +375,15 @@ fn status_of(target: &Target<'_>, key: &str, url: &str, status: &Status) -> Task
     }
 }
 
-/// Creates the tickets in bulk; gives the task statuses to write, the failures, and the Events to
-/// publish once the statuses are written.
+/// Creates the tickets in bulk, one bulk call at a time; the task statuses of each call's tickets go
+/// to `writes` as soon as it is answered, so Kubernetes writes overlap the next creates. Gives the
+/// failures, and the Events to publish once the statuses are written.
 async fn create_all(
     ctx: &Context,
     target: &Target<'_>,
     creates: Vec<NewTicket>,
-) -> (Vec<StatusWrite>, Vec<Failure>, Vec<CreateEvent>) {
+    writes: &UnboundedSender<Action>,
+) -> (Vec<Failure>, Vec<CreateEvent>) {
     let sync = (target.namespace.to_owned(), target.name.to_owned());
     let mut failures = Vec::new();
     let mut issues = Vec::with_capacity(creates.len());
@@ -385,7 +396,7 @@ async fn create_all(
                     message: format!("could not serialise the property of {}: {e}", new.identity),
                     retryable: false,
                 });
-                return (Vec::new(), failures, Vec::new());
+                return (failures, Vec::new());
             }
         }
     }
@@ -411,9 +422,32 @@ async fn create_all(
             ),
             retryable: true,
         });
-        return (Vec::new(), failures, Vec::new());
+        return (failures, Vec::new());
     }
-    let results = target.client.bulk_create(&issues).await;
+    let mut events: Vec<CreateEvent> = Vec::new();
+    for (creates, issues) in creates
+        .chunks(BULK_CREATE_LIMIT)
+        .zip(issues.chunks(BULK_CREATE_LIMIT))
+    {
+        let (chunk_failures, chunk_events) =
+            create_chunk(ctx, target, creates, issues, writes).await;
+        failures.extend(chunk_failures);
+        events.extend(chunk_events);
+    }
+    (failures, events)
+}
+
+/// One bulk create: its tickets read back for their statuses, which go to `writes`.
+async fn create_chunk(
+    ctx: &Context,
+    target: &Target<'_>,
+    creates: &[NewTicket],
+    issues: &[NewIssue],
+    writes: &UnboundedSender<Action>,
+) -> (Vec<Failure>, Vec<CreateEvent>) {
+    let sync = (target.namespace.to_owned(), target.name.to_owned());
+    let mut failures = Vec::new();
+    let results = target.client.bulk_create(issues).await;
     let mut created = Vec::new();
     let mut events: Vec<CreateEvent> = Vec::new();
     for (new, result) in creates.iter().zip(results) {
@@ -458,7 +492,6 @@ async fn create_all(
     }
     // The create answers carry no status: read them back in bulk to show it on the tasks.
     let keys: Vec<String> = created.iter().map(|(issue, _)| issue.key.clone()).collect();
-    let mut writes = Vec::new();
     let statuses: HashMap<String, Status> = match target
         .client
         .bulk_fetch_with_properties(&keys, &[PROPERTY_KEY])
@@ -485,13 +518,14 @@ async fn create_all(
             category: StatusCategory::New,
         });
         for task in &new.tasks {
-            writes.push((
-                task.clone(),
-                Some(status_of(target, &issue.key, &issue.url, &status)),
-            ));
+            // The receiver lives until every create is done.
+            let _ = writes.unbounded_send(Action::WriteTaskStatus {
+                task: task.clone(),
+                status: Some(status_of(target, &issue.key, &issue.url, &status)),
+            });
         }
     }
-    (writes, failures, events)
+    (failures, events)
 }
 
 fn issue_update(changes: &FieldChanges, observed: Option<&ObservedTicket>) -> IssueUpdate {
