@@ -581,15 +581,16 @@ fn close_target(closure: &Closure) -> TransitionTarget {
 
 /// A close whose transition Jira does not offer may have been carried out already: Jira's search
 /// lags behind its writes, so a pass can plan again a close an earlier pass made. The ticket itself
-/// says: closed already, its status is what the tasks record.
+/// says: closed already (in the status `transition` names, else any done one), its status is what
+/// the tasks record.
 async fn already_closed(
     client: &JiraClient,
     key: &str,
-    closure: &Closure,
+    transition: Option<&str>,
     error: JiraError,
 ) -> Result<Status, JiraError> {
     let issue = client.get_issue(key).await?;
-    let closed = match &closure.transition {
+    let closed = match transition {
         Some(status) => issue.status.name.eq_ignore_ascii_case(status),
         None => issue.status.category == StatusCategory::Done,
     };
@@ -650,15 +651,28 @@ async fn ticket_actions(
             _ => Subject::of(observed, &[]),
         };
         let result: Result<(), (&'static str, String, JiraError)> = match &action {
-            Action::Update { key, changes, property } => {
+            Action::Update {
+                key,
+                changes,
+                property,
+            } => {
                 async {
                     let update = issue_update(changes, observed);
                     if !update.is_empty() {
-                        client.edit_issue(key, &update).await.map_err(|e| ("update", format!("updating {key}"), e))?;
+                        client
+                            .edit_issue(key, &update)
+                            .await
+                            .map_err(|e| ("update", format!("updating {key}"), e))?;
                     }
                     if let Some(property) = property {
                         let value = serde_json::to_value(property).map_err(|e| {
-                            ("update", format!("recording {key}"), JiraError::InvalidInput { message: e.to_string() })
+                            (
+                                "update",
+                                format!("recording {key}"),
+                                JiraError::InvalidInput {
+                                    message: e.to_string(),
+                                },
+                            )
                         })?;
                         client
                             .set_property(key, PROPERTY_KEY, &value)
@@ -669,60 +683,119 @@ async fn ticket_actions(
                     let fields = changes.field_names();
                     if !fields.is_empty() {
                         let what = subject.describe(target.namespace);
-                        publish(ctx, target, EventType::Normal, "TicketUpdated", "Update", format!("updated {} of {key} for {what}", fields.join(", ")), &subject).await;
+                        publish(
+                            ctx,
+                            target,
+                            EventType::Normal,
+                            "TicketUpdated",
+                            "Update",
+                            format!("updated {} of {key} for {what}", fields.join(", ")),
+                            &subject,
+                        )
+                        .await;
                     }
                     Ok(())
                 }
                 .await
             }
-            Action::Close { key, reason, comment, tasks } => {
+            Action::Close {
+                key,
+                reason,
+                comment,
+                tasks,
+            } => {
                 let transition = match client
-                    .transition(key, &close_target(target.closure), target.closure.resolution.as_deref(), comment.as_deref())
+                    .transition(
+                        key,
+                        &close_target(target.closure),
+                        target.closure.resolution.as_deref(),
+                        comment.as_deref(),
+                    )
                     .await
                 {
                     Ok(t) => Ok((t.to, true)),
-                    Err(error @ JiraError::NoTransition { .. }) => already_closed(client, key, target.closure, error).await.map(|status| (status, false)),
+                    Err(error @ JiraError::NoTransition { .. }) => {
+                        already_closed(client, key, target.closure.transition.as_deref(), error)
+                            .await
+                            .map(|status| (status, false))
+                    }
                     Err(error) => Err(error),
                 };
                 match transition {
                     Ok((to, closed_now)) => {
                         ctx.metrics.action("close", "ok");
                         let url = observed.map(|o| o.url.clone()).unwrap_or_default();
-                        writes.extend(tasks.iter().map(|task| (task.clone(), Some(status_of(target, key, &url, &to)))));
+                        writes.extend(
+                            tasks.iter().map(|task| {
+                                (task.clone(), Some(status_of(target, key, &url, &to)))
+                            }),
+                        );
                         let why = match reason {
                             CloseReason::TasksCompleted => "every task completed",
                             CloseReason::TasksGone => "its tasks left the sync",
-                            CloseReason::SyncDeleted => "the sync was deleted (deletionPolicy: Close)",
+                            CloseReason::SyncDeleted => {
+                                "the sync was deleted (deletionPolicy: Close)"
+                            }
                         };
                         let what = subject.describe(target.namespace);
                         if closed_now {
-                            publish(ctx, target, EventType::Normal, "TicketClosed", "Close", format!("closed {key} ({why}) for {what}; now {}", to.name), &subject).await;
+                            publish(
+                                ctx,
+                                target,
+                                EventType::Normal,
+                                "TicketClosed",
+                                "Close",
+                                format!("closed {key} ({why}) for {what}; now {}", to.name),
+                                &subject,
+                            )
+                            .await;
                         }
                         Ok(())
                     }
                     Err(e) => Err(("close", format!("closing {key}"), e)),
                 }
             }
-            Action::Reopen { key, reason, comment, tasks } => {
-                match reopen(client, key, comment.as_deref()).await {
-                    Ok((to, reopened_now)) => {
-                        ctx.metrics.action("reopen", "ok");
-                        let url = observed.map(|o| o.url.clone()).unwrap_or_default();
-                        writes.extend(tasks.iter().map(|task| (task.clone(), Some(status_of(target, key, &url, &to)))));
-                        let why = match reason {
-                            ReopenReason::TasksReopened => "tasks re-opened or joined",
-                            ReopenReason::DoneInJiraWhileOpen => "done in Jira while tasks are open (jiraCompletion: Reopen)",
-                        };
-                        let what = subject.describe(target.namespace);
-                        if reopened_now {
-                            publish(ctx, target, EventType::Normal, "TicketReopened", "Reopen", format!("re-opened {key} ({why}) for {what}"), &subject).await;
+            Action::Reopen {
+                key,
+                reason,
+                comment,
+                tasks,
+            } => match reopen(client, key, comment.as_deref()).await {
+                Ok((to, reopened_now)) => {
+                    ctx.metrics.action("reopen", "ok");
+                    let url = observed.map(|o| o.url.clone()).unwrap_or_default();
+                    writes.extend(
+                        tasks
+                            .iter()
+                            .map(|task| (task.clone(), Some(status_of(target, key, &url, &to)))),
+                    );
+                    let why = match reason {
+                        ReopenReason::TasksReopened => "tasks re-opened or joined",
+                        ReopenReason::DoneInJiraWhileOpen => {
+                            "done in Jira while tasks are open (jiraCompletion: Reopen)"
                         }
-                        Ok(())
+                    };
+                    let what = subject.describe(target.namespace);
+                    if reopened_now {
+                        publish(
+                            ctx,
+                            target,
+                            EventType::Normal,
+                            "TicketReopened",
+                            "Reopen",
+                            format!("re-opened {key} ({why}) for {what}"),
+                            &subject,
+                        )
+                        .await;
                     }
-                    Err(e) => Err(("reopen", format!("re-opening {key}"), e)),
+                    Ok(())
                 }
-            }
-            Action::Release { key, labels } => match client.edit_issue(key, &without_labels(observed, labels)).await {
+                Err(e) => Err(("reopen", format!("re-opening {key}"), e)),
+            },
+            Action::Release { key, labels } => match client
+                .edit_issue(key, &without_labels(observed, labels))
+                .await
+            {
                 Ok(()) => {
                     ctx.metrics.action("release", "ok");
                     publish(ctx, target, EventType::Normal, "TicketReleased", "Release", format!("released {key}: no task of the sync needs it; it is no longer kept in step"), &subject).await;
@@ -730,16 +803,25 @@ async fn ticket_actions(
                 }
                 Err(e) => Err(("release", format!("releasing {key}"), e)),
             },
-            Action::RetireDuplicate { key, original, labels } => {
+            Action::RetireDuplicate {
+                key,
+                original,
+                labels,
+            } => {
                 async {
                     let comment = format!("Duplicate of {original}, which carries the same tasks; this ticket is no longer kept in step.");
                     if observed.is_some_and(|o| o.category == StatusCategory::Done) {
                         client.add_comment(key, &comment).await
                     } else {
-                        client
-                            .transition(key, &TransitionTarget::Category(StatusCategory::Done), None, Some(&comment))
-                            .await
-                            .map(drop)
+                        match client.transition(key, &TransitionTarget::Category(StatusCategory::Done), None, Some(&comment)).await {
+                            Ok(_) => Ok(()),
+                            // Search lagged: it was done already.
+                            Err(error @ JiraError::NoTransition { .. }) => match already_closed(client, key, None, error).await {
+                                Ok(_) => client.add_comment(key, &comment).await,
+                                Err(e) => Err(e),
+                            },
+                            Err(error) => Err(error),
+                        }
                     }
                     .map_err(|e| ("retire", format!("closing duplicate {key}"), e))?;
                     client
@@ -756,12 +838,24 @@ async fn ticket_actions(
                 Ok(()) | Err(JiraError::NotFound { .. }) => {
                     ctx.metrics.action("delete", "ok");
                     let what = subject.describe(target.namespace);
-                    publish(ctx, target, EventType::Normal, "TicketDeleted", "Delete", format!("deleted {key} ({what}; deletionPolicy: Delete)"), &subject).await;
+                    publish(
+                        ctx,
+                        target,
+                        EventType::Normal,
+                        "TicketDeleted",
+                        "Delete",
+                        format!("deleted {key} ({what}; deletionPolicy: Delete)"),
+                        &subject,
+                    )
+                    .await;
                     Ok(())
                 }
                 Err(e) => Err(("delete", format!("deleting {key}"), e)),
             },
-            Action::Create(_) | Action::WriteTaskStatus { .. } | Action::CompleteTask { .. } | Action::AwaitSearchIndex { .. } => Ok(()),
+            Action::Create(_)
+            | Action::WriteTaskStatus { .. }
+            | Action::CompleteTask { .. }
+            | Action::AwaitSearchIndex { .. } => Ok(()),
         };
         if let Err((kind, what, error)) = result {
             let f = failure(ctx, target, kind, what, &error);
