@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::channel::mpsc::UnboundedSender;
 use kube::ResourceExt;
-use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use super::events::Publisher;
 use super::metrics::Metrics;
 use super::tickets::TicketCache;
 use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection, PendingCreate};
@@ -53,7 +53,7 @@ pub struct Context {
     /// The Kubernetes client.
     pub kube: kube::Client,
     /// Publishes Events.
-    pub recorder: Recorder,
+    pub events: Arc<Publisher>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Process settings.
@@ -99,7 +99,7 @@ impl Context {
     /// A context for one scope.
     pub fn new(
         kube: kube::Client,
-        recorder: Recorder,
+        events: Arc<Publisher>,
         metrics: Arc<Metrics>,
         settings: Settings,
         stores: Stores,
@@ -107,7 +107,7 @@ impl Context {
     ) -> Context {
         Context {
             kube,
-            recorder,
+            events,
             metrics,
             settings,
             stores,

@@ -278,7 +278,7 @@ async fn publish(
             ..ObjectReference::default()
         }),
     };
-    if let Err(error) = ctx.recorder.publish(&event, &target.reference).await {
+    if let Err(error) = ctx.events.publish(&event, &target.reference).await {
         tracing::warn!(%error, reason, "could not publish an Event");
     }
 }

@@ -7,6 +7,7 @@ mod connection;
 mod context;
 mod credentials;
 mod error;
+mod events;
 mod executor;
 mod gather;
 pub mod leader;
@@ -28,7 +29,7 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Config as ControllerConfig;
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Controller, Predicate, PredicateConfig, WatchStreamExt, predicates, watcher};
 use kube::{Api, Resource, ResourceExt};
@@ -39,6 +40,7 @@ pub use gather::tickets_jql;
 
 use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
 use context::{Context, Stores};
+use events::Publisher;
 use metrics::Metrics;
 use server::Http;
 
@@ -236,7 +238,7 @@ pub async fn run_with(
         controller: options.settings.manager.clone(),
         instance: std::env::var("POD_NAME").ok(),
     };
-    let recorder = Recorder::new(client.clone(), reporter);
+    let events = Arc::new(Publisher::new(client.clone(), reporter));
     let scopes: Vec<Option<String>> = if options.namespaces.is_empty() {
         vec![None]
     } else {
@@ -255,7 +257,7 @@ pub async fn run_with(
         let (trigger_tx, trigger_rx) = futures::channel::mpsc::unbounded();
         let ctx = Arc::new(Context::new(
             client.clone(),
-            recorder.clone(),
+            events.clone(),
             metrics.clone(),
             options.settings.clone(),
             Stores {
