@@ -386,20 +386,6 @@ async fn create_all(
 ) -> (Vec<Failure>, Vec<CreateEvent>) {
     let sync = (target.namespace.to_owned(), target.name.to_owned());
     let mut failures = Vec::new();
-    let mut issues = Vec::with_capacity(creates.len());
-    for new in &creates {
-        match new_issue(target, new) {
-            Ok(issue) => issues.push(issue),
-            Err(e) => {
-                failures.push(Failure {
-                    reason: "InternalError",
-                    message: format!("could not serialise the property of {}: {e}", new.identity),
-                    retryable: false,
-                });
-                return (failures, Vec::new());
-            }
-        }
-    }
     let sent = jiff::Timestamp::now();
     for new in &creates {
         ctx.note_pending_create(&sync, new.identity.label(), sent);
@@ -425,29 +411,42 @@ async fn create_all(
         return (failures, Vec::new());
     }
     let mut events: Vec<CreateEvent> = Vec::new();
-    for (creates, issues) in creates
-        .chunks(BULK_CREATE_LIMIT)
-        .zip(issues.chunks(BULK_CREATE_LIMIT))
-    {
-        let (chunk_failures, chunk_events) =
-            create_chunk(ctx, target, creates, issues, writes).await;
+    for creates in creates.chunks(BULK_CREATE_LIMIT) {
+        let (chunk_failures, chunk_events) = create_chunk(ctx, target, creates, writes).await;
         failures.extend(chunk_failures);
         events.extend(chunk_events);
     }
     (failures, events)
 }
 
-/// One bulk create: its tickets read back for their statuses, which go to `writes`.
+/// One bulk create: its tickets read back for their statuses, which go to `writes`. The request is
+/// built here, a chunk at a time: built for every ticket at once, 10,000 requests held 20 MB.
 async fn create_chunk(
     ctx: &Context,
     target: &Target<'_>,
     creates: &[NewTicket],
-    issues: &[NewIssue],
     writes: &UnboundedSender<Action>,
 ) -> (Vec<Failure>, Vec<CreateEvent>) {
     let sync = (target.namespace.to_owned(), target.name.to_owned());
     let mut failures = Vec::new();
-    let results = target.client.bulk_create(issues).await;
+    let issues: Result<Vec<NewIssue>, _> =
+        creates.iter().map(|new| new_issue(target, new)).collect();
+    let issues = match issues {
+        Ok(issues) => issues,
+        Err(e) => {
+            // Nothing of this chunk is sent, so nothing of it can turn up in search later.
+            for new in creates {
+                ctx.forget_pending_create(&sync, &new.identity.label());
+            }
+            failures.push(Failure {
+                reason: "InternalError",
+                message: format!("could not serialise a ticket property: {e}"),
+                retryable: false,
+            });
+            return (failures, Vec::new());
+        }
+    };
+    let results = target.client.bulk_create(&issues).await;
     let mut created = Vec::new();
     let mut events: Vec<CreateEvent> = Vec::new();
     for (new, result) in creates.iter().zip(results) {

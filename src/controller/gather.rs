@@ -210,10 +210,13 @@ pub async fn current_tickets(
             Ok(CurrentTickets { tickets, indexed })
         }
         Reading::Keys(keys) => match tickets_by_key(client, &keys, &label).await {
-            Ok(found) => Ok(CurrentTickets {
-                tickets: cache.refreshed(sync, &keys, found),
-                indexed: Vec::new(),
-            }),
+            Ok(found) => {
+                cache.refreshed(sync, &keys, found);
+                Ok(CurrentTickets {
+                    tickets: cache.known(sync),
+                    indexed: Vec::new(),
+                })
+            }
             Err(e) => {
                 cache.mark_stale(sync, keys);
                 Err(e)

@@ -127,16 +127,12 @@ impl TicketCache {
     }
 
     /// Records tickets re-read by key: `asked` were read, `found` is what exists of them and
-    /// still carries the sync's label. Returns every known ticket of the sync.
-    pub fn refreshed(
-        &self,
-        sync: &SyncKey,
-        asked: &[String],
-        found: Vec<ObservedTicket>,
-    ) -> Vec<ObservedTicket> {
+    /// still carries the sync's label. Before a first search nothing is known, and this is kept
+    /// out: the search will read them.
+    pub fn refreshed(&self, sync: &SyncKey, asked: &[String], found: Vec<ObservedTicket>) {
         let mut known = lock(&self.known);
         let Some(entry) = known.get_mut(sync) else {
-            return found;
+            return;
         };
         for key in asked {
             entry.tickets.remove(key);
@@ -144,7 +140,14 @@ impl TicketCache {
         entry
             .tickets
             .extend(found.into_iter().map(|t| (t.key.clone(), t)));
-        entry.tickets.values().cloned().collect()
+    }
+
+    /// Every known ticket of the sync.
+    pub fn known(&self, sync: &SyncKey) -> Vec<ObservedTicket> {
+        lock(&self.known)
+            .get(sync)
+            .map(|k| k.tickets.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Forgets a deleted sync.
@@ -221,12 +224,12 @@ mod tests {
         // Taken: the next reading has nothing stale.
         assert_eq!(cache.reading(&sync(), &fresh(now)), Reading::Keys(vec![]));
         // SEC-2 is gone (deleted, or lost the label), SEC-3 is new.
-        let all = cache.refreshed(
+        cache.refreshed(
             &sync(),
             &["SEC-2".into(), "SEC-3".into()],
             vec![ticket("SEC-3")],
         );
-        assert_eq!(keys(&all), ["SEC-1", "SEC-3"]);
+        assert_eq!(keys(&cache.known(&sync())), ["SEC-1", "SEC-3"]);
     }
 
     #[test]
@@ -287,10 +290,10 @@ mod tests {
     }
 
     #[test]
-    fn tickets_read_before_any_search_are_returned_as_read() {
+    fn tickets_read_before_any_search_are_left_to_the_search() {
         let cache = TicketCache::default();
-        let all = cache.refreshed(&sync(), &["SEC-1".into()], vec![ticket("SEC-1")]);
-        assert_eq!(keys(&all), ["SEC-1"]);
+        cache.refreshed(&sync(), &["SEC-1".into()], vec![ticket("SEC-1")]);
+        assert!(cache.known(&sync()).is_empty());
         assert!(cache.syncs_knowing("SEC-1").is_empty());
     }
 }
