@@ -93,7 +93,23 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Keeps glibc's malloc to one arena. By default glibc gives busy threads arenas of their own (up to
+/// eight per core), each keeping the memory freed into it: at 10,000 tasks that was 155-157 MiB
+/// resident, against 119 MiB with one arena, for the same work and CPU time (two arenas: 155 MiB).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn cap_malloc_arenas() {
+    // SAFETY: mallopt only sets an allocator parameter. It runs before the runtime starts any
+    // thread, and a refusal (0) leaves the default in place.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn cap_malloc_arenas() {}
+
 fn run(args: RunArgs) -> anyhow::Result<()> {
+    cap_malloc_arenas();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("info,kube=warn,tower=warn,hyper=warn")
     });
