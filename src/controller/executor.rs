@@ -3,6 +3,7 @@
 //! different tickets proceed concurrently (the client's token bucket keeps the pace polite).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use futures::channel::mpsc::{self, UnboundedSender};
 use futures::{StreamExt, stream};
@@ -152,11 +153,13 @@ type StatusWrite = (String, Option<TaskJiraStatus>);
 pub async fn execute(
     ctx: &Context,
     target: &Target<'_>,
-    observed: &[ObservedTicket],
+    observed: &[Arc<ObservedTicket>],
     actions: Vec<Action>,
 ) -> Outcome {
-    let observed: HashMap<&str, &ObservedTicket> =
-        observed.iter().map(|t| (t.key.as_str(), t)).collect();
+    let observed: HashMap<&str, &ObservedTicket> = observed
+        .iter()
+        .map(|t| (t.key.as_str(), t.as_ref()))
+        .collect();
     let mut outcome = Outcome::default();
     let mut creates = Vec::new();
     let mut by_ticket: BTreeMap<String, Vec<Action>> = BTreeMap::new();
@@ -501,7 +504,7 @@ async fn create_chunk(
                 .iter()
                 .map(|i| (i.key.clone(), i.status.clone()))
                 .collect();
-            let tickets = issues.into_iter().map(observed).collect();
+            let tickets = issues.into_iter().map(observed).map(Arc::new).collect();
             ctx.tickets.refreshed(&sync, &keys, tickets);
             statuses
         }

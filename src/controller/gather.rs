@@ -2,6 +2,7 @@
 //! namespace, its tickets in Jira (found by label, with the entity property), and assignee accounts.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use futures::{StreamExt, stream};
 use kube::ResourceExt;
@@ -136,18 +137,18 @@ pub async fn observed_tickets(
     client: &JiraClient,
     namespace: &str,
     name: &str,
-) -> Result<Vec<ObservedTicket>, Error> {
+) -> Result<Vec<Arc<ObservedTicket>>, Error> {
     let issues = client
         .search_with_properties(&tickets_jql(namespace, name), &[PROPERTY_KEY])
         .await?;
-    Ok(issues.into_iter().map(observed).collect())
+    Ok(issues.into_iter().map(observed).map(Arc::new).collect())
 }
 
 /// A sync's tickets as read before it plans.
 #[derive(Debug, Default)]
 pub struct CurrentTickets {
     /// Every ticket of the sync known now.
-    pub tickets: Vec<ObservedTicket>,
+    pub tickets: Vec<Arc<ObservedTicket>>,
     /// The operator labels of the tickets a label search returned in this reading. Only these
     /// settle pending creates: a ticket read by key is known to this process alone, and a process
     /// started after a crash finds its tickets by search, so until search shows a create, the
@@ -156,7 +157,7 @@ pub struct CurrentTickets {
 }
 
 /// The operator labels of `tickets`.
-fn operator_labels(tickets: &[ObservedTicket]) -> Vec<String> {
+fn operator_labels(tickets: &[Arc<ObservedTicket>]) -> Vec<String> {
     tickets
         .iter()
         .flat_map(|t| {
@@ -201,7 +202,7 @@ pub async fn current_tickets(
                     return Err(e);
                 }
             };
-            let tickets: Vec<ObservedTicket> = searched
+            let tickets: Vec<Arc<ObservedTicket>> = searched
                 .into_iter()
                 .filter(|t| !reread.contains(&t.key))
                 .chain(found)
@@ -230,7 +231,7 @@ async fn tickets_by_key(
     client: &JiraClient,
     keys: &[String],
     label: &str,
-) -> Result<Vec<ObservedTicket>, Error> {
+) -> Result<Vec<Arc<ObservedTicket>>, Error> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -241,6 +242,7 @@ async fn tickets_by_key(
         .into_iter()
         .filter(|i| i.labels.iter().any(|l| l == label))
         .map(observed)
+        .map(Arc::new)
         .collect())
 }
 

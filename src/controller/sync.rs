@@ -420,7 +420,7 @@ async fn execute_reporting(
     sync: &JiraActiveSync,
     ctx: &Context,
     target: &Target<'_>,
-    observed: &[ObservedTicket],
+    observed: &[Arc<ObservedTicket>],
     actions: Vec<crate::planner::Action>,
 ) -> (Outcome, Option<JiraActiveSyncStatus>) {
     let pass = execute(ctx, target, observed, actions);

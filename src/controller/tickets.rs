@@ -5,7 +5,7 @@
 //! creates may be missing from search, and every poll interval (the safety net for missed webhooks).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::planner::ObservedTicket;
@@ -47,7 +47,7 @@ pub struct Freshness {
 /// The tickets of one sync as last read.
 #[derive(Debug, Clone)]
 struct Known {
-    tickets: BTreeMap<String, ObservedTicket>,
+    tickets: BTreeMap<String, Arc<ObservedTicket>>,
     searched: Instant,
     generation: i64,
     site: String,
@@ -113,7 +113,7 @@ impl TicketCache {
 
     /// Records a full search: `found` are the search's tickets plus those re-read by key that
     /// still carry the sync's label.
-    pub fn searched(&self, sync: &SyncKey, freshness: &Freshness, found: Vec<ObservedTicket>) {
+    pub fn searched(&self, sync: &SyncKey, freshness: &Freshness, found: Vec<Arc<ObservedTicket>>) {
         let tickets = found.into_iter().map(|t| (t.key.clone(), t)).collect();
         lock(&self.known).insert(
             sync.clone(),
@@ -129,7 +129,7 @@ impl TicketCache {
     /// Records tickets re-read by key: `asked` were read, `found` is what exists of them and
     /// still carries the sync's label. Before a first search nothing is known, and this is kept
     /// out: the search will read them.
-    pub fn refreshed(&self, sync: &SyncKey, asked: &[String], found: Vec<ObservedTicket>) {
+    pub fn refreshed(&self, sync: &SyncKey, asked: &[String], found: Vec<Arc<ObservedTicket>>) {
         let mut known = lock(&self.known);
         let Some(entry) = known.get_mut(sync) else {
             return;
@@ -143,7 +143,7 @@ impl TicketCache {
     }
 
     /// Every known ticket of the sync.
-    pub fn known(&self, sync: &SyncKey) -> Vec<ObservedTicket> {
+    pub fn known(&self, sync: &SyncKey) -> Vec<Arc<ObservedTicket>> {
         lock(&self.known)
             .get(sync)
             .map(|k| k.tickets.values().cloned().collect())
@@ -165,8 +165,8 @@ mod tests {
         ("ns".into(), "s".into())
     }
 
-    fn ticket(key: &str) -> ObservedTicket {
-        ObservedTicket {
+    fn ticket(key: &str) -> Arc<ObservedTicket> {
+        Arc::new(ObservedTicket {
             key: key.into(),
             url: String::new(),
             project: "SEC".into(),
@@ -180,7 +180,7 @@ mod tests {
             assignee: None,
             epic: None,
             property: None,
-        }
+        })
     }
 
     fn fresh(now: Instant) -> Freshness {
@@ -193,7 +193,7 @@ mod tests {
         }
     }
 
-    fn keys(tickets: &[ObservedTicket]) -> Vec<&str> {
+    fn keys(tickets: &[Arc<ObservedTicket>]) -> Vec<&str> {
         tickets.iter().map(|t| t.key.as_str()).collect()
     }
 

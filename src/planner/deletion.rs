@@ -1,6 +1,8 @@
 //! The deletion plan, run by the finalizer when a sync is deleted: its `deletionPolicy` decides what
 //! happens to the tickets found by the sync's label (not only those recorded on tasks).
 
+use std::sync::Arc;
+
 use super::actions::{Action, CloseReason};
 use super::inputs::{ObservedTicket, SyncView};
 use crate::api::DeletionPolicy;
@@ -10,7 +12,7 @@ use crate::jira::StatusCategory;
 /// names this sync; their statuses are cleared whatever the policy.
 pub fn plan_deletion(
     sync: &SyncView<'_>,
-    tickets: &[ObservedTicket],
+    tickets: &[Arc<ObservedTicket>],
     recorded_tasks: &[String],
 ) -> Vec<Action> {
     let mut actions: Vec<Action> = match sync.spec.deletion_policy {

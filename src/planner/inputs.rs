@@ -1,6 +1,7 @@
 //! What the planner is given: the sync, its tasks, and the tickets observed in Jira.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -102,7 +103,7 @@ pub struct PlanInput<'a> {
     /// Other tasks of the namespace, by name.
     pub others: BTreeMap<String, OtherTask>,
     /// Tickets found in Jira by the sync's label.
-    pub tickets: Vec<ObservedTicket>,
+    pub tickets: Vec<Arc<ObservedTicket>>,
     /// Assignee emails (lower-cased) resolved so far; an email missing here leaves the assignee alone.
     pub accounts: BTreeMap<String, AccountLookup>,
     /// Creates that were sent but not yet seen in search, by identity label, with when they were sent.

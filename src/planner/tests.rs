@@ -1,6 +1,7 @@
 //! Planner tests against a simulated Jira: scenarios, and properties over random histories.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use proptest::prelude::*;
 
@@ -97,7 +98,7 @@ impl World {
             },
             tasks: self.tasks.clone(),
             others: self.others.clone(),
-            tickets: self.tickets.clone(),
+            tickets: self.tickets.iter().cloned().map(Arc::new).collect(),
             accounts: [
                 (
                     "alice@example.com",
@@ -923,7 +924,7 @@ fn deletion_follows_the_policy() {
     ] {
         world.spec.deletion_policy = policy;
         let input = world.input();
-        let actions = plan_deletion(&input.sync, &world.tickets, &recorded);
+        let actions = plan_deletion(&input.sync, &input.tickets, &recorded);
         let jira = actions.iter().filter(|a| a.writes_jira()).count();
         assert_eq!(jira, expect, "{policy:?}: {actions:#?}");
         assert_eq!(actions.len() - jira, 2, "statuses cleared under {policy:?}");
