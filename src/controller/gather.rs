@@ -15,7 +15,7 @@ use crate::api::{ComplianceTask, JiraActiveSync};
 use crate::jira::{Issue, JiraClient};
 use crate::planner::{
     AccountLookup, GroupKey, ObservedTicket, OtherTask, PROPERTY_KEY, SyncClaim, TaskView,
-    TicketProperty, owner_of, sync_label,
+    TextDigest, TicketProperty, owner_of, sync_label,
 };
 
 /// Assignee lookups in flight at once.
@@ -257,7 +257,7 @@ pub fn observed(issue: Issue) -> ObservedTicket {
         url: issue.url,
         project: issue.project,
         summary: issue.summary,
-        description_text: issue.description_text,
+        description_digest: TextDigest::of(&issue.description_text),
         labels: issue.labels,
         status: issue.status.name,
         category: issue.status.category,

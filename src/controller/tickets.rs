@@ -171,7 +171,7 @@ mod tests {
             url: String::new(),
             project: "SEC".into(),
             summary: String::new(),
-            description_text: String::new(),
+            description_digest: crate::planner::TextDigest::default(),
             labels: Vec::new(),
             status: "To Do".into(),
             category: crate::jira::StatusCategory::New,

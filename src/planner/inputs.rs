@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use sha2::{Digest, Sha256};
 
 use super::property::TicketProperty;
 use crate::api::{ComplianceTaskSpec, JiraActiveSyncSpec, TaskJiraStatus};
@@ -43,6 +44,17 @@ pub struct OtherTask {
     pub recorded_sync: Option<String>,
 }
 
+/// SHA-256 of a text: equal digests mean equal texts (collisions cannot be made on purpose).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TextDigest([u8; 32]);
+
+impl TextDigest {
+    /// The digest of `text`.
+    pub fn of(text: &str) -> TextDigest {
+        TextDigest(Sha256::digest(text.as_bytes()).into())
+    }
+}
+
 /// A ticket of this sync, as read from Jira.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservedTicket {
@@ -54,8 +66,9 @@ pub struct ObservedTicket {
     pub project: String,
     /// Summary.
     pub summary: String,
-    /// Plain text of the description, comparable with the rendered plain text.
-    pub description_text: String,
+    /// Digest of the description's plain text, comparable with the rendered plain text's. A digest,
+    /// not the text: the ticket cache holds every ticket of a sync between passes.
+    pub description_digest: TextDigest,
     /// Labels.
     pub labels: Vec<String>,
     /// Status name.

@@ -18,7 +18,9 @@ pub use actions::{
 };
 pub use deletion::plan_deletion;
 pub use identity::{GroupKey, TicketIdentity, is_identity_label, is_operator_label, sync_label};
-pub use inputs::{AccountLookup, ObservedTicket, OtherTask, PlanInput, SyncView, TaskView};
+pub use inputs::{
+    AccountLookup, ObservedTicket, OtherTask, PlanInput, SyncView, TaskView, TextDigest,
+};
 pub use ownership::{Ownership, SyncClaim, owner_of};
 pub use plan::{Counts, Plan, plan};
 pub use property::{PROPERTY_KEY, TicketProperty};

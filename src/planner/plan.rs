@@ -9,7 +9,7 @@ use super::actions::{
 };
 use super::desired::{DesiredTicket, desired_tickets};
 use super::identity::{is_identity_label, is_operator_label, sync_label};
-use super::inputs::{ObservedTicket, PlanInput, TaskView};
+use super::inputs::{ObservedTicket, PlanInput, TaskView, TextDigest};
 use crate::api::{ClosureWhen, JiraCompletion, TaskJiraStatus, TaskState};
 use crate::jira::StatusCategory;
 
@@ -397,7 +397,9 @@ fn field_changes(
     if want.summary != observed.summary {
         changes.summary = Some(want.summary.clone());
     }
-    if want.description.plain_text(input.sync.flavor) != observed.description_text {
+    if TextDigest::of(&want.description.plain_text(input.sync.flavor))
+        != observed.description_digest
+    {
         changes.description = Some(want.description.clone());
     }
     changes.labels_add = want

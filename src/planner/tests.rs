@@ -166,7 +166,9 @@ impl World {
                         url: format!("https://jira.example/browse/{key}"),
                         project: self.spec.jira.project.clone(),
                         summary: new.fields.summary.clone(),
-                        description_text: new.fields.description.plain_text(Flavor::Cloud),
+                        description_digest: TextDigest::of(
+                            &new.fields.description.plain_text(Flavor::Cloud),
+                        ),
                         labels: new.fields.labels.clone(),
                         status: "To Do".into(),
                         category: StatusCategory::New,
@@ -191,7 +193,7 @@ impl World {
                         t.summary = s.clone();
                     }
                     if let Some(d) = &changes.description {
-                        t.description_text = d.plain_text(Flavor::Cloud);
+                        t.description_digest = TextDigest::of(&d.plain_text(Flavor::Cloud));
                     }
                     t.labels.retain(|l| !changes.labels_remove.contains(l));
                     t.labels.extend(changes.labels_add.iter().cloned());
@@ -729,7 +731,7 @@ fn drift_made_by_hand_is_put_back_but_human_labels_stay() {
     {
         let t = world.ticket(&key);
         t.summary = "edited".into();
-        t.description_text = "edited".into();
+        t.description_digest = TextDigest::of("edited");
         t.priority = Some("Lowest".into());
         t.assignee = Some("acc-bob".into());
         t.due_date = None;
@@ -1053,7 +1055,7 @@ proptest! {
             url: "https://jira.example/browse/OPS-1".into(),
             project: "OPS".into(),
             summary: "someone else's".into(),
-            description_text: String::new(),
+            description_digest: TextDigest::default(),
             labels: vec!["jas.payments.other".into(), "jas-task.t1".into()],
             status: "To Do".into(),
             category: StatusCategory::New,
