@@ -138,10 +138,12 @@ pub async fn observed_tickets(
     namespace: &str,
     name: &str,
 ) -> Result<Vec<Arc<ObservedTicket>>, Error> {
-    let issues = client
-        .search_with_properties(&tickets_jql(namespace, name), &[PROPERTY_KEY])
+    let tickets = client
+        .search_mapped(&tickets_jql(namespace, name), &[PROPERTY_KEY], |issue| {
+            Arc::new(observed(issue))
+        })
         .await?;
-    Ok(issues.into_iter().map(observed).map(Arc::new).collect())
+    Ok(tickets)
 }
 
 /// A sync's tickets as read before it plans.

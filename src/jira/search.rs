@@ -56,23 +56,37 @@ impl JiraClient {
         jql: &str,
         properties: &[&str],
     ) -> Result<Vec<Issue>, JiraError> {
+        self.search_mapped(jql, properties, |issue| issue).await
+    }
+
+    /// Like [`search_with_properties`](Self::search_with_properties), each issue turned by `map` as
+    /// its page arrives: a caller that keeps less than the whole issue (10,000 descriptions) never
+    /// holds every issue at once.
+    pub async fn search_mapped<T>(
+        &self,
+        jql: &str,
+        properties: &[&str],
+        map: impl FnMut(Issue) -> T,
+    ) -> Result<Vec<T>, JiraError> {
         check_properties("a search", properties)?;
         let epic = self.epic_field().await?;
         match self.flavor() {
-            Flavor::Cloud => self.search_v3(jql, &epic, properties).await,
+            Flavor::Cloud => self.search_v3(jql, &epic, properties, map).await,
             Flavor::DataCenter => {
                 let issues = self.search_v2(jql, &epic, true).await?;
-                self.read_properties(issues, properties).await
+                let issues = self.read_properties(issues, properties).await?;
+                Ok(issues.into_iter().map(map).collect())
             }
         }
     }
 
-    async fn search_v3(
+    async fn search_v3<T>(
         &self,
         jql: &str,
         epic: &EpicField,
         properties: &[&str],
-    ) -> Result<Vec<Issue>, JiraError> {
+        mut map: impl FnMut(Issue) -> T,
+    ) -> Result<Vec<T>, JiraError> {
         let path = format!("{}/search/jql", self.api());
         let label = format!("POST {path}");
         let mut issues = Vec::new();
@@ -93,7 +107,11 @@ impl JiraClient {
                 .json(&body)?;
             let page: SearchPageV3 = self.send(request).await?.decode()?;
             let empty = page.issues.is_empty();
-            issues.extend(self.decode_all(page.issues, epic, &label)?);
+            issues.extend(
+                self.decode_all(page.issues, epic, &label)?
+                    .into_iter()
+                    .map(&mut map),
+            );
             match page.next_page_token {
                 Some(next)
                     if !empty && page.is_last != Some(true) && token.as_ref() != Some(&next) =>
