@@ -218,10 +218,25 @@ fn done_while_open(
     observed: &ObservedTicket,
 ) -> DoneWhileOpen {
     let open: Vec<String> = ticket.open_tasks().map(|t| t.name.clone()).collect();
-    if observed.category != StatusCategory::Done || open.is_empty() {
+    let recorded = observed.property.as_ref().map(|p| &p.tasks);
+    if observed.category != StatusCategory::Done {
+        // Search may not show yet a close an earlier pass made. A task recorded completed on a
+        // ticket that shows open is re-opened first (the executor leaves a ticket that is open
+        // after all as it is), so the property never records it open on a ticket that is done.
+        let recorded_completed: Vec<String> = open
+            .iter()
+            .filter(|name| recorded.and_then(|r| r.get(*name)) == Some(&TaskState::Completed))
+            .cloned()
+            .collect();
+        return if input.sync.spec.closure.reopen && !recorded_completed.is_empty() {
+            DoneWhileOpen::Reopen(ReopenReason::TasksReopened, recorded_completed)
+        } else {
+            DoneWhileOpen::NOTHING
+        };
+    }
+    if open.is_empty() {
         return DoneWhileOpen::NOTHING;
     }
-    let recorded = observed.property.as_ref().map(|p| &p.tasks);
     let reopened: Vec<String> = open
         .iter()
         .filter(|name| recorded.and_then(|r| r.get(*name)) != Some(&TaskState::Open))
