@@ -162,12 +162,7 @@ pub struct CurrentTickets {
 fn operator_labels(tickets: &[Arc<ObservedTicket>]) -> Vec<String> {
     tickets
         .iter()
-        .flat_map(|t| {
-            t.labels
-                .iter()
-                .filter(|l| crate::planner::is_operator_label(l))
-                .cloned()
-        })
+        .flat_map(|t| t.operator_labels().cloned())
         .collect()
 }
 

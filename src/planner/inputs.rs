@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use sha2::{Digest, Sha256};
 
+use super::identity::is_operator_label;
 use super::property::TicketProperty;
 use crate::api::{ComplianceTaskSpec, JiraActiveSyncSpec, TaskJiraStatus};
 use crate::jira::{Flavor, StatusCategory};
@@ -88,6 +89,11 @@ pub struct ObservedTicket {
 }
 
 impl ObservedTicket {
+    /// The labels the operator manages on this ticket (sync, task and group labels).
+    pub fn operator_labels(&self) -> impl Iterator<Item = &String> {
+        self.labels.iter().filter(|l| is_operator_label(l))
+    }
+
     /// The issue number, for ordering tickets by age (lower is older).
     pub fn number(&self) -> u64 {
         self.key

@@ -8,7 +8,7 @@ use super::actions::{
     Action, Assignee, CloseReason, FieldChanges, NewTicket, ReopenReason, Warning,
 };
 use super::desired::{DesiredTicket, desired_tickets};
-use super::identity::{is_identity_label, is_operator_label, sync_label};
+use super::identity::{is_identity_label, sync_label};
 use super::inputs::{ObservedTicket, PlanInput, TaskView, TextDigest};
 use crate::api::{ClosureWhen, JiraCompletion, TaskJiraStatus, TaskState};
 use crate::jira::StatusCategory;
@@ -132,7 +132,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         actions.extend(found.map(|duplicate| Action::RetireDuplicate {
             key: duplicate.key.clone(),
             original: original.key.clone(),
-            labels: operator_labels(duplicate),
+            labels: duplicate.operator_labels().cloned().collect(),
         }));
         plan_existing(input, &ticket, original, &mut actions);
     }
@@ -177,15 +177,6 @@ fn index_observed(tickets: Vec<&ObservedTicket>) -> BTreeMap<String, Vec<&Observ
         tickets.sort_by_key(|t| t.number());
     }
     index
-}
-
-fn operator_labels(ticket: &ObservedTicket) -> Vec<String> {
-    ticket
-        .labels
-        .iter()
-        .filter(|l| is_operator_label(l))
-        .cloned()
-        .collect()
 }
 
 /// The tasks `jiraCompletion: CompleteTasks` completes, with the ticket that was done.
@@ -500,7 +491,7 @@ fn plan_orphan(input: &PlanInput<'_>, ticket: &ObservedTicket, actions: &mut Vec
     }
     actions.push(Action::Release {
         key: ticket.key.clone(),
-        labels: operator_labels(ticket),
+        labels: ticket.operator_labels().cloned().collect(),
     });
 }
 

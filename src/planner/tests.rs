@@ -420,10 +420,8 @@ fn completing_a_task_closes_its_ticket_with_a_comment() {
     assert_eq!(recorded.status_category.as_deref(), Some("done"));
 }
 
-#[test]
-fn a_reopen_goes_before_the_property_that_records_the_task_open() {
-    // A crash between the two must not leave a done ticket whose property says the task is open:
-    // that reads as "closed in Jira" and, under jiraCompletion: Reflect, would stay done.
+/// A world whose ticket was closed with its completed task "a".
+fn closed_with_its_task() -> World {
     let mut world = World::new(
         spec(Mode::Individual),
         vec![task("a", None, TaskState::Open)],
@@ -431,11 +429,14 @@ fn a_reopen_goes_before_the_property_that_records_the_task_open() {
     world.converge();
     world.task_mut("a").spec.state = TaskState::Completed;
     world.converge();
-    world.task_mut("a").spec.state = TaskState::Open;
-    let actions = plan(&world.input()).actions;
+    world
+}
+
+/// The plan re-opens the ticket, and only then writes the property that records the task open.
+fn assert_reopens_before_recording_open(actions: &[Action]) {
     assert!(
         matches!(
-            &actions[..],
+            actions,
             [
                 Action::Reopen { .. },
                 Action::Update {
@@ -449,37 +450,26 @@ fn a_reopen_goes_before_the_property_that_records_the_task_open() {
 }
 
 #[test]
+fn a_reopen_goes_before_the_property_that_records_the_task_open() {
+    // A crash between the two must not leave a done ticket whose property says the task is open:
+    // that reads as "closed in Jira" and, under jiraCompletion: Reflect, would stay done.
+    let mut world = closed_with_its_task();
+    world.task_mut("a").spec.state = TaskState::Open;
+    assert_reopens_before_recording_open(&plan(&world.input()).actions);
+}
+
+#[test]
 fn a_task_reopened_while_search_still_shows_its_ticket_open_is_reopened_first() {
     // An earlier pass closed the ticket; search does not show it yet. Writing the property that
     // records the task open without the re-open would leave, once search catches up, a done
     // ticket recording an open task: read as "closed in Jira", it would stay done.
-    let mut world = World::new(
-        spec(Mode::Individual),
-        vec![task("a", None, TaskState::Open)],
-    );
-    world.converge();
-    world.task_mut("a").spec.state = TaskState::Completed;
-    world.converge();
-    let mut lagging = world.clone();
+    let mut lagging = closed_with_its_task();
     for ticket in &mut lagging.tickets {
         ticket.category = StatusCategory::New;
         ticket.status = "To Do".into();
     }
     lagging.task_mut("a").spec.state = TaskState::Open;
-    let actions = plan(&lagging.input()).actions;
-    assert!(
-        matches!(
-            &actions[..],
-            [
-                Action::Reopen { .. },
-                Action::Update {
-                    property: Some(_),
-                    ..
-                }
-            ]
-        ),
-        "{actions:#?}"
-    );
+    assert_reopens_before_recording_open(&plan(&lagging.input()).actions);
 }
 
 #[test]
