@@ -9,11 +9,11 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use jira_active_sync::emulator::{Emulator, EmulatorConfig, Flavor as EmulatorFlavor, Seed};
 use jira_active_sync::jira::{
     ClientConfig, Credentials, Description, Flavor, JiraClient, NewIssue, RateLimit, TaskSection,
     jql,
 };
+use jira_emulator::{Emulator, EmulatorConfig, Flavor as EmulatorFlavor, Seed};
 use serde_json::{Value, json};
 
 const ASSIGNEES: [&str; 3] = ["alice@example.com", "bob@example.com", "admin@example.com"];
@@ -146,7 +146,7 @@ async fn initial_sync(
 
 async fn start(
     flavor: Flavor,
-) -> Result<(jira_active_sync::emulator::EmulatorHandle, JiraClient), Box<dyn std::error::Error>> {
+) -> Result<(jira_emulator::EmulatorHandle, JiraClient), Box<dyn std::error::Error>> {
     let emulator = Emulator::start(
         "127.0.0.1:0".parse()?,
         EmulatorConfig {

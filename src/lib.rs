@@ -2,6 +2,5 @@
 
 pub mod api;
 pub mod controller;
-pub mod emulator;
 pub mod jira;
 pub mod planner;

@@ -7,18 +7,21 @@ mod openapi;
 
 use std::net::SocketAddr;
 
-use jira_active_sync::emulator::{self, Emulator, EmulatorConfig, EmulatorHandle};
 use jira_active_sync::jira::{
     ClientConfig, Credentials, Description, Flavor, IssueUpdate, JiraClient, NewIssue,
     StatusCategory, TaskSection, TransitionTarget,
 };
+use jira_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
 use openapi::{OpenApi, document};
 use serde_json::{Value, json};
 
 async fn start(flavor: Flavor) -> (EmulatorHandle, JiraClient, &'static OpenApi) {
     let (emulated, spec) = match flavor {
-        Flavor::Cloud => (emulator::Flavor::Cloud, openapi::Flavor::Cloud),
-        Flavor::DataCenter => (emulator::Flavor::Datacenter, openapi::Flavor::DataCenter),
+        Flavor::Cloud => (jira_emulator::Flavor::Cloud, openapi::Flavor::Cloud),
+        Flavor::DataCenter => (
+            jira_emulator::Flavor::Datacenter,
+            openapi::Flavor::DataCenter,
+        ),
     };
     let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let config = EmulatorConfig {

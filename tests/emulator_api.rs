@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use jira_active_sync::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Flavor, Seed};
+use jira_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Flavor, Seed};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -723,12 +723,11 @@ async fn project_permissions_hide_or_refuse_as_jira_does() {
 #[tokio::test]
 async fn deleting_an_issue_with_subtasks_needs_delete_subtasks() {
     let mut seed = Seed::default();
-    seed.issue_types
-        .push(jira_active_sync::emulator::SeedIssueType {
-            id: "10005".into(),
-            name: "Subtask".into(),
-            hierarchy_level: -1,
-        });
+    seed.issue_types.push(jira_emulator::SeedIssueType {
+        id: "10005".into(),
+        name: "Subtask".into(),
+        hierarchy_level: -1,
+    });
     seed.projects[0].issue_types.push("Subtask".into());
     let jira = Jira::with(Flavor::Cloud, seed, "/rest/api/3").await;
     let parent = jira.create(task("parent", &[])).await;

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
-use jira_active_sync::emulator::{Emulator, EmulatorConfig, EmulatorHandle, Flavor, Seed};
+use jira_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Flavor, Seed};
 use openapi::{OpenApi, document};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};

@@ -3,12 +3,10 @@
 
 use std::time::Duration;
 
-use jira_active_sync::emulator::{
-    Emulator, EmulatorConfig, EmulatorHandle, Flavor as EmulatorFlavor, Seed,
-};
 use jira_active_sync::jira::{
     ClientConfig, Credentials, Flavor, JiraClient, RateLimit, RetryPolicy,
 };
+use jira_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Flavor as EmulatorFlavor, Seed};
 use serde::Deserialize;
 use serde_json::Value;
 

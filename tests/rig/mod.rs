@@ -48,10 +48,26 @@ pub struct EmulatorProcess {
     control: EmulatorAdmin,
 }
 
+/// The `jira-emulator` binary of this build: another workspace package, so Cargo gives no
+/// `CARGO_BIN_EXE_` for it; `cargo test` at the workspace root builds it next to this package's
+/// binaries.
+fn emulator_binary() -> std::path::PathBuf {
+    let operator = std::path::Path::new(env!("CARGO_BIN_EXE_jira-active-sync"));
+    let emulator =
+        operator.with_file_name(format!("jira-emulator{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        emulator.exists(),
+        "{} is missing: run the tests from the workspace root (`cargo test --workspace`), or \
+         build it with `cargo build -p jira-emulator`",
+        emulator.display()
+    );
+    emulator
+}
+
 impl EmulatorProcess {
     /// Starts `jira-emulator` on a free loopback port and waits for its URL.
     pub async fn start() -> EmulatorProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jira-emulator"))
+        let mut child = Command::new(emulator_binary())
             .args(["--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -6,11 +6,11 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::Params;
-use crate::emulator::auth::Ctx;
-use crate::emulator::config::Flavor;
-use crate::emulator::error::{ApiError, ApiResult};
-use crate::emulator::render::timestamp;
-use crate::emulator::state::Shared;
+use crate::auth::Ctx;
+use crate::config::Flavor;
+use crate::error::{ApiError, ApiResult};
+use crate::render::timestamp;
+use crate::state::Shared;
 
 /// `GET /myself`.
 pub async fn myself(State(state): State<Shared>, ctx: Ctx) -> ApiResult<Json<Value>> {

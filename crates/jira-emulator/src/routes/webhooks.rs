@@ -9,10 +9,10 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::json_body;
-use crate::emulator::auth::Ctx;
-use crate::emulator::error::{ApiError, ApiResult};
-use crate::emulator::state::Shared;
-use crate::emulator::webhooks::{WebhookError, WebhookRegistration};
+use crate::auth::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::state::Shared;
+use crate::webhooks::{WebhookError, WebhookRegistration};
 
 fn webhook_id(text: &str) -> ApiResult<u64> {
     text.parse().map_err(|_| not_found(text))

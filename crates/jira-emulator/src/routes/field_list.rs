@@ -3,10 +3,10 @@
 use axum::Json;
 use serde_json::{Value, json};
 
-use crate::emulator::auth::Ctx;
-use crate::emulator::config::Flavor;
-use crate::emulator::fields::EPIC_LINK_FIELD;
-use crate::emulator::render::field_name;
+use crate::auth::Ctx;
+use crate::config::Flavor;
+use crate::fields::EPIC_LINK_FIELD;
+use crate::render::field_name;
 
 /// Field id, schema type, JQL clause names.
 const SYSTEM_FIELDS: &[(&str, &str, &[&str])] = &[

@@ -11,14 +11,14 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::{Params, json_body, permitted_issue, visible_issue};
-use crate::emulator::auth::Ctx;
-use crate::emulator::config::Flavor;
-use crate::emulator::error::{ApiError, ApiResult};
-use crate::emulator::fields::{FieldContext, Screen};
-use crate::emulator::model::Permission;
-use crate::emulator::render::FieldSelection;
-use crate::emulator::state::Shared;
-use crate::emulator::store::{IssueEvent, Store};
+use crate::auth::Ctx;
+use crate::config::Flavor;
+use crate::error::{ApiError, ApiResult};
+use crate::fields::{FieldContext, Screen};
+use crate::model::Permission;
+use crate::render::FieldSelection;
+use crate::state::Shared;
+use crate::store::{IssueEvent, Store};
 
 /// Most issues one bulk create takes.
 const MAX_BULK_CREATE: usize = 50;

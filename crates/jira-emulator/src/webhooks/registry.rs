@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::payload::IssueEventKind;
-use crate::emulator::jql::{self, JqlError, JqlFields, Query};
+use crate::jql::{self, JqlError, JqlFields, Query};
 
 /// The key Jira files an issue-event JQL filter under.
 const ISSUE_FILTER: &str = "issue-related-events-section";
@@ -218,7 +218,7 @@ fn check(registration: &WebhookRegistration) -> Result<Option<Query>, WebhookErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::jql::JqlValue;
+    use crate::jql::JqlValue;
 
     struct Issue(&'static str);
 

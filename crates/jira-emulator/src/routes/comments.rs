@@ -11,12 +11,12 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::{Params, json_body, permitted_issue, visible_issue};
-use crate::emulator::auth::Ctx;
-use crate::emulator::error::{ApiError, ApiResult};
-use crate::emulator::fields::{FieldContext, Screen};
-use crate::emulator::model::{Permission, RichText};
-use crate::emulator::state::Shared;
-use crate::emulator::store::Store;
+use crate::auth::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::fields::{FieldContext, Screen};
+use crate::model::{Permission, RichText};
+use crate::state::Shared;
+use crate::store::Store;
 
 fn comment_id(text: &str) -> ApiResult<u64> {
     text.parse().map_err(|_| {

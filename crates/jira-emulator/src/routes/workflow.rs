@@ -10,11 +10,11 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::{Params, json_body, permitted_issue, visible_issue};
-use crate::emulator::auth::Ctx;
-use crate::emulator::error::{ApiError, ApiResult};
-use crate::emulator::fields::{FieldContext, Screen};
-use crate::emulator::model::Permission;
-use crate::emulator::state::Shared;
+use crate::auth::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::fields::{FieldContext, Screen};
+use crate::model::Permission;
+use crate::state::Shared;
 
 /// `GET /issue/{issueIdOrKey}/transitions`: what the caller can do from the current status.
 pub async fn list(

@@ -6,14 +6,14 @@ use axum::extract::{Path, State};
 use serde_json::{Map, Value, json};
 
 use super::{Params, visible_issue};
-use crate::emulator::auth::Ctx;
-use crate::emulator::config::Flavor;
-use crate::emulator::error::ApiResult;
-use crate::emulator::fields::EPIC_LINK_FIELD;
-use crate::emulator::model::Permission;
-use crate::emulator::render::field_name;
-use crate::emulator::seed::Category;
-use crate::emulator::state::Shared;
+use crate::auth::Ctx;
+use crate::config::Flavor;
+use crate::error::ApiResult;
+use crate::fields::EPIC_LINK_FIELD;
+use crate::model::Permission;
+use crate::render::field_name;
+use crate::seed::Category;
+use crate::state::Shared;
 
 /// `GET /issuetype`: the issue types of the projects the caller can browse.
 pub async fn issue_types(State(state): State<Shared>, ctx: Ctx) -> Json<Value> {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use jira_active_sync::emulator::{Emulator, EmulatorConfig};
+use jira_emulator::{Emulator, EmulatorConfig};
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)

@@ -12,15 +12,15 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::{Params, json_body};
-use crate::emulator::auth::Ctx;
-use crate::emulator::config::Flavor;
-use crate::emulator::error::{ApiError, ApiResult};
-use crate::emulator::issue_fields::IssueView;
-use crate::emulator::jql::{self, JqlError, Query};
-use crate::emulator::model::Permission;
-use crate::emulator::render::FieldSelection;
-use crate::emulator::state::Shared;
-use crate::emulator::store::Store;
+use crate::auth::Ctx;
+use crate::config::Flavor;
+use crate::error::{ApiError, ApiResult};
+use crate::issue_fields::IssueView;
+use crate::jql::{self, JqlError, Query};
+use crate::model::Permission;
+use crate::render::FieldSelection;
+use crate::state::Shared;
+use crate::store::Store;
 
 /// Jira Cloud's answer on the removed search endpoints.
 const REMOVED: &str = "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046";

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use jira_active_sync::emulator::{Emulator, EmulatorConfig, Flavor, Seed};
+use jira_emulator::{Emulator, EmulatorConfig, Flavor, Seed};
 use tracing_subscriber::EnvFilter;
 
 /// A faithful in-memory Jira (Cloud REST v3 / Data Center REST v2) for tests and dry runs.

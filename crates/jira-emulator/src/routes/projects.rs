@@ -5,14 +5,14 @@ use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
 use super::Params;
-use crate::emulator::auth::Ctx;
-use crate::emulator::config::Flavor;
-use crate::emulator::error::{ApiError, ApiResult};
-use crate::emulator::fields::EPIC_LINK_FIELD;
-use crate::emulator::model::{Permission, Project};
-use crate::emulator::render::{RenderCtx, field_name};
-use crate::emulator::state::Shared;
-use crate::emulator::store::Store;
+use crate::auth::Ctx;
+use crate::config::Flavor;
+use crate::error::{ApiError, ApiResult};
+use crate::fields::EPIC_LINK_FIELD;
+use crate::model::{Permission, Project};
+use crate::render::{RenderCtx, field_name};
+use crate::state::Shared;
+use crate::store::Store;
 
 fn browsable<'s>(store: &'s Store, ctx: &Ctx, id_or_key: &str) -> ApiResult<&'s Project> {
     store

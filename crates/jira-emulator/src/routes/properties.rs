@@ -9,12 +9,12 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{json_body, permitted_issue, visible_issue};
-use crate::emulator::auth::Ctx;
-use crate::emulator::error::ApiResult;
-use crate::emulator::fields::check_property;
-use crate::emulator::model::Permission;
-use crate::emulator::state::Shared;
-use crate::emulator::store::property_not_found;
+use crate::auth::Ctx;
+use crate::error::ApiResult;
+use crate::fields::check_property;
+use crate::model::Permission;
+use crate::state::Shared;
+use crate::store::property_not_found;
 
 fn property_url(ctx: &Ctx, issue_id: u64, key: &str) -> String {
     format!(
