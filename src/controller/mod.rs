@@ -5,6 +5,7 @@
 mod conditions;
 mod connection;
 mod context;
+mod creates;
 mod credentials;
 mod error;
 mod events;
@@ -14,7 +15,9 @@ pub mod leader;
 mod metrics;
 mod server;
 mod status;
+mod steps;
 mod sync;
+mod task_writes;
 mod tickets;
 mod webhook;
 

@@ -22,7 +22,7 @@ use crate::api::{
     FINALIZER, JiraActiveSync, JiraActiveSyncStatus, JiraConnection, condition_status,
 };
 use crate::jira::{JiraClient, JiraError};
-use crate::planner::{Counts, ObservedTicket, PlanInput, SyncView, Warning, plan, plan_deletion};
+use crate::planner::{Counts, PlanInput, SyncView, Warning, plan, plan_deletion};
 
 /// How soon a sync that could not reach Jira or its connection tries again.
 const RETRY: Duration = Duration::from_secs(15);
@@ -351,15 +351,16 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         search_settle: ctx.settings.search_settle,
         now,
     };
-    let plan = plan(&input);
-    for warning in &plan.warnings {
+    let mut plan = plan(&input);
+    let (warnings, counts) = (std::mem::take(&mut plan.warnings), plan.counts);
+    for warning in &warnings {
         let Warning::UnknownAssignee { email, tasks } = warning;
         tracing::warn!(%email, ?tasks, sync = %name, "no Jira user has this email; the ticket stays unassigned");
     }
     let first_failure = FirstFailure::default();
     let target = Target::of(sync, &namespace, &name, &client).reporting_to(&first_failure);
-    let (outcome, reported) =
-        execute_reporting(sync, ctx, &target, &input.tickets, plan.actions).await;
+    let wait_until = plan.wait_until;
+    let (outcome, reported) = execute_reporting(sync, ctx, &target, plan).await;
     // The pass's last write follows the one made mid-pass, so a condition that went False then
     // keeps its transition time.
     let reported_sync;
@@ -400,17 +401,17 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
     if outcome.failures.iter().any(|f| f.reason == CONFLICT) {
         requeue = requeue.min(CONFLICT_RETRY);
     }
-    if let Some(until) = outcome.wait_until {
+    if let Some(until) = wait_until {
         let wait = Duration::try_from(until.duration_since(now)).unwrap_or_default();
         requeue = requeue.min(wait.max(Duration::from_millis(200)));
     }
     conditions.extend(outcome_conditions(
         sync,
         &outcome,
-        &plan.warnings,
+        &warnings,
         retrying.then_some(requeue),
     ));
-    write_status(sync, ctx, &conditions, Some(plan.counts)).await?;
+    write_status(sync, ctx, &conditions, Some(counts)).await?;
     Ok(Action::requeue(requeue))
 }
 
@@ -420,10 +421,9 @@ async fn execute_reporting(
     sync: &JiraActiveSync,
     ctx: &Context,
     target: &Target<'_>,
-    observed: &[Arc<ObservedTicket>],
-    actions: Vec<crate::planner::Action>,
+    plan: crate::planner::Plan,
 ) -> (Outcome, Option<JiraActiveSyncStatus>) {
-    let pass = execute(ctx, target, observed, actions);
+    let pass = execute(ctx, target, plan);
     tokio::pin!(pass);
     let Some(first) = target.first_failure else {
         return (pass.await, None);
@@ -603,11 +603,11 @@ async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> 
             .as_ref()
             .map_or(crate::jira::Flavor::Cloud, JiraClient::flavor),
     };
-    let actions = plan_deletion(&view, &tickets, &recorded);
+    let plan = plan_deletion(&view, &tickets, &recorded);
     let outcome = match &client {
         Some(client) => {
             let target = Target::of(sync, &namespace, &name, client);
-            execute(ctx, &target, &tickets, actions).await
+            execute(ctx, &target, plan).await
         }
         None => {
             clear_statuses(ctx, &namespace, &recorded).await?;
@@ -686,7 +686,6 @@ mod tests {
                 message: "closing SEC-2: POST /rest/api/3/issue/SEC-2/transitions: rate limited by Jira (jira-per-issue-on-write), retry after 1.0s".into(),
                 retryable: true,
             }],
-            wait_until: None,
         };
         let conditions = outcome_conditions(&sync(), &outcome, &[], Some(Duration::from_secs(10)));
         let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();

@@ -207,6 +207,22 @@ impl IssueUpdate {
     pub fn is_empty(&self) -> bool {
         *self == IssueUpdate::default()
     }
+
+    /// The names of the fields that change, for Events and logs.
+    pub fn field_names(&self) -> Vec<&'static str> {
+        [
+            (self.summary.is_some(), "summary"),
+            (self.description.is_some(), "description"),
+            (self.labels.is_some(), "labels"),
+            (self.priority.is_some(), "priority"),
+            (self.due_date.is_some(), "duedate"),
+            (self.assignee.is_some(), "assignee"),
+            (self.epic.is_some(), "epic"),
+        ]
+        .into_iter()
+        .filter_map(|(changed, name)| changed.then_some(name))
+        .collect()
+    }
 }
 
 /// A workflow transition available on an issue.

@@ -46,18 +46,36 @@ impl JiraClient {
         resolution: Option<&str>,
         comment: Option<&str>,
     ) -> Result<Transition, JiraError> {
+        self.transition_to_first(key, std::slice::from_ref(target), resolution, comment)
+            .await
+    }
+
+    /// Like [`JiraClient::transition`], to the first of `targets` that the issue's workflow offers
+    /// now.
+    pub async fn transition_to_first(
+        &self,
+        key: &str,
+        targets: &[TransitionTarget],
+        resolution: Option<&str>,
+        comment: Option<&str>,
+    ) -> Result<Transition, JiraError> {
         let available = self.transitions(key).await?;
-        let chosen =
-            choose(&available, target)
-                .cloned()
-                .ok_or_else(|| JiraError::NoTransition {
-                    issue: key.to_owned(),
-                    target: describe(target),
-                    available: available
-                        .iter()
-                        .map(|t| format!("{} -> {}", t.name, t.to.name))
-                        .collect(),
-                })?;
+        let chosen = targets
+            .iter()
+            .find_map(|target| choose(&available, target))
+            .cloned()
+            .ok_or_else(|| JiraError::NoTransition {
+                issue: key.to_owned(),
+                target: targets
+                    .iter()
+                    .map(describe)
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                available: available
+                    .iter()
+                    .map(|t| format!("{} -> {}", t.name, t.to.name))
+                    .collect(),
+            })?;
         let mut body = json!({ "transition": { "id": chosen.id } });
         if let (Some(resolution), true) = (resolution, chosen.has_resolution_field) {
             body["fields"] = json!({ "resolution": { "name": resolution } });

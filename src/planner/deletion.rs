@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use super::actions::{Action, CloseReason};
 use super::inputs::{ObservedTicket, SyncView};
+use super::plan::{Plan, close};
+use super::steps::{CloseReason, Step, TaskWrite};
 use crate::api::DeletionPolicy;
 use crate::jira::StatusCategory;
 
@@ -14,31 +15,44 @@ pub fn plan_deletion(
     sync: &SyncView<'_>,
     tickets: &[Arc<ObservedTicket>],
     recorded_tasks: &[String],
-) -> Vec<Action> {
-    let mut actions: Vec<Action> = match sync.spec.deletion_policy {
+) -> Plan {
+    let steps = match sync.spec.deletion_policy {
         DeletionPolicy::Retain => Vec::new(),
         DeletionPolicy::Delete => tickets
             .iter()
-            .map(|t| Action::Delete { key: t.key.clone() })
+            .map(|t| Step::Delete {
+                key: t.key.clone(),
+                subject: t.subject(),
+            })
             .collect(),
         DeletionPolicy::Close => tickets
             .iter()
             .filter(|t| t.category != StatusCategory::Done)
-            .map(|t| Action::Close {
-                key: t.key.clone(),
-                reason: CloseReason::SyncDeleted,
-                comment: Some(format!(
+            .map(|t| {
+                let comment = format!(
                     "Closed: the JiraActiveSync {}/{} that kept this ticket was deleted \
                      (deletionPolicy: Close).",
                     sync.namespace, sync.name
-                )),
-                tasks: Vec::new(),
+                );
+                Step::Transition(close(
+                    t,
+                    &sync.spec.closure,
+                    CloseReason::SyncDeleted,
+                    Some(comment),
+                ))
             })
             .collect(),
     };
-    actions.extend(recorded_tasks.iter().map(|task| Action::WriteTaskStatus {
-        task: task.clone(),
-        status: None,
-    }));
-    actions
+    let task_writes = recorded_tasks
+        .iter()
+        .map(|task| TaskWrite::Status {
+            task: task.clone(),
+            status: None,
+        })
+        .collect();
+    Plan {
+        steps,
+        task_writes,
+        ..Plan::default()
+    }
 }

@@ -2,10 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::actions::{Assignee, TicketFields, Warning};
 use super::identity::{GroupKey, TicketIdentity, is_operator_label, sync_label};
 use super::inputs::{AccountLookup, SyncView, TaskView};
 use super::property::TicketProperty;
+use super::steps::{Assignee, TicketFields, Warning};
 use crate::api::{Mode, Severity, TaskState};
 use crate::jira::{Description, TaskSection};
 

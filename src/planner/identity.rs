@@ -75,6 +75,22 @@ impl TicketIdentity {
     }
 }
 
+impl TicketIdentity {
+    /// The identity an identity label names. A label shortened by [`bounded_label`] gives the
+    /// shortened name: good for telling people, while tickets are matched by label.
+    pub fn from_label(label: &str) -> Option<TicketIdentity> {
+        if let Some(name) = label.strip_prefix(TASK_PREFIX) {
+            return Some(TicketIdentity::Task(name.to_owned()));
+        }
+        label.strip_prefix(GROUP_PREFIX).map(|group| {
+            TicketIdentity::Group(match group {
+                UNASSIGNED => GroupKey::Unassigned,
+                email => GroupKey::Assignee(email.to_owned()),
+            })
+        })
+    }
+}
+
 /// The label that marks every ticket of the sync `namespace/name`.
 pub fn sync_label(namespace: &str, name: &str) -> String {
     bounded_label(SYNC_PREFIX, &format!("{namespace}.{name}"))
@@ -143,6 +159,22 @@ mod tests {
         assert!(!la.contains(char::is_whitespace));
         let task = TicketIdentity::Task("é".repeat(200)).label();
         assert!(task.len() <= LABEL_LIMIT);
+    }
+
+    #[test]
+    fn identity_labels_read_back_as_their_identity() {
+        for identity in [
+            TicketIdentity::Task("t-1".into()),
+            TicketIdentity::Group(GroupKey::of(Some("alice@example.com"))),
+            TicketIdentity::Group(GroupKey::Unassigned),
+        ] {
+            assert_eq!(
+                TicketIdentity::from_label(&identity.label()),
+                Some(identity)
+            );
+        }
+        assert_eq!(TicketIdentity::from_label("jas.ns.sync"), None);
+        assert_eq!(TicketIdentity::from_label("compliance"), None);
     }
 
     #[test]

@@ -7,8 +7,9 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use sha2::{Digest, Sha256};
 
-use super::identity::is_operator_label;
+use super::identity::{TicketIdentity, is_identity_label, is_operator_label};
 use super::property::TicketProperty;
+use super::steps::Subject;
 use crate::api::{ComplianceTaskSpec, JiraActiveSyncSpec, TaskJiraStatus};
 use crate::jira::{Flavor, StatusCategory};
 
@@ -92,6 +93,39 @@ impl ObservedTicket {
     /// The labels the operator manages on this ticket (sync, task and group labels).
     pub fn operator_labels(&self) -> impl Iterator<Item = &String> {
         self.labels.iter().filter(|l| is_operator_label(l))
+    }
+
+    /// The labels the ticket keeps once the operator releases it.
+    pub fn labels_without_operator(&self) -> Vec<String> {
+        self.labels
+            .iter()
+            .filter(|l| !is_operator_label(l))
+            .cloned()
+            .collect()
+    }
+
+    /// The identity label: the one on the ticket, else the one its property records (a person may
+    /// have removed the label).
+    pub fn identity_label(&self) -> Option<String> {
+        self.labels
+            .iter()
+            .find(|l| is_identity_label(l))
+            .cloned()
+            .or_else(|| self.property.as_ref().map(|p| p.identity.clone()))
+    }
+
+    /// Whom the ticket concerns: its identity and the tasks its property records.
+    pub fn subject(&self) -> Subject {
+        Subject {
+            identity: self
+                .identity_label()
+                .and_then(|l| TicketIdentity::from_label(&l)),
+            tasks: self
+                .property
+                .as_ref()
+                .map(|p| p.tasks.keys().cloned().collect())
+                .unwrap_or_default(),
+        }
     }
 
     /// The issue number, for ordering tickets by age (lower is older).

@@ -1,7 +1,7 @@
-//! The planner: pure functions from (sync spec, tasks in scope, tickets observed in Jira) to actions.
-//! No I/O happens here; the controller gathers the inputs and executes the actions.
+//! The planner: pure functions from (sync spec, tasks in scope, tickets observed in Jira, now) to a
+//! plan: steps on Jira, writes to tasks, and when to look again. Every decision of a sync is made
+//! here, as data; no I/O happens here. The controller gathers the inputs and carries the plan out.
 
-mod actions;
 mod deletion;
 mod desired;
 mod identity;
@@ -9,18 +9,20 @@ mod inputs;
 mod ownership;
 mod plan;
 mod property;
+mod steps;
 
 #[cfg(test)]
 mod tests;
 
-pub use actions::{
-    Action, Assignee, CloseReason, FieldChanges, NewTicket, ReopenReason, TicketFields, Warning,
-};
 pub use deletion::plan_deletion;
 pub use identity::{GroupKey, TicketIdentity, is_identity_label, is_operator_label, sync_label};
 pub use inputs::{
     AccountLookup, ObservedTicket, OtherTask, PlanInput, SyncView, TaskView, TextDigest,
 };
 pub use ownership::{Ownership, SyncClaim, owner_of};
-pub use plan::{Counts, Plan, plan};
+pub use plan::{Counts, OPEN, Plan, plan};
 pub use property::{PROPERTY_KEY, TicketProperty};
+pub use steps::{
+    Assignee, CloseReason, NewTicket, ReleaseReason, ReopenReason, Step, Subject, TaskWrite,
+    TicketFields, TransitionReason, TransitionStep, Warning,
+};

@@ -4,20 +4,29 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::actions::{
-    Action, Assignee, CloseReason, FieldChanges, NewTicket, ReopenReason, Warning,
-};
 use super::desired::{DesiredTicket, desired_tickets};
-use super::identity::{is_identity_label, sync_label};
+use super::identity::sync_label;
 use super::inputs::{ObservedTicket, PlanInput, TaskView, TextDigest};
-use crate::api::{ClosureWhen, JiraCompletion, TaskJiraStatus, TaskState};
-use crate::jira::StatusCategory;
+use super::steps::{
+    Assignee, CloseReason, NewTicket, ReleaseReason, ReopenReason, Step, TaskWrite,
+    TransitionReason, TransitionStep, Warning,
+};
+use crate::api::{Closure, ClosureWhen, JiraCompletion, TaskJiraStatus, TaskState};
+use crate::jira::{IssueUpdate, StatusCategory, TransitionTarget};
+
+/// The categories of a ticket that is not done: a close or a retirement moves only these.
+pub const OPEN: [StatusCategory; 2] = [StatusCategory::New, StatusCategory::Indeterminate];
 
 /// The outcome of planning a sync.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
-    /// What to do, in order (actions on one ticket keep their relative order).
-    pub actions: Vec<Action>,
+    /// What to do in Jira, in order (steps on one ticket keep their relative order).
+    pub steps: Vec<Step>,
+    /// What to write to tasks.
+    pub task_writes: Vec<TaskWrite>,
+    /// When to plan again at the latest: a create that search may not show yet is looked for then,
+    /// rather than made twice.
+    pub wait_until: Option<jiff::Timestamp>,
     /// What the user should hear about.
     pub warnings: Vec<Warning>,
     /// Counters for the sync's status.
@@ -58,6 +67,20 @@ impl DoneWhileOpen {
     };
 }
 
+/// What a pass builds up: steps on Jira, task writes, and when to look again.
+#[derive(Default)]
+struct Builder {
+    steps: Vec<Step>,
+    task_writes: Vec<TaskWrite>,
+    wait_until: Option<jiff::Timestamp>,
+}
+
+impl Builder {
+    fn wait_until(&mut self, until: jiff::Timestamp) {
+        self.wait_until = Some(self.wait_until.map_or(until, |w| w.min(until)));
+    }
+}
+
 /// Plans one pass of a sync. With `suspend` set, nothing is written: the plan only counts.
 pub fn plan(input: &PlanInput<'_>) -> Plan {
     let sync = &input.sync;
@@ -70,87 +93,146 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         .map(Arc::as_ref)
         .filter(|t| t.labels.contains(&sync_label))
         .partition(|t| t.project == sync.spec.jira.project);
-    let observed = index_observed(here);
+    let mut observed = index_observed(here);
     // Tasks that `jiraCompletion: CompleteTasks` completes are planned as completed already, so one
     // plan brings everything in step and planning again yields nothing.
     let completions = completions(input, &observed);
-    let completed_tasks: Vec<TaskView>;
-    let tasks = if completions.is_empty() {
-        &input.tasks
-    } else {
-        completed_tasks = input
-            .tasks
-            .iter()
-            .cloned()
-            .map(|mut t| {
-                if completions.contains_key(&t.name) {
-                    t.spec.state = TaskState::Completed;
-                }
-                t
-            })
-            .collect();
-        &completed_tasks
-    };
-    let (desired, warnings) = desired_tickets(sync, tasks, &input.accounts);
-    let mut observed = observed;
+    let tasks = completed(&input.tasks, &completions);
+    let (desired, warnings) = desired_tickets(sync, &tasks, &input.accounts);
     let mut plan = Plan {
         warnings,
+        counts: task_counts(&tasks),
         ..Plan::default()
     };
-    plan.counts.tasks_in_scope = count(tasks.len());
-    plan.counts.tasks_completed = count(
-        tasks
-            .iter()
-            .filter(|t| t.spec.state == TaskState::Completed)
-            .count(),
-    );
-    let mut actions: Vec<Action> = completions
-        .into_iter()
-        .map(|(task, key)| Action::CompleteTask { task, key })
-        .collect();
-    // Owned: a missing ticket's create takes its fields rather than a copy (10,000 descriptions on
-    // a first sync).
+    let mut out = Builder {
+        task_writes: completions
+            .into_iter()
+            .map(|(task, key)| TaskWrite::Complete { task, key })
+            .collect(),
+        ..Builder::default()
+    };
     for ticket in desired {
-        let mut found = observed
-            .remove(&ticket.label)
-            .unwrap_or_default()
-            .into_iter();
-        let Some(original) = found.next() else {
-            // A group with no open task needs no ticket: one is made if a task re-opens or joins.
-            if ticket.open_tasks().next().is_some() {
-                plan.counts.tickets += 1;
-                actions.push(plan_missing(input, ticket));
-            } else {
-                actions.extend(status_writes(input, &ticket, None));
-            }
-            continue;
-        };
-        plan.counts.tickets += 1;
-        if original.category == StatusCategory::Done {
-            plan.counts.tickets_done += 1;
-        }
-        actions.extend(found.map(|duplicate| Action::RetireDuplicate {
-            key: duplicate.key.clone(),
-            original: original.key.clone(),
-            labels: duplicate.operator_labels().cloned().collect(),
-        }));
-        plan_existing(input, &ticket, original, &mut actions);
+        let found = observed.remove(&ticket.label).unwrap_or_default();
+        plan_ticket(input, ticket, found, &mut plan.counts, &mut out);
     }
     for orphan in observed.into_values().flatten().chain(elsewhere) {
-        plan_orphan(input, orphan, &mut actions);
+        plan_orphan(input, orphan, &mut out.steps);
     }
-    for (name, other) in &input.others {
-        if other.recorded_sync.as_deref() == Some(sync.name) && other.owner.is_none() {
-            actions.push(Action::WriteTaskStatus {
-                task: name.clone(),
-                status: None,
-            });
-        }
-    }
+    out.task_writes.extend(released_statuses(input));
     if !sync.spec.suspend {
-        plan.actions = actions;
+        plan.steps = out.steps;
+        plan.task_writes = out.task_writes;
+        plan.wait_until = out.wait_until;
     }
     plan
+}
+
+/// The tasks, with those `jiraCompletion: CompleteTasks` completes marked completed.
+fn completed<'t>(
+    tasks: &'t [TaskView],
+    completions: &BTreeMap<String, String>,
+) -> std::borrow::Cow<'t, [TaskView]> {
+    if completions.is_empty() {
+        return std::borrow::Cow::Borrowed(tasks);
+    }
+    let mut tasks = tasks.to_vec();
+    for task in &mut tasks {
+        if completions.contains_key(&task.name) {
+            task.spec.state = TaskState::Completed;
+        }
+    }
+    std::borrow::Cow::Owned(tasks)
+}
+
+fn task_counts(tasks: &[TaskView]) -> Counts {
+    Counts {
+        tasks_in_scope: count(tasks.len()),
+        tasks_completed: count(
+            tasks
+                .iter()
+                .filter(|t| t.spec.state == TaskState::Completed)
+                .count(),
+        ),
+        ..Counts::default()
+    }
+}
+
+/// One desired ticket against the tickets found with its identity (oldest first).
+fn plan_ticket(
+    input: &PlanInput<'_>,
+    ticket: DesiredTicket<'_>,
+    found: Vec<&ObservedTicket>,
+    counts: &mut Counts,
+    out: &mut Builder,
+) {
+    let mut found = found.into_iter();
+    let Some(original) = found.next() else {
+        // A group with no open task needs no ticket: one is made if a task re-opens or joins.
+        if ticket.open_tasks().next().is_some() {
+            counts.tickets += 1;
+            plan_missing(input, ticket, out);
+        } else {
+            out.task_writes.extend(status_writes(input, &ticket, None));
+        }
+        return;
+    };
+    counts.tickets += 1;
+    if original.category == StatusCategory::Done {
+        counts.tickets_done += 1;
+    }
+    for duplicate in found {
+        out.steps.extend(retire_duplicate(duplicate, original));
+    }
+    plan_existing(input, &ticket, original, out);
+}
+
+/// Tasks whose status names this sync though no sync owns them any more: their status is cleared.
+fn released_statuses<'a>(input: &'a PlanInput<'_>) -> impl Iterator<Item = TaskWrite> + 'a {
+    input
+        .others
+        .iter()
+        .filter(|(_, other)| {
+            other.recorded_sync.as_deref() == Some(input.sync.name) && other.owner.is_none()
+        })
+        .map(|(name, _)| TaskWrite::Status {
+            task: name.clone(),
+            status: None,
+        })
+}
+
+/// A second ticket with the identity of `original`: closed (unless done already), told which one it
+/// duplicates, and released.
+fn retire_duplicate(duplicate: &ObservedTicket, original: &ObservedTicket) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if duplicate.category != StatusCategory::Done {
+        steps.push(Step::Transition(TransitionStep {
+            key: duplicate.key.clone(),
+            url: duplicate.url.clone(),
+            to: vec![TransitionTarget::Category(StatusCategory::Done)],
+            only_from: OPEN.to_vec(),
+            resolution: None,
+            comment: None,
+            reason: TransitionReason::RetireDuplicate {
+                original: original.key.clone(),
+            },
+            tasks: Vec::new(),
+            subject: duplicate.subject(),
+        }));
+    }
+    steps.push(Step::Comment {
+        key: duplicate.key.clone(),
+        text: format!(
+            "Duplicate of {}, which carries the same tasks; this ticket is no longer kept in step.",
+            original.key
+        ),
+    });
+    steps.push(Step::Release {
+        key: duplicate.key.clone(),
+        labels: duplicate.labels_without_operator(),
+        reason: ReleaseReason::DuplicateOf(original.key.clone()),
+        subject: duplicate.subject(),
+    });
+    steps
 }
 
 fn count(n: usize) -> u32 {
@@ -163,13 +245,7 @@ fn count(n: usize) -> u32 {
 fn index_observed(tickets: Vec<&ObservedTicket>) -> BTreeMap<String, Vec<&ObservedTicket>> {
     let mut index: BTreeMap<String, Vec<&ObservedTicket>> = BTreeMap::new();
     for ticket in tickets {
-        let identity = ticket
-            .labels
-            .iter()
-            .find(|l| is_identity_label(l))
-            .cloned()
-            .or_else(|| ticket.property.as_ref().map(|p| p.identity.clone()));
-        if let Some(identity) = identity {
+        if let Some(identity) = ticket.identity_label() {
             index.entry(identity).or_default().push(ticket);
         }
     }
@@ -250,36 +326,32 @@ fn done_while_open(
     }
 }
 
-fn plan_missing(input: &PlanInput<'_>, ticket: DesiredTicket<'_>) -> Action {
+fn plan_missing(input: &PlanInput<'_>, ticket: DesiredTicket<'_>, out: &mut Builder) {
     if let Some(sent) = input.pending_creates.get(&ticket.label) {
         // Saturating: a settle window past the end of time only means "never repeat the create".
         let until = sent
             .checked_add(input.search_settle)
             .unwrap_or(jiff::Timestamp::MAX);
         if input.now < until {
-            return Action::AwaitSearchIndex {
-                identity: ticket.label.clone(),
-                until,
-            };
+            out.wait_until(until);
+            return;
         }
     }
     let tasks = ticket.task_names();
-    Action::Create(NewTicket {
+    out.steps.push(Step::Create(NewTicket {
         identity: ticket.identity,
         fields: ticket.fields,
         property: ticket.property,
         tasks,
-    })
+    }));
 }
 
 fn plan_existing(
     input: &PlanInput<'_>,
     ticket: &DesiredTicket<'_>,
     observed: &ObservedTicket,
-    actions: &mut Vec<Action>,
+    out: &mut Builder,
 ) {
-    let sync = &input.sync;
-    let closure = &sync.spec.closure;
     let verdict = done_while_open(input, ticket, observed);
     let mut want_property = ticket.property.clone();
     if let DoneWhileOpen::Reflect {
@@ -294,66 +366,140 @@ fn plan_existing(
     }
     let changes = field_changes(input, ticket, observed);
     let property = (observed.property.as_ref() != Some(&want_property)).then_some(want_property);
-    let update = (!changes.is_empty() || property.is_some()).then(|| Action::Update {
+    let update = (!changes.is_empty() || property.is_some()).then(|| Step::Update {
         key: observed.key.clone(),
         changes,
         property,
+        subject: subject_of(ticket),
     });
-    let all_completed = ticket.open_tasks().next().is_none();
-    let transition = match verdict {
-        DoneWhileOpen::Reopen(reason, names) => {
-            let list = qualified(sync.namespace, &names);
-            let comment = match reason {
-                ReopenReason::TasksReopened => {
-                    format!("Re-opened: these tasks are open again or joined this ticket: {list}.")
-                }
-                ReopenReason::DoneInJiraWhileOpen => format!(
-                    "Re-opened: this ticket was marked done in Jira while these tasks are still \
-                     open: {list}. The tasks are the source of truth (jiraCompletion: Reopen); \
-                     complete them in Kubernetes to close this ticket."
-                ),
-            };
-            Some(Action::Reopen {
-                key: observed.key.clone(),
-                reason,
-                comment: Some(comment),
-                tasks: ticket.task_names(),
-            })
-        }
-        DoneWhileOpen::CompleteTasks(_) | DoneWhileOpen::Reflect { .. } => (observed.category
-            != StatusCategory::Done
-            && all_completed
-            && closure.when == ClosureWhen::AllTasksCompleted)
-            .then(|| Action::Close {
-                key: observed.key.clone(),
-                reason: CloseReason::TasksCompleted,
-                comment: closure.comment.then(|| {
-                    format!(
-                        "Closed: every task of this ticket is completed: {}.",
-                        qualified(sync.namespace, &ticket.task_names())
-                    )
-                }),
-                tasks: ticket.task_names(),
-            }),
-    };
     // The property records the task states the ticket was last written for, and a crash may fall
-    // between two actions: a re-open goes before the property that records the tasks open (else a
+    // between two steps: a re-open goes before the property that records the tasks open (else a
     // done ticket recording open tasks reads as closed in Jira, and stays done), a close after the
-    // property that records them completed.
-    match transition {
-        Some(reopen @ Action::Reopen { .. }) => {
-            actions.push(reopen);
-            actions.extend(update);
+    // property that records them completed. After a transition the executor records the ticket's
+    // status on the tasks.
+    match transition(input, ticket, observed, verdict) {
+        Some(
+            reopen @ TransitionStep {
+                reason: TransitionReason::Reopen(_),
+                ..
+            },
+        ) => {
+            out.steps.push(Step::Transition(reopen));
+            out.steps.extend(update);
         }
-        // After a transition the executor records the new status on the tasks itself.
         Some(close) => {
-            actions.extend(update);
-            actions.push(close);
+            out.steps.extend(update);
+            out.steps.push(Step::Transition(close));
         }
         None => {
-            actions.extend(update);
-            actions.extend(status_writes(input, ticket, Some(observed)));
+            out.steps.extend(update);
+            out.task_writes
+                .extend(status_writes(input, ticket, Some(observed)));
         }
+    }
+}
+
+fn subject_of(ticket: &DesiredTicket<'_>) -> super::steps::Subject {
+    super::steps::Subject {
+        identity: Some(ticket.identity.clone()),
+        tasks: ticket.task_names(),
+    }
+}
+
+/// The move a ticket needs: re-opened as the verdict says, or closed when every task is completed
+/// under `closure.when: AllTasksCompleted`.
+fn transition(
+    input: &PlanInput<'_>,
+    ticket: &DesiredTicket<'_>,
+    observed: &ObservedTicket,
+    verdict: DoneWhileOpen,
+) -> Option<TransitionStep> {
+    let sync = &input.sync;
+    let closure = &sync.spec.closure;
+    match verdict {
+        DoneWhileOpen::Reopen(reason, names) => {
+            let comment = reopen_comment(&reason, &qualified(sync.namespace, &names));
+            Some(reopen(observed, reason, comment, ticket))
+        }
+        DoneWhileOpen::CompleteTasks(_) | DoneWhileOpen::Reflect { .. } => {
+            let all_completed = ticket.open_tasks().next().is_none();
+            (observed.category != StatusCategory::Done
+                && all_completed
+                && closure.when == ClosureWhen::AllTasksCompleted)
+                .then(|| {
+                    let comment = closure.comment.then(|| {
+                        format!(
+                            "Closed: every task of this ticket is completed: {}.",
+                            qualified(sync.namespace, &ticket.task_names())
+                        )
+                    });
+                    let mut step = close(observed, closure, CloseReason::TasksCompleted, comment);
+                    step.tasks = ticket.task_names();
+                    step.subject = subject_of(ticket);
+                    step
+                })
+        }
+    }
+}
+
+fn reopen_comment(reason: &ReopenReason, list: &str) -> String {
+    match reason {
+        ReopenReason::TasksReopened => {
+            format!("Re-opened: these tasks are open again or joined this ticket: {list}.")
+        }
+        ReopenReason::DoneInJiraWhileOpen => format!(
+            "Re-opened: this ticket was marked done in Jira while these tasks are still open: \
+             {list}. The tasks are the source of truth (jiraCompletion: Reopen); complete them in \
+             Kubernetes to close this ticket."
+        ),
+    }
+}
+
+/// Back to work: to a "new" status, else one in progress, and only from "done" (a ticket found
+/// open was re-opened by an earlier pass that search did not show yet: moving it again would take
+/// it from "To Do" on to "In Progress").
+fn reopen(
+    observed: &ObservedTicket,
+    reason: ReopenReason,
+    comment: String,
+    ticket: &DesiredTicket<'_>,
+) -> TransitionStep {
+    TransitionStep {
+        key: observed.key.clone(),
+        url: observed.url.clone(),
+        to: vec![
+            TransitionTarget::Category(StatusCategory::New),
+            TransitionTarget::Category(StatusCategory::Indeterminate),
+        ],
+        only_from: vec![StatusCategory::Done],
+        resolution: None,
+        comment: Some(comment),
+        reason: TransitionReason::Reopen(reason),
+        tasks: ticket.task_names(),
+        subject: subject_of(ticket),
+    }
+}
+
+/// Into the closure's status (else any "done" one), only from an open one.
+pub(super) fn close(
+    observed: &ObservedTicket,
+    closure: &Closure,
+    reason: CloseReason,
+    comment: Option<String>,
+) -> TransitionStep {
+    TransitionStep {
+        key: observed.key.clone(),
+        url: observed.url.clone(),
+        to: vec![closure.transition.clone().map_or(
+            TransitionTarget::Category(StatusCategory::Done),
+            TransitionTarget::StatusName,
+        )],
+        only_from: OPEN.to_vec(),
+        resolution: closure.resolution.clone(),
+        comment,
+        reason: TransitionReason::Close(reason),
+        tasks: Vec::new(),
+        subject: observed.subject(),
     }
 }
 
@@ -363,7 +509,7 @@ fn status_writes(
     input: &PlanInput<'_>,
     ticket: &DesiredTicket<'_>,
     observed: Option<&ObservedTicket>,
-) -> Vec<Action> {
+) -> Vec<TaskWrite> {
     let sync = &input.sync;
     let status = TaskJiraStatus {
         sync: sync.name.to_owned(),
@@ -383,7 +529,7 @@ fn status_writes(
                 ..r.clone()
             }) != Some(status.clone())
         })
-        .map(|task| Action::WriteTaskStatus {
+        .map(|task| TaskWrite::Status {
             task: task.name.clone(),
             status: Some(TaskJiraStatus {
                 last_sync_time: Some(input.now),
@@ -397,102 +543,116 @@ fn field_changes(
     input: &PlanInput<'_>,
     ticket: &DesiredTicket<'_>,
     observed: &ObservedTicket,
-) -> FieldChanges {
+) -> IssueUpdate {
     let want = &ticket.fields;
-    let mut changes = FieldChanges::default();
-    if want.summary != observed.summary {
-        changes.summary = Some(want.summary.clone());
-    }
-    if TextDigest::of(&want.description.plain_text(input.sync.flavor))
-        != observed.description_digest
-    {
-        changes.description = Some(want.description.clone());
-    }
-    changes.labels_add = want
-        .labels
-        .iter()
-        .filter(|l| !observed.labels.contains(l))
-        .cloned()
-        .collect();
-    let dropped: BTreeSet<&String> = observed
-        .property
-        .as_ref()
-        .map(|p| {
-            p.labels
-                .iter()
-                .filter(|l| !want.labels.contains(l))
-                .collect()
-        })
-        .unwrap_or_default();
-    changes.labels_remove = observed
-        .labels
-        .iter()
-        .filter(|l| dropped.contains(l))
-        .cloned()
-        .collect();
-    if want.priority.is_some() && want.priority != observed.priority {
-        changes.priority = want.priority.clone();
-    }
-    if want.due_date != observed.due_date {
-        changes.due_date = Some(want.due_date);
-    }
-    if let Some(assignee) = &want.assignee {
-        let current = observed
+    let digest = TextDigest::of(&want.description.plain_text(input.sync.flavor));
+    let current_assignee = observed
+        .assignee
+        .clone()
+        .map_or(Assignee::Unassigned, Assignee::Account);
+    IssueUpdate {
+        summary: (want.summary != observed.summary).then(|| want.summary.clone()),
+        description: (digest != observed.description_digest).then(|| want.description.clone()),
+        labels: label_changes(&want.labels, observed),
+        priority: want
+            .priority
+            .clone()
+            .filter(|p| observed.priority.as_ref() != Some(p)),
+        due_date: (want.due_date != observed.due_date).then_some(want.due_date),
+        assignee: want
             .assignee
             .clone()
-            .map_or(Assignee::Unassigned, Assignee::Account);
-        if *assignee != current {
-            changes.assignee = Some(assignee.clone());
-        }
+            .filter(|a| *a != current_assignee)
+            .map(|a| match a {
+                Assignee::Account(id) => Some(id),
+                Assignee::Unassigned => None,
+            }),
+        epic: want
+            .epic
+            .clone()
+            .filter(|e| observed.epic.as_ref() != Some(e))
+            .map(Some),
     }
-    if want.epic.is_some() && want.epic != observed.epic {
-        changes.epic = want.epic.clone();
-    }
-    changes
+}
+
+/// The ticket's complete label set when it must change: the wanted labels added, and the labels the
+/// operator set earlier (its property records them) but no longer wants removed; labels people
+/// added stay.
+fn label_changes(want: &[String], observed: &ObservedTicket) -> Option<Vec<String>> {
+    let dropped: BTreeSet<&String> = observed
+        .property
+        .iter()
+        .flat_map(|p| p.labels.iter())
+        .filter(|l| !want.contains(l))
+        .collect();
+    let missing = want.iter().any(|l| !observed.labels.contains(l));
+    let extra = observed.labels.iter().any(|l| dropped.contains(l));
+    (missing || extra).then(|| {
+        let mut labels: Vec<String> = observed
+            .labels
+            .iter()
+            .filter(|l| !dropped.contains(l))
+            .chain(want.iter())
+            .cloned()
+            .collect();
+        labels.sort();
+        labels.dedup();
+        labels
+    })
 }
 
 /// A ticket of the sync that no task needs any more: its tasks were deleted, left the scope, or the
 /// mode changed. It is closed with a comment saying why, and released.
-fn plan_orphan(input: &PlanInput<'_>, ticket: &ObservedTicket, actions: &mut Vec<Action>) {
+fn plan_orphan(input: &PlanInput<'_>, ticket: &ObservedTicket, steps: &mut Vec<Step>) {
     let sync = &input.sync;
     if ticket.category != StatusCategory::Done {
-        let fate: Vec<String> = ticket
-            .property
-            .iter()
-            .flat_map(|p| p.tasks.keys())
-            .map(|name| {
-                let task = format!("{}/{name}", sync.namespace);
-                match input.others.get(name) {
-                    None if input.tasks.iter().any(|t| &t.name == name) => {
-                        format!("{task} moved to another ticket of this sync")
-                    }
-                    None => format!("{task} was deleted"),
-                    Some(other) => match &other.owner {
-                        Some(owner) => format!("{task} is now kept by the sync {owner}"),
-                        None => format!("{task} left the scope of this sync"),
-                    },
-                }
-            })
-            .collect();
-        let why = if fate.is_empty() {
-            "its tasks are no longer in this sync".to_owned()
-        } else {
-            fate.join("; ")
-        };
-        actions.push(Action::Close {
-            key: ticket.key.clone(),
-            reason: CloseReason::TasksGone,
-            comment: Some(format!(
-                "Closed by the JiraActiveSync {}/{}: {why}. This ticket is no longer kept in step.",
-                sync.namespace, sync.name
-            )),
-            tasks: Vec::new(),
-        });
+        let comment = format!(
+            "Closed by the JiraActiveSync {}/{}: {}. This ticket is no longer kept in step.",
+            sync.namespace,
+            sync.name,
+            orphan_why(input, ticket)
+        );
+        steps.push(Step::Transition(close(
+            ticket,
+            &sync.spec.closure,
+            CloseReason::TasksGone,
+            Some(comment),
+        )));
     }
-    actions.push(Action::Release {
+    steps.push(Step::Release {
         key: ticket.key.clone(),
-        labels: ticket.operator_labels().cloned().collect(),
+        labels: ticket.labels_without_operator(),
+        reason: ReleaseReason::NotNeeded,
+        subject: ticket.subject(),
     });
+}
+
+/// What became of each task an orphaned ticket records.
+fn orphan_why(input: &PlanInput<'_>, ticket: &ObservedTicket) -> String {
+    let namespace = input.sync.namespace;
+    let fate: Vec<String> = ticket
+        .property
+        .iter()
+        .flat_map(|p| p.tasks.keys())
+        .map(|name| {
+            let task = format!("{namespace}/{name}");
+            match input.others.get(name) {
+                None if input.tasks.iter().any(|t| &t.name == name) => {
+                    format!("{task} moved to another ticket of this sync")
+                }
+                None => format!("{task} was deleted"),
+                Some(other) => match &other.owner {
+                    Some(owner) => format!("{task} is now kept by the sync {owner}"),
+                    None => format!("{task} left the scope of this sync"),
+                },
+            }
+        })
+        .collect();
+    if fate.is_empty() {
+        "its tasks are no longer in this sync".to_owned()
+    } else {
+        fate.join("; ")
+    }
 }
 
 /// `ns/a, ns/b`.

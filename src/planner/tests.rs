@@ -155,159 +155,126 @@ impl World {
         }
     }
 
-    fn apply(&mut self, actions: &[Action]) {
-        for action in actions {
-            match action {
-                Action::Create(new) => {
-                    self.next += 1;
-                    let key = format!("SEC-{}", self.next);
-                    self.tickets.push(ObservedTicket {
-                        key: key.clone(),
-                        url: format!("https://jira.example/browse/{key}"),
-                        project: self.spec.jira.project.clone(),
-                        summary: new.fields.summary.clone(),
-                        description_digest: TextDigest::of(
-                            &new.fields.description.plain_text(Flavor::Cloud),
-                        ),
-                        labels: new.fields.labels.clone(),
-                        status: "To Do".into(),
-                        category: StatusCategory::New,
-                        priority: new.fields.priority.clone(),
-                        due_date: new.fields.due_date,
-                        assignee: match &new.fields.assignee {
-                            Some(Assignee::Account(id)) => Some(id.clone()),
-                            _ => None,
-                        },
-                        epic: new.fields.epic.clone(),
-                        property: Some(new.property.clone()),
-                    });
-                    self.record(&key, &new.tasks);
+    /// Applies a plan the way the executor does: the Jira steps, then the task writes.
+    fn apply(&mut self, plan: &Plan) {
+        for step in &plan.steps {
+            self.apply_step(step);
+        }
+        for write in &plan.task_writes {
+            self.apply_task_write(write);
+        }
+    }
+
+    fn apply_step(&mut self, step: &Step) {
+        match step {
+            Step::Create(new) => self.create(new),
+            Step::Update {
+                key,
+                changes,
+                property,
+                ..
+            } => {
+                let t = self.ticket(key);
+                apply_changes(t, changes);
+                if let Some(p) = property {
+                    t.property = Some(p.clone());
                 }
-                Action::Update {
-                    key,
-                    changes,
-                    property,
-                } => {
-                    let t = self.ticket(key);
-                    if let Some(s) = &changes.summary {
-                        t.summary = s.clone();
-                    }
-                    if let Some(d) = &changes.description {
-                        t.description_digest = TextDigest::of(&d.plain_text(Flavor::Cloud));
-                    }
-                    t.labels.retain(|l| !changes.labels_remove.contains(l));
-                    t.labels.extend(changes.labels_add.iter().cloned());
-                    if let Some(p) = &changes.priority {
-                        t.priority = Some(p.clone());
-                    }
-                    if let Some(d) = changes.due_date {
-                        t.due_date = d;
-                    }
-                    if let Some(a) = &changes.assignee {
-                        t.assignee = match a {
-                            Assignee::Account(id) => Some(id.clone()),
-                            Assignee::Unassigned => None,
-                        };
-                    }
-                    if let Some(e) = &changes.epic {
-                        t.epic = Some(e.clone());
-                    }
-                    if let Some(p) = property {
-                        t.property = Some(p.clone());
-                    }
-                }
-                Action::Close {
-                    key,
-                    comment,
-                    tasks,
-                    ..
-                } => {
-                    assert_ne!(
-                        self.ticket(key).category,
-                        StatusCategory::Done,
-                        "closing a done {key}"
-                    );
-                    self.set_status(key, true);
-                    self.comments
-                        .entry(key.clone())
-                        .or_default()
-                        .extend(comment.clone());
-                    self.record(key, tasks);
-                }
-                // Like the executor, which re-reads the ticket: one that is open is left as it is.
-                Action::Reopen { key, tasks, .. }
-                    if self.ticket(key).category != StatusCategory::Done =>
-                {
-                    self.record(key, tasks);
-                }
-                Action::Reopen {
-                    key,
-                    comment,
-                    tasks,
-                    ..
-                } => {
-                    self.set_status(key, false);
-                    self.comments
-                        .entry(key.clone())
-                        .or_default()
-                        .extend(comment.clone());
-                    self.record(key, tasks);
-                }
-                Action::Release { key, labels } => {
-                    self.ticket(key).labels.retain(|l| !labels.contains(l));
-                }
-                Action::RetireDuplicate {
-                    key,
-                    original,
-                    labels,
-                } => {
-                    self.comments
-                        .entry(key.clone())
-                        .or_default()
-                        .push(format!("Duplicate of {original}"));
-                    self.set_status(key, true);
-                    self.ticket(key).labels.retain(|l| !labels.contains(l));
-                }
-                Action::Delete { key } => {
-                    self.tickets.retain(|t| &t.key != key);
-                    self.deleted.push(key.clone());
-                }
-                Action::WriteTaskStatus { task, status } => {
-                    let t = self
-                        .tasks
-                        .iter_mut()
-                        .find(|t| &t.name == task)
-                        .map(|t| &mut t.recorded);
-                    match t {
-                        Some(recorded) => *recorded = status.clone(),
-                        None => {
-                            let other = self.others.get_mut(task).expect("status of a known task");
-                            assert!(status.is_none(), "only clearing statuses of other tasks");
-                            other.recorded_sync = None;
-                        }
+            }
+            Step::Transition(step) => self.transition(step),
+            Step::Comment { key, text } => {
+                self.comments
+                    .entry(key.clone())
+                    .or_default()
+                    .push(text.clone());
+            }
+            Step::Release { key, labels, .. } => {
+                self.ticket(key).labels = labels.clone();
+            }
+            Step::Delete { key, .. } => {
+                self.tickets.retain(|t| &t.key != key);
+                self.deleted.push(key.clone());
+            }
+        }
+    }
+
+    fn create(&mut self, new: &NewTicket) {
+        self.next += 1;
+        let key = format!("SEC-{}", self.next);
+        self.tickets.push(ObservedTicket {
+            key: key.clone(),
+            url: format!("https://jira.example/browse/{key}"),
+            project: self.spec.jira.project.clone(),
+            summary: new.fields.summary.clone(),
+            description_digest: TextDigest::of(&new.fields.description.plain_text(Flavor::Cloud)),
+            labels: new.fields.labels.clone(),
+            status: "To Do".into(),
+            category: StatusCategory::New,
+            priority: new.fields.priority.clone(),
+            due_date: new.fields.due_date,
+            assignee: match &new.fields.assignee {
+                Some(Assignee::Account(id)) => Some(id.clone()),
+                _ => None,
+            },
+            epic: new.fields.epic.clone(),
+            property: Some(new.property.clone()),
+        });
+        self.record(&key, &new.tasks);
+    }
+
+    /// Like the executor, which re-reads the ticket: one whose category is not in `only_from` is
+    /// left as it is; either way its tasks show its status.
+    fn transition(&mut self, step: &TransitionStep) {
+        let key = &step.key;
+        if step.only_from.contains(&self.ticket(key).category) {
+            let done = !matches!(
+                step.to.first(),
+                Some(crate::jira::TransitionTarget::Category(
+                    StatusCategory::New | StatusCategory::Indeterminate
+                ))
+            );
+            self.set_status(key, done);
+            self.comments
+                .entry(key.clone())
+                .or_default()
+                .extend(step.comment.clone());
+        }
+        self.record(key, &step.tasks);
+    }
+
+    fn apply_task_write(&mut self, write: &TaskWrite) {
+        match write {
+            TaskWrite::Status { task, status } => {
+                let t = self
+                    .tasks
+                    .iter_mut()
+                    .find(|t| &t.name == task)
+                    .map(|t| &mut t.recorded);
+                match t {
+                    Some(recorded) => *recorded = status.clone(),
+                    None => {
+                        let other = self.others.get_mut(task).expect("status of a known task");
+                        assert!(status.is_none(), "only clearing statuses of other tasks");
+                        other.recorded_sync = None;
                     }
                 }
-                Action::CompleteTask { task, .. } => {
-                    let t = self
-                        .tasks
-                        .iter_mut()
-                        .find(|t| &t.name == task)
-                        .expect("own task");
-                    t.spec.state = TaskState::Completed;
-                }
-                Action::AwaitSearchIndex { .. } => {}
+            }
+            TaskWrite::Complete { task, .. } => {
+                self.task_mut(task).spec.state = TaskState::Completed;
             }
         }
     }
 
     /// Plans and applies until nothing is left to do; panics if that takes more than one round
-    /// after the first (planning is meant to be idempotent).
-    fn converge(&mut self) -> Vec<Action> {
-        let first = self.plan().actions;
+    /// after the first (planning is meant to be idempotent). Gives the first plan's Jira steps.
+    fn converge(&mut self) -> Vec<Step> {
+        let first = self.plan();
         self.apply(&first);
-        let second = self.plan().actions;
-        assert!(second.is_empty(), "not idempotent: {second:#?}");
-        first
+        let second = self.plan();
+        assert!(
+            second.steps.is_empty() && second.task_writes.is_empty(),
+            "not idempotent: {second:#?}"
+        );
+        first.steps
     }
 
     /// The sync's live tickets (carrying its label), by the tasks their property lists.
@@ -343,14 +310,53 @@ impl World {
     }
 }
 
-fn creates(actions: &[Action]) -> Vec<&NewTicket> {
-    actions
+fn creates(steps: &[Step]) -> Vec<&NewTicket> {
+    steps
         .iter()
-        .filter_map(|a| match a {
-            Action::Create(n) => Some(n),
+        .filter_map(|s| match s {
+            Step::Create(n) => Some(n),
             _ => None,
         })
         .collect()
+}
+
+/// Applies an edit to a simulated ticket.
+fn apply_changes(t: &mut ObservedTicket, changes: &crate::jira::IssueUpdate) {
+    if let Some(s) = &changes.summary {
+        t.summary = s.clone();
+    }
+    if let Some(d) = &changes.description {
+        t.description_digest = TextDigest::of(&d.plain_text(Flavor::Cloud));
+    }
+    if let Some(labels) = &changes.labels {
+        t.labels = labels.clone();
+    }
+    if let Some(p) = &changes.priority {
+        t.priority = Some(p.clone());
+    }
+    if let Some(d) = changes.due_date {
+        t.due_date = d;
+    }
+    if let Some(a) = &changes.assignee {
+        t.assignee = a.clone();
+    }
+    if let Some(e) = &changes.epic {
+        t.epic = e.clone();
+    }
+}
+
+fn is_close(step: &Step) -> bool {
+    matches!(
+        step,
+        Step::Transition(TransitionStep {
+            reason: TransitionReason::Close(_),
+            ..
+        })
+    )
+}
+
+fn is_reopen(step: &Step, why: ReopenReason) -> bool {
+    matches!(step, Step::Transition(TransitionStep { reason: TransitionReason::Reopen(r), .. }) if *r == why)
 }
 
 #[test]
@@ -362,8 +368,8 @@ fn individual_mode_creates_one_ticket_per_task_with_every_managed_field() {
             task("b", None, TaskState::Open),
         ],
     );
-    let actions = world.converge();
-    let created = creates(&actions);
+    let steps = world.converge();
+    let created = creates(&steps);
     assert_eq!(created.len(), 2);
     let a = created[0];
     assert_eq!(a.identity, TicketIdentity::Task("a".into()));
@@ -397,23 +403,23 @@ fn completing_a_task_closes_its_ticket_with_a_comment() {
     );
     world.converge();
     world.task_mut("a").spec.state = TaskState::Completed;
-    let actions = world.converge();
+    let steps = world.converge();
     let key = world.key_of("a");
     assert!(
         matches!(
-            &actions[..],
+            &steps[..],
             [
-                Action::Update {
+                Step::Update {
                     property: Some(_),
                     ..
                 },
-                Action::Close {
-                    reason: CloseReason::TasksCompleted,
+                Step::Transition(TransitionStep {
+                    reason: TransitionReason::Close(CloseReason::TasksCompleted),
                     ..
-                }
+                })
             ]
         ),
-        "{actions:#?}"
+        "{steps:#?}"
     );
     assert!(world.comments[&key][0].contains("payments/a"));
     let recorded = world.tasks[0].recorded.clone().expect("status");
@@ -433,19 +439,22 @@ fn closed_with_its_task() -> World {
 }
 
 /// The plan re-opens the ticket, and only then writes the property that records the task open.
-fn assert_reopens_before_recording_open(actions: &[Action]) {
+fn assert_reopens_before_recording_open(steps: &[Step]) {
     assert!(
         matches!(
-            actions,
+            steps,
             [
-                Action::Reopen { .. },
-                Action::Update {
+                Step::Transition(TransitionStep {
+                    reason: TransitionReason::Reopen(_),
+                    ..
+                }),
+                Step::Update {
                     property: Some(_),
                     ..
                 }
             ]
         ),
-        "{actions:#?}"
+        "{steps:#?}"
     );
 }
 
@@ -455,7 +464,7 @@ fn a_reopen_goes_before_the_property_that_records_the_task_open() {
     // that reads as "closed in Jira" and, under jiraCompletion: Reflect, would stay done.
     let mut world = closed_with_its_task();
     world.task_mut("a").spec.state = TaskState::Open;
-    assert_reopens_before_recording_open(&plan(&world.input()).actions);
+    assert_reopens_before_recording_open(&plan(&world.input()).steps);
 }
 
 #[test]
@@ -469,7 +478,7 @@ fn a_task_reopened_while_search_still_shows_its_ticket_open_is_reopened_first() 
         ticket.status = "To Do".into();
     }
     lagging.task_mut("a").spec.state = TaskState::Open;
-    assert_reopens_before_recording_open(&plan(&lagging.input()).actions);
+    assert_reopens_before_recording_open(&plan(&lagging.input()).steps);
 }
 
 #[test]
@@ -479,11 +488,8 @@ fn closure_never_leaves_tickets_open() {
     let mut world = World::new(s, vec![task("a", None, TaskState::Open)]);
     world.converge();
     world.task_mut("a").spec.state = TaskState::Completed;
-    let actions = world.converge();
-    assert!(
-        actions.iter().all(|a| !matches!(a, Action::Close { .. })),
-        "{actions:#?}"
-    );
+    let steps = world.converge();
+    assert!(!steps.iter().any(is_close), "{steps:#?}");
 }
 
 #[test]
@@ -493,12 +499,10 @@ fn closure_without_comment_adds_none() {
     let mut world = World::new(s, vec![task("a", None, TaskState::Open)]);
     world.converge();
     world.task_mut("a").spec.state = TaskState::Completed;
-    let actions = world.converge();
-    assert!(
-        actions
-            .iter()
-            .any(|a| matches!(a, Action::Close { comment: None, .. }))
-    );
+    let steps = world.converge();
+    assert!(steps.iter().any(
+        |s| is_close(s) && matches!(s, Step::Transition(TransitionStep { comment: None, .. }))
+    ));
 }
 
 #[test]
@@ -513,17 +517,11 @@ fn a_reopened_task_reopens_its_ticket_unless_reopen_is_off() {
         let key = world.key_of("a");
         assert_eq!(world.ticket(&key).category, StatusCategory::Done);
         world.task_mut("a").spec.state = TaskState::Open;
-        let actions = world.converge();
-        let reopened = actions.iter().any(|a| {
-            matches!(
-                a,
-                Action::Reopen {
-                    reason: ReopenReason::TasksReopened,
-                    ..
-                }
-            )
-        });
-        assert_eq!(reopened, reopen, "{actions:#?}");
+        let steps = world.converge();
+        let reopened = steps
+            .iter()
+            .any(|s| is_reopen(s, ReopenReason::TasksReopened));
+        assert_eq!(reopened, reopen, "{steps:#?}");
     }
 }
 
@@ -546,7 +544,7 @@ fn done_in_jira_while_open_follows_jira_completion() {
         world.converge();
         let key = world.key_of("a");
         world.jira_transition(&key, true);
-        let actions = world.converge();
+        let steps = world.converge();
         let category = world.ticket(&key).category;
         let states: Vec<TaskState> = world.tasks.iter().map(|t| t.spec.state).collect();
         match mode {
@@ -557,11 +555,11 @@ fn done_in_jira_while_open_follows_jira_completion() {
                     .recorded
                     .as_ref()
                     .and_then(|r| r.status_category.clone());
-                assert_eq!(shown.as_deref(), Some("done"), "{actions:#?}");
+                assert_eq!(shown.as_deref(), Some("done"), "{steps:#?}");
             }
             JiraCompletion::CompleteTasks => {
                 assert_eq!(category, StatusCategory::Done);
-                assert_eq!(states, vec![TaskState::Completed; 2], "{actions:#?}");
+                assert_eq!(states, vec![TaskState::Completed; 2], "{steps:#?}");
             }
             JiraCompletion::Reopen => {
                 assert_eq!(category, StatusCategory::New);
@@ -590,8 +588,8 @@ fn batch_mode_groups_by_assignee_and_rewrites_as_tasks_complete() {
             task("b2", bob, TaskState::Open),
         ],
     );
-    let actions = world.converge();
-    let created = creates(&actions);
+    let steps = world.converge();
+    let created = creates(&steps);
     assert_eq!(created.len(), 2);
     assert_eq!(created[0].tasks, vec!["a1", "a2", "a3"]);
     assert_eq!(
@@ -604,10 +602,10 @@ fn batch_mode_groups_by_assignee_and_rewrites_as_tasks_complete() {
     );
     let bob_key = world.key_of("b1");
     world.task_mut("b1").spec.state = TaskState::Completed;
-    let actions = world.converge();
+    let steps = world.converge();
     assert!(
-        matches!(&actions[..], [Action::Update { key, changes, .. }, ..] if *key == bob_key && changes.description.is_some() && changes.summary.is_some()),
-        "{actions:#?}"
+        matches!(&steps[..], [Step::Update { key, changes, .. }, ..] if *key == bob_key && changes.description.is_some() && changes.summary.is_some()),
+        "{steps:#?}"
     );
     assert_eq!(world.ticket(&bob_key).category, StatusCategory::New);
     world.task_mut("b2").spec.state = TaskState::Completed;
@@ -626,14 +624,12 @@ fn a_new_task_joining_a_done_batch_reopens_it() {
     let key = world.key_of("a1");
     assert_eq!(world.ticket(&key).category, StatusCategory::Done);
     world.tasks.push(task("a2", alice, TaskState::Open));
-    let actions = world.converge();
-    assert!(actions.iter().any(|a| matches!(
-        a,
-        Action::Reopen {
-            reason: ReopenReason::TasksReopened,
-            ..
-        }
-    )));
+    let steps = world.converge();
+    assert!(
+        steps
+            .iter()
+            .any(|s| is_reopen(s, ReopenReason::TasksReopened))
+    );
     assert_eq!(world.key_of("a2"), key);
 }
 
@@ -649,19 +645,19 @@ fn a_deleted_task_closes_its_ticket_with_a_comment_and_releases_it() {
     world.converge();
     let key = world.key_of("a");
     world.tasks.retain(|t| t.name != "a");
-    let actions = world.converge();
+    let steps = world.converge();
     assert!(
         matches!(
-            &actions[..],
+            &steps[..],
             [
-                Action::Close {
-                    reason: CloseReason::TasksGone,
+                Step::Transition(TransitionStep {
+                    reason: TransitionReason::Close(CloseReason::TasksGone),
                     ..
-                },
-                Action::Release { .. }
+                }),
+                Step::Release { .. }
             ]
         ),
-        "{actions:#?}"
+        "{steps:#?}"
     );
     assert!(world.comments[&key][0].contains("payments/a was deleted"));
     assert!(
@@ -723,10 +719,17 @@ fn duplicates_are_retired_keeping_the_oldest() {
     let mut copy = world.tickets[0].clone();
     copy.key = "SEC-99".into();
     world.tickets.push(copy);
-    let actions = world.converge();
+    let steps = world.converge();
     assert!(
-        matches!(&actions[..], [Action::RetireDuplicate { key, original, .. }] if key == "SEC-99" && original == "SEC-11"),
-        "{actions:#?}"
+        matches!(
+            &steps[..],
+            [
+                Step::Transition(TransitionStep { key, reason: TransitionReason::RetireDuplicate { original }, .. }),
+                Step::Comment { .. },
+                Step::Release { reason: ReleaseReason::DuplicateOf(kept), .. },
+            ] if key == "SEC-99" && original == "SEC-11" && kept == "SEC-11"
+        ),
+        "{steps:#?}"
     );
 }
 
@@ -742,7 +745,8 @@ fn tickets_of_other_syncs_are_never_touched() {
     foreign.labels = vec!["jas.payments.other".into(), "jas-task.z".into()];
     foreign.summary = "drifted".into();
     world.tickets.push(foreign);
-    assert!(world.plan().actions.is_empty());
+    let plan = world.plan();
+    assert!(plan.steps.is_empty() && plan.task_writes.is_empty());
 }
 
 #[test]
@@ -763,16 +767,16 @@ fn drift_made_by_hand_is_put_back_but_human_labels_stay() {
         t.labels.retain(|l| l != "compliance");
         t.labels.push("triaged".into());
     }
-    let actions = world.converge();
+    let steps = world.converge();
     let [
-        Action::Update {
+        Step::Update {
             changes,
             property: None,
             ..
         },
-    ] = &actions[..]
+    ] = &steps[..]
     else {
-        panic!("{actions:#?}")
+        panic!("{steps:#?}")
     };
     assert_eq!(
         changes.field_names(),
@@ -833,15 +837,19 @@ fn a_pending_create_waits_for_the_search_index_then_creates() {
         "jas-task.a".into(),
         now() - jiff::SignedDuration::from_secs(10),
     );
-    assert!(matches!(
-        &plan(&input).actions[..],
-        [Action::AwaitSearchIndex { .. }]
-    ));
+    let waiting = plan(&input);
+    assert!(waiting.steps.is_empty());
+    assert_eq!(
+        waiting.wait_until,
+        Some(now() + jiff::SignedDuration::from_secs(20))
+    );
     input.pending_creates.insert(
         "jas-task.a".into(),
         now() - jiff::SignedDuration::from_secs(31),
     );
-    assert!(matches!(&plan(&input).actions[..], [Action::Create(_)]));
+    let creating = plan(&input);
+    assert!(matches!(&creating.steps[..], [Step::Create(_)]));
+    assert_eq!(creating.wait_until, None);
 }
 
 #[test]
@@ -853,10 +861,9 @@ fn a_settle_window_past_the_end_of_time_waits_instead_of_panicking() {
     let mut input = world.input();
     input.search_settle = jiff::SignedDuration::MAX;
     input.pending_creates.insert("jas-task.a".into(), now());
-    assert!(matches!(
-        &plan(&input).actions[..],
-        [Action::AwaitSearchIndex { until, .. }] if *until == jiff::Timestamp::MAX
-    ));
+    let waiting = plan(&input);
+    assert!(waiting.steps.is_empty());
+    assert_eq!(waiting.wait_until, Some(jiff::Timestamp::MAX));
 }
 
 #[test]
@@ -872,7 +879,7 @@ fn suspend_counts_but_writes_nothing() {
         ],
     );
     let plan = world.plan();
-    assert!(plan.actions.is_empty());
+    assert!(plan.steps.is_empty() && plan.task_writes.is_empty() && plan.wait_until.is_none());
     assert_eq!(
         plan.counts,
         Counts {
@@ -899,7 +906,7 @@ fn an_unknown_assignee_leaves_the_ticket_unassigned_with_a_warning() {
         }]
     );
     assert_eq!(
-        creates(&plan.actions)[0].fields.assignee,
+        creates(&plan.steps)[0].fields.assignee,
         Some(Assignee::Unassigned)
     );
 }
@@ -921,14 +928,17 @@ fn statuses_of_tasks_that_left_every_sync_are_cleared() {
             recorded_sync: Some(SYNC.into()),
         },
     );
-    let actions = world.converge();
+    let plan = world.plan();
+    assert!(plan.steps.is_empty());
     assert_eq!(
-        actions,
-        vec![Action::WriteTaskStatus {
+        plan.task_writes,
+        vec![TaskWrite::Status {
             task: "gone".into(),
             status: None
         }]
     );
+    world.apply(&plan);
+    assert!(world.plan().task_writes.is_empty());
 }
 
 #[test]
@@ -951,10 +961,13 @@ fn deletion_follows_the_policy() {
     ] {
         world.spec.deletion_policy = policy;
         let input = world.input();
-        let actions = plan_deletion(&input.sync, &input.tickets, &recorded);
-        let jira = actions.iter().filter(|a| a.writes_jira()).count();
-        assert_eq!(jira, expect, "{policy:?}: {actions:#?}");
-        assert_eq!(actions.len() - jira, 2, "statuses cleared under {policy:?}");
+        let deletion = plan_deletion(&input.sync, &input.tickets, &recorded);
+        assert_eq!(deletion.steps.len(), expect, "{policy:?}: {deletion:#?}");
+        assert_eq!(
+            deletion.task_writes.len(),
+            2,
+            "statuses cleared under {policy:?}"
+        );
     }
 }
 
@@ -1094,14 +1107,9 @@ proptest! {
         world.converge();
         for event in &events {
             apply_event(&mut world, event);
-            let actions = world.converge();
-            for action in &actions {
-                let key = match action {
-                    Action::Update { key, .. } | Action::Close { key, .. } | Action::Reopen { key, .. }
-                    | Action::Release { key, .. } | Action::RetireDuplicate { key, .. } | Action::Delete { key } => Some(key),
-                    _ => None,
-                };
-                prop_assert_ne!(key.map(String::as_str), Some("OPS-1"));
+            let steps = world.converge();
+            for step in &steps {
+                prop_assert_ne!(step.key(), Some("OPS-1"));
             }
         }
         prop_assert_eq!(world.tickets.iter().find(|t| t.key == "OPS-1"), Some(&foreign));

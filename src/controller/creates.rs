@@ -1,0 +1,234 @@
+//! Creates in bulk: recorded as pending in the sync's status before they are sent (so a crash that
+//! loses an answer never makes a ticket twice), sent 50 at a time, read back for their statuses.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::channel::mpsc::UnboundedSender;
+use kube::Api;
+use kube::runtime::events::EventType;
+
+use super::context::Context;
+use super::executor::{Failure, Target, failure, status_of};
+use super::gather::observed;
+use super::status::record_pending_creates;
+use super::steps::StepEvent;
+use crate::api::JiraActiveSync;
+use crate::jira::{BULK_CREATE_LIMIT, JiraError, NewIssue, Status, StatusCategory};
+use crate::planner::{Assignee, NewTicket, PROPERTY_KEY, Step, TaskWrite};
+
+/// Creates the tickets in bulk, one bulk call at a time; the task statuses of each call's tickets go
+/// to `writes` as soon as it is answered, so Kubernetes writes overlap the next creates. Gives the
+/// failures, and the Events to publish once the statuses are written.
+pub async fn create_all(
+    ctx: &Context,
+    target: &Target<'_>,
+    creates: Vec<Step>,
+    writes: &UnboundedSender<TaskWrite>,
+) -> (Vec<Failure>, Vec<StepEvent>) {
+    let creates: Vec<NewTicket> = creates
+        .into_iter()
+        .filter_map(|step| match step {
+            Step::Create(new) => Some(new),
+            _ => None,
+        })
+        .collect();
+    if creates.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    if let Err(failure) = record_pending(ctx, target, &creates).await {
+        return (vec![failure], Vec::new());
+    }
+    let mut failures = Vec::new();
+    let mut events = Vec::new();
+    for chunk in creates.chunks(BULK_CREATE_LIMIT) {
+        let (chunk_failures, chunk_events) = create_chunk(ctx, target, chunk, writes).await;
+        failures.extend(chunk_failures);
+        events.extend(chunk_events);
+    }
+    (failures, events)
+}
+
+/// Notes the creates as pending and records them in the sync's status; unrecorded, a create whose
+/// answer is lost could be repeated after a crash, so none is sent then.
+async fn record_pending(
+    ctx: &Context,
+    target: &Target<'_>,
+    creates: &[NewTicket],
+) -> Result<(), Failure> {
+    let sync = (target.namespace.to_owned(), target.name.to_owned());
+    let sent = jiff::Timestamp::now();
+    for new in creates {
+        ctx.note_pending_create(&sync, new.identity.label(), sent);
+    }
+    let api: Api<JiraActiveSync> = Api::namespaced(ctx.kube.clone(), target.namespace);
+    let pending = ctx.pending_create_records(&sync);
+    let Err(error) =
+        record_pending_creates(&api, &ctx.settings.manager, target.name, &pending).await
+    else {
+        return Ok(());
+    };
+    for new in creates {
+        ctx.forget_pending_create(&sync, &new.identity.label());
+    }
+    ctx.metrics.action("create", error.reason());
+    Err(Failure {
+        reason: error.reason(),
+        message: format!(
+            "recording {} pending create(s) in the sync's status before sending them: {error}",
+            creates.len()
+        ),
+        retryable: true,
+    })
+}
+
+fn new_issue(target: &Target<'_>, new: &NewTicket) -> Result<NewIssue, serde_json::Error> {
+    Ok(NewIssue {
+        project: target.project.to_owned(),
+        issue_type: target.issue_type.to_owned(),
+        summary: new.fields.summary.clone(),
+        description: new.fields.description.clone(),
+        labels: new.fields.labels.clone(),
+        priority: new.fields.priority.clone(),
+        due_date: new.fields.due_date,
+        assignee: match &new.fields.assignee {
+            Some(Assignee::Account(id)) => Some(id.clone()),
+            _ => None,
+        },
+        epic: new.fields.epic.clone(),
+        properties: vec![(
+            PROPERTY_KEY.to_owned(),
+            serde_json::to_value(&new.property)?,
+        )],
+    })
+}
+
+/// One bulk create: its tickets read back for their statuses, which go to `writes`. The request is
+/// built here, a chunk at a time: built for every ticket at once, 10,000 requests held 20 MB.
+async fn create_chunk(
+    ctx: &Context,
+    target: &Target<'_>,
+    creates: &[NewTicket],
+    writes: &UnboundedSender<TaskWrite>,
+) -> (Vec<Failure>, Vec<StepEvent>) {
+    let sync = (target.namespace.to_owned(), target.name.to_owned());
+    let issues: Vec<NewIssue> = match creates.iter().map(|new| new_issue(target, new)).collect() {
+        Ok(issues) => issues,
+        Err(e) => {
+            // Nothing of this chunk is sent, so nothing of it can turn up in search later.
+            for new in creates {
+                ctx.forget_pending_create(&sync, &new.identity.label());
+            }
+            let failure = Failure {
+                reason: "InternalError",
+                message: format!("could not serialise a ticket property: {e}"),
+                retryable: false,
+            };
+            return (vec![failure], Vec::new());
+        }
+    };
+    let results = target.client.bulk_create(&issues).await;
+    let mut created = Vec::new();
+    let mut failures = Vec::new();
+    let mut events = Vec::new();
+    for (new, result) in creates.iter().zip(results) {
+        match result {
+            Ok(issue) => {
+                events.push(created_event(ctx, target, new, &issue.key));
+                created.push((issue, new));
+            }
+            Err(error) => {
+                let (f, event) = create_failed(ctx, target, new, &error);
+                failures.push(f);
+                events.push(event);
+            }
+        }
+    }
+    let statuses = read_back(ctx, target, &created).await;
+    for (issue, new) in created {
+        let status = statuses.get(&issue.key).cloned().unwrap_or(Status {
+            name: String::new(),
+            category: StatusCategory::New,
+        });
+        for task in &new.tasks {
+            // The receiver lives until every create is done.
+            let _ = writes.unbounded_send(TaskWrite::Status {
+                task: task.clone(),
+                status: Some(status_of(target, &issue.key, &issue.url, &status)),
+            });
+        }
+    }
+    (failures, events)
+}
+
+fn created_event(ctx: &Context, target: &Target<'_>, new: &NewTicket, key: &str) -> StepEvent {
+    let subject = new.subject();
+    let what = subject.describe(target.namespace);
+    ctx.metrics.action("create", "ok");
+    tracing::info!(%key, sync = %target.name, namespace = %target.namespace, %what, "ticket created");
+    StepEvent {
+        type_: EventType::Normal,
+        reason: "TicketCreated",
+        action: "Create",
+        note: format!("created {key} for {what}"),
+        subject,
+    }
+}
+
+fn create_failed(
+    ctx: &Context,
+    target: &Target<'_>,
+    new: &NewTicket,
+    error: &JiraError,
+) -> (Failure, StepEvent) {
+    if !matches!(error, JiraError::Transient { .. }) {
+        // Jira refused it: nothing was made, so nothing can turn up in search later.
+        let sync = (target.namespace.to_owned(), target.name.to_owned());
+        ctx.forget_pending_create(&sync, &new.identity.label());
+    }
+    let subject = new.subject();
+    let what = format!(
+        "creating the ticket for {}",
+        subject.describe(target.namespace)
+    );
+    let f = failure(ctx, target, "create", what, error);
+    let event = StepEvent {
+        type_: EventType::Warning,
+        reason: "CreateFailed",
+        action: "Create",
+        note: f.message.clone(),
+        subject,
+    };
+    (f, event)
+}
+
+/// The create answers carry no status: the tickets are read back in bulk to show it on the tasks,
+/// and into the ticket cache.
+async fn read_back(
+    ctx: &Context,
+    target: &Target<'_>,
+    created: &[(crate::jira::IssueRef, &NewTicket)],
+) -> HashMap<String, Status> {
+    let sync = (target.namespace.to_owned(), target.name.to_owned());
+    let keys: Vec<String> = created.iter().map(|(issue, _)| issue.key.clone()).collect();
+    match target
+        .client
+        .bulk_fetch_with_properties(&keys, &[PROPERTY_KEY])
+        .await
+    {
+        Ok(issues) => {
+            let statuses = issues
+                .iter()
+                .map(|i| (i.key.clone(), i.status.clone()))
+                .collect();
+            let tickets = issues.into_iter().map(observed).map(Arc::new).collect();
+            ctx.tickets.refreshed(&sync, &keys, tickets);
+            statuses
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not read created tickets back; their statuses follow on the next pass");
+            ctx.tickets.mark_stale(&sync, keys.iter().cloned());
+            HashMap::new()
+        }
+    }
+}
