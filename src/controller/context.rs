@@ -1,7 +1,7 @@
 //! What every reconcile shares: the Kubernetes client, the Jira clients of the connections, the
 //! reflector stores, the Event recorder, metrics and the triggers that wake syncs.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::channel::mpsc::UnboundedSender;
@@ -9,9 +9,9 @@ use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
 use super::events::Publisher;
+use super::memory::{Memory, SyncKey};
 use super::metrics::Metrics;
-use super::tickets::TicketCache;
-use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection, PendingCreate};
+use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
 use crate::jira::JiraClient;
 use crate::planner::sync_label;
 
@@ -60,16 +60,10 @@ pub struct Context {
     pub settings: Settings,
     /// The stores of this scope.
     pub stores: Stores,
-    /// What is known of each sync's tickets between full searches.
-    pub tickets: TicketCache,
+    /// What is remembered of each sync between passes.
+    pub memory: Memory,
     /// Jira clients by connection (namespace, name).
     clients: Mutex<HashMap<(String, String), ConnectedClient>>,
-    /// Creates sent but not yet seen in search, by sync (namespace, name) and identity label.
-    pending_creates: Mutex<HashMap<(String, String), BTreeMap<String, jiff::Timestamp>>>,
-    /// Syncs whose pending creates recorded in status were read back since this process started.
-    restored_pending: Mutex<HashSet<(String, String)>>,
-    /// The generation of each sync whose Jira target (project, issue type, epic) was last checked.
-    checked_targets: Mutex<HashMap<(String, String), i64>>,
     /// Wakes a sync out of turn (webhooks, connections becoming ready).
     triggers: UnboundedSender<ObjectRef<JiraActiveSync>>,
 }
@@ -111,11 +105,8 @@ impl Context {
             metrics,
             settings,
             stores,
-            tickets: TicketCache::default(),
+            memory: Memory::default(),
             clients: Mutex::default(),
-            pending_creates: Mutex::default(),
-            restored_pending: Mutex::default(),
-            checked_targets: Mutex::default(),
             triggers,
         }
     }
@@ -150,99 +141,6 @@ impl Context {
             .collect()
     }
 
-    /// Creates of a sync that were sent and may not be searchable yet.
-    pub fn pending_creates(&self, sync: &(String, String)) -> BTreeMap<String, jiff::Timestamp> {
-        lock(&self.pending_creates)
-            .get(sync)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// The pending creates of a sync as its status records them.
-    pub fn pending_create_records(&self, sync: &(String, String)) -> Vec<PendingCreate> {
-        self.pending_creates(sync)
-            .into_iter()
-            .map(|(identity, sent)| PendingCreate { identity, sent })
-            .collect()
-    }
-
-    /// Remembers that a create of `identity` was sent at `at`.
-    pub fn note_pending_create(
-        &self,
-        sync: &(String, String),
-        identity: String,
-        at: jiff::Timestamp,
-    ) {
-        lock(&self.pending_creates)
-            .entry(sync.clone())
-            .or_default()
-            .insert(identity, at);
-    }
-
-    /// Takes the pending creates recorded in a sync's status, once per process: they outlive a crash,
-    /// while later the in-memory record is the newer one.
-    pub fn restore_pending_creates(&self, sync: &(String, String), recorded: &[PendingCreate]) {
-        if !lock(&self.restored_pending).insert(sync.clone()) {
-            return;
-        }
-        let mut pending = lock(&self.pending_creates);
-        let map = pending.entry(sync.clone()).or_default();
-        // A time in the future (a hand-edited status) counts from now, which also keeps the
-        // settle arithmetic far from the end of time.
-        let now = jiff::Timestamp::now();
-        for entry in recorded {
-            map.entry(entry.identity.clone())
-                .or_insert(entry.sent.min(now));
-        }
-    }
-
-    /// Forgets one pending create: Jira refused it, or it was never sent, so it cannot turn up in
-    /// search later.
-    pub fn forget_pending_create(&self, sync: &(String, String), identity: &str) {
-        let mut pending = lock(&self.pending_creates);
-        if let Some(map) = pending.get_mut(sync) {
-            map.remove(identity);
-            if map.is_empty() {
-                pending.remove(sync);
-            }
-        }
-    }
-
-    /// Drops pending creates that a label search now shows (`indexed`) or older than the settle
-    /// window.
-    pub fn settle_pending_creates(
-        &self,
-        sync: &(String, String),
-        indexed: &[String],
-        now: jiff::Timestamp,
-    ) {
-        let settle = self.settings.search_settle;
-        let mut pending = lock(&self.pending_creates);
-        if let Some(map) = pending.get_mut(sync) {
-            map.retain(|identity, at| {
-                !indexed.contains(identity)
-                    && at.checked_add(settle).unwrap_or(jiff::Timestamp::MAX) > now
-            });
-            if map.is_empty() {
-                pending.remove(sync);
-            }
-        }
-    }
-
-    /// Whether the Jira target of this generation of a sync was checked already.
-    pub fn target_checked(&self, sync: &(String, String), generation: i64) -> bool {
-        lock(&self.checked_targets).get(sync) == Some(&generation)
-    }
-
-    /// Records the generation whose Jira target checked out (or forgets it, with `None`).
-    pub fn set_target_checked(&self, sync: &(String, String), generation: Option<i64>) {
-        let mut checked = lock(&self.checked_targets);
-        match generation {
-            Some(g) => checked.insert(sync.clone(), g),
-            None => checked.remove(sync),
-        };
-    }
-
     /// Wakes a sync now.
     pub fn trigger(&self, sync: ObjectRef<JiraActiveSync>) {
         // The receiver lives as long as the controller; after shutdown nothing needs waking.
@@ -263,8 +161,8 @@ impl Context {
     /// A webhook reported a change to an issue: the syncs whose label it carries, and those that
     /// know it (its labels may have been removed), re-read it and are woken. Returns how many.
     pub fn ticket_changed(&self, key: Option<&str>, labels: &[String]) -> usize {
-        let mut syncs: HashSet<(String, String)> = key
-            .map(|k| self.tickets.syncs_knowing(k))
+        let mut syncs: HashSet<SyncKey> = key
+            .map(|k| self.memory.syncs_knowing(k))
             .unwrap_or_default()
             .into_iter()
             .collect();
@@ -272,14 +170,18 @@ impl Context {
             if let Some(namespace) = sync.namespace()
                 && labels.contains(&sync_label(&namespace, &sync.name_any()))
             {
-                syncs.insert((namespace, sync.name_any()));
+                syncs.insert(SyncKey {
+                    namespace,
+                    name: sync.name_any(),
+                });
             }
         }
         for sync in &syncs {
             if let Some(key) = key {
-                self.tickets.mark_stale(sync, [key.to_owned()]);
+                self.memory
+                    .with(sync, |m| m.tickets.mark_stale([key.to_owned()]));
             }
-            self.trigger(ObjectRef::new(&sync.1).within(&sync.0));
+            self.trigger(sync.object_ref());
         }
         syncs.len()
     }

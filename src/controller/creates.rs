@@ -9,8 +9,9 @@ use kube::Api;
 use kube::runtime::events::EventType;
 
 use super::context::Context;
-use super::executor::{Failure, Target, failure, status_of};
+use super::executor::{Target, failure, status_of};
 use super::gather::observed;
+use super::pass::{Failure, Retry};
 use super::status::record_pending_creates;
 use super::steps::StepEvent;
 use crate::api::JiraActiveSync;
@@ -56,21 +57,20 @@ async fn record_pending(
     target: &Target<'_>,
     creates: &[NewTicket],
 ) -> Result<(), Failure> {
-    let sync = (target.namespace.to_owned(), target.name.to_owned());
     let sent = jiff::Timestamp::now();
-    for new in creates {
-        ctx.note_pending_create(&sync, new.identity.label(), sent);
-    }
+    let pending = ctx.memory.with(&target.sync, |m| {
+        for new in creates {
+            m.pending.note(new.identity.label(), sent);
+        }
+        m.pending.records()
+    });
     let api: Api<JiraActiveSync> = Api::namespaced(ctx.kube.clone(), target.namespace);
-    let pending = ctx.pending_create_records(&sync);
     let Err(error) =
         record_pending_creates(&api, &ctx.settings.manager, target.name, &pending).await
     else {
         return Ok(());
     };
-    for new in creates {
-        ctx.forget_pending_create(&sync, &new.identity.label());
-    }
+    forget_pending(ctx, target, creates);
     ctx.metrics.action("create", error.reason());
     Err(Failure {
         reason: error.reason(),
@@ -78,8 +78,17 @@ async fn record_pending(
             "recording {} pending create(s) in the sync's status before sending them: {error}",
             creates.len()
         ),
-        retryable: true,
+        retry: Retry::of_kube(&error),
     })
+}
+
+/// Forgets creates that were never sent or that Jira refused: they cannot turn up in search.
+fn forget_pending(ctx: &Context, target: &Target<'_>, creates: &[NewTicket]) {
+    ctx.memory.with(&target.sync, |m| {
+        for new in creates {
+            m.pending.forget(&new.identity.label());
+        }
+    });
 }
 
 fn new_issue(target: &Target<'_>, new: &NewTicket) -> Result<NewIssue, serde_json::Error> {
@@ -111,18 +120,15 @@ async fn create_chunk(
     creates: &[NewTicket],
     writes: &UnboundedSender<TaskWrite>,
 ) -> (Vec<Failure>, Vec<StepEvent>) {
-    let sync = (target.namespace.to_owned(), target.name.to_owned());
     let issues: Vec<NewIssue> = match creates.iter().map(|new| new_issue(target, new)).collect() {
         Ok(issues) => issues,
         Err(e) => {
             // Nothing of this chunk is sent, so nothing of it can turn up in search later.
-            for new in creates {
-                ctx.forget_pending_create(&sync, &new.identity.label());
-            }
+            forget_pending(ctx, target, creates);
             let failure = Failure {
                 reason: "InternalError",
                 message: format!("could not serialise a ticket property: {e}"),
-                retryable: false,
+                retry: Retry::OnChange,
             };
             return (vec![failure], Vec::new());
         }
@@ -183,8 +189,7 @@ fn create_failed(
 ) -> (Failure, StepEvent) {
     if !matches!(error, JiraError::Transient { .. }) {
         // Jira refused it: nothing was made, so nothing can turn up in search later.
-        let sync = (target.namespace.to_owned(), target.name.to_owned());
-        ctx.forget_pending_create(&sync, &new.identity.label());
+        forget_pending(ctx, target, std::slice::from_ref(new));
     }
     let subject = new.subject();
     let what = format!(
@@ -209,7 +214,6 @@ async fn read_back(
     target: &Target<'_>,
     created: &[(crate::jira::IssueRef, &NewTicket)],
 ) -> HashMap<String, Status> {
-    let sync = (target.namespace.to_owned(), target.name.to_owned());
     let keys: Vec<String> = created.iter().map(|(issue, _)| issue.key.clone()).collect();
     match target
         .client
@@ -222,12 +226,14 @@ async fn read_back(
                 .map(|i| (i.key.clone(), i.status.clone()))
                 .collect();
             let tickets = issues.into_iter().map(observed).map(Arc::new).collect();
-            ctx.tickets.refreshed(&sync, &keys, tickets);
+            ctx.memory
+                .with(&target.sync, |m| m.tickets.refreshed(&keys, tickets));
             statuses
         }
         Err(error) => {
             tracing::warn!(%error, "could not read created tickets back; their statuses follow on the next pass");
-            ctx.tickets.mark_stale(&sync, keys.iter().cloned());
+            ctx.memory
+                .with(&target.sync, |m| m.tickets.mark_stale(keys.iter().cloned()));
             HashMap::new()
         }
     }

@@ -19,9 +19,17 @@ pub enum Error {
     /// The connection's Secret is missing or lacks a key.
     #[error("{0}")]
     Credentials(String),
-    /// The sync names a connection that does not exist or is not usable.
+    /// A sync's `scope.taskSelector` cannot be parsed.
     #[error("{0}")]
-    Connection(String),
+    InvalidSelector(String),
+    /// A sync's deletion policy cannot be carried out yet; the finalizer stays.
+    #[error("{message}")]
+    DeletionBlocked {
+        /// PascalCase reason of what blocks it.
+        reason: &'static str,
+        /// What blocks it and what is retried.
+        message: String,
+    },
     /// An object lacks something the API server always sets (namespace, name).
     #[error("object has no {0}")]
     MissingMetadata(&'static str),
@@ -53,9 +61,32 @@ impl Error {
             },
             Error::Jira(e) => jira_reason(e),
             Error::Credentials(_) => "CredentialsInvalid",
-            Error::Connection(_) => "ConnectionNotReady",
+            Error::InvalidSelector(_) => "InvalidTaskSelector",
+            Error::DeletionBlocked { reason, .. } => reason,
             Error::MissingMetadata(_) => "InvalidObject",
             Error::Serialise(_) => "InternalError",
+        }
+    }
+}
+
+impl Error {
+    /// Whether the API server refused a write as conflicting with a newer version: a fresh look is
+    /// all it needs. The finalizer's JSON patch tests the finalizers it read first, so a 422 from it
+    /// means the cached sync was older than the stored one, a conflict by another name.
+    pub fn is_conflict(&self) -> bool {
+        let conflict = |e: &kube::Error| matches!(e, kube::Error::Api(s) if s.code == 409);
+        match self {
+            Error::Kube(e) => conflict(e),
+            Error::Finalizer(e) => match e.as_ref() {
+                FinalizerError::ApplyFailed(e) | FinalizerError::CleanupFailed(e) => {
+                    e.is_conflict()
+                }
+                FinalizerError::AddFinalizer(e) | FinalizerError::RemoveFinalizer(e) => {
+                    conflict(e) || matches!(e, kube::Error::Api(s) if s.code == 422)
+                }
+                _ => false,
+            },
+            _ => false,
         }
     }
 }

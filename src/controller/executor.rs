@@ -12,6 +12,8 @@ use kube::runtime::events::EventType;
 
 use super::context::Context;
 use super::error::jira_reason;
+use super::memory::SyncKey;
+use super::pass::{Failure, Retry};
 use super::steps::{self, StepError, StepEvent};
 use super::task_writes::task_write;
 use crate::api::{Mode, TaskJiraStatus};
@@ -25,6 +27,8 @@ pub(super) const TASK_CONCURRENCY: usize = 16;
 
 /// What the executor needs to know about the sync.
 pub struct Target<'a> {
+    /// The sync.
+    pub sync: SyncKey,
     /// The sync's namespace.
     pub namespace: &'a str,
     /// The sync's name.
@@ -88,6 +92,10 @@ impl<'a> Target<'a> {
         client: &'a JiraClient,
     ) -> Target<'a> {
         Target {
+            sync: SyncKey {
+                namespace: namespace.to_owned(),
+                name: name.to_owned(),
+            },
             namespace,
             name,
             reference: kube::Resource::object_ref(sync, &()),
@@ -106,17 +114,6 @@ impl<'a> Target<'a> {
             ..self
         }
     }
-}
-
-/// One action that failed.
-#[derive(Debug)]
-pub struct Failure {
-    /// PascalCase reason.
-    pub reason: &'static str,
-    /// What failed, with Jira's messages.
-    pub message: String,
-    /// Whether trying again later can succeed by itself.
-    pub retryable: bool,
 }
 
 /// What came of a plan.
@@ -153,10 +150,8 @@ pub async fn execute(ctx: &Context, target: &Target<'_>, plan: Plan) -> Outcome 
         failures.extend(results.into_iter().flatten());
         // Whatever was done to them (or half done, if it failed), these are read again before the
         // sync plans next.
-        ctx.tickets.mark_stale(
-            &(target.namespace.to_owned(), target.name.to_owned()),
-            touched,
-        );
+        ctx.memory
+            .with(&target.sync, |m| m.tickets.mark_stale(touched));
         (failures, create_events)
     };
     let kubernetes = queued
@@ -243,7 +238,7 @@ pub(super) fn failure(
     let failure = Failure {
         reason,
         message: format!("{what}: {error}"),
-        retryable: error.is_retryable(),
+        retry: Retry::of_jira(error),
     };
     if let Some(first) = target.first_failure {
         first.record(&failure);
@@ -294,7 +289,7 @@ mod tests {
         Failure {
             reason,
             message: message.to_owned(),
-            retryable: true,
+            retry: Retry::Soon,
         }
     }
 

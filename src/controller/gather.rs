@@ -10,7 +10,9 @@ use kube::core::Selector;
 
 use super::context::Stores;
 use super::error::Error;
-use super::tickets::{Freshness, Reading, SyncKey, TicketCache};
+use super::memory::{Memory, SyncKey};
+use super::pass::Conflict;
+use super::tickets::{Freshness, Reading};
 use crate::api::{ComplianceTask, JiraActiveSync};
 use crate::jira::{Issue, JiraClient};
 use crate::planner::{
@@ -28,8 +30,8 @@ pub struct Ownership {
     pub tasks: Vec<TaskView>,
     /// The other tasks of the namespace.
     pub others: BTreeMap<String, OtherTask>,
-    /// Tasks this sync claims but an older sync of equal precedence owns: (task, winner).
-    pub lost: Vec<(String, String)>,
+    /// Tasks this sync claims but an older sync of equal precedence owns.
+    pub conflicts: Vec<Conflict>,
 }
 
 /// The claim of a sync, or why its selector is unusable.
@@ -68,7 +70,7 @@ pub fn ownership(sync: &JiraActiveSync, stores: &Stores) -> Result<Ownership, Er
         }
         match claim(&other) {
             Ok(c) => claims.push(c),
-            Err(message) if other.name_any() == me => return Err(Error::Connection(message)),
+            Err(message) if other.name_any() == me => return Err(Error::InvalidSelector(message)),
             Err(_) => {}
         }
     }
@@ -92,7 +94,10 @@ pub fn ownership(sync: &JiraActiveSync, stores: &Stores) -> Result<Ownership, Er
             Some(o) if o.owner == me => out.tasks.push(task_view(&task)),
             Some(o) => {
                 if o.losers.contains(&me.as_str()) {
-                    out.lost.push((name.clone(), o.owner.to_owned()));
+                    out.conflicts.push(Conflict {
+                        task: name.clone(),
+                        winner: o.owner.to_owned(),
+                    });
                 }
                 out.others.insert(
                     name,
@@ -170,57 +175,67 @@ fn operator_labels(tickets: &[Arc<ObservedTicket>]) -> Vec<String> {
 /// read with the stale ones re-read by key. What was taken as stale is marked again if Jira cannot
 /// be read, so nothing reported is lost.
 pub async fn current_tickets(
-    cache: &TicketCache,
+    memory: &Memory,
     client: &JiraClient,
     sync: &SyncKey,
     freshness: &Freshness,
 ) -> Result<CurrentTickets, Error> {
-    let (namespace, name) = sync;
-    let label = sync_label(namespace, name);
-    match cache.reading(sync, freshness) {
+    let reading = memory.with(sync, |m| m.tickets.reading(freshness));
+    let (read, stale) = match reading {
         Reading::Search { known, stale } => {
-            let searched = match observed_tickets(client, namespace, name).await {
-                Ok(found) => found,
-                Err(e) => {
-                    cache.mark_stale(sync, stale);
-                    return Err(e);
-                }
-            };
-            let indexed = operator_labels(&searched);
-            let missed = known
-                .into_iter()
-                .filter(|key| !searched.iter().any(|t| &t.key == key));
-            let reread: BTreeSet<String> = stale.iter().cloned().chain(missed).collect();
-            let reread: Vec<String> = reread.into_iter().collect();
-            let found = match tickets_by_key(client, &reread, &label).await {
-                Ok(found) => found,
-                Err(e) => {
-                    cache.mark_stale(sync, stale);
-                    return Err(e);
-                }
-            };
-            let tickets: Vec<Arc<ObservedTicket>> = searched
-                .into_iter()
-                .filter(|t| !reread.contains(&t.key))
-                .chain(found)
-                .collect();
-            cache.searched(sync, freshness, tickets.clone());
-            Ok(CurrentTickets { tickets, indexed })
+            let read = search(client, sync, known, &stale).await;
+            (
+                read.map(|(tickets, indexed)| {
+                    memory.with(sync, |m| m.tickets.searched(freshness, tickets.clone()));
+                    CurrentTickets { tickets, indexed }
+                }),
+                stale,
+            )
         }
-        Reading::Keys(keys) => match tickets_by_key(client, &keys, &label).await {
-            Ok(found) => {
-                cache.refreshed(sync, &keys, found);
-                Ok(CurrentTickets {
-                    tickets: cache.known(sync),
+        Reading::Keys(keys) => {
+            let label = sync_label(&sync.namespace, &sync.name);
+            let read = tickets_by_key(client, &keys, &label).await.map(|found| {
+                let tickets = memory.with(sync, |m| {
+                    m.tickets.refreshed(&keys, found);
+                    m.tickets.known()
+                });
+                CurrentTickets {
+                    tickets,
                     indexed: Vec::new(),
-                })
-            }
-            Err(e) => {
-                cache.mark_stale(sync, keys);
-                Err(e)
-            }
-        },
+                }
+            });
+            (read, keys)
+        }
+    };
+    if read.is_err() {
+        memory.with(sync, |m| m.tickets.mark_stale(stale));
     }
+    read
+}
+
+/// A full label search, with the stale keys and known keys the search misses re-read by key
+/// (search lags behind writes). Gives the tickets and the operator labels search returned.
+async fn search(
+    client: &JiraClient,
+    sync: &SyncKey,
+    known: Vec<String>,
+    stale: &[String],
+) -> Result<(Vec<Arc<ObservedTicket>>, Vec<String>), Error> {
+    let searched = observed_tickets(client, &sync.namespace, &sync.name).await?;
+    let indexed = operator_labels(&searched);
+    let missed = known
+        .into_iter()
+        .filter(|key| !searched.iter().any(|t| &t.key == key));
+    let reread: BTreeSet<String> = stale.iter().cloned().chain(missed).collect();
+    let reread: Vec<String> = reread.into_iter().collect();
+    let label = sync_label(&sync.namespace, &sync.name);
+    let found = tickets_by_key(client, &reread, &label).await?;
+    let tickets = searched
+        .into_iter()
+        .filter(|t| !reread.contains(&t.key))
+        .chain(found)
+        .collect();
+    Ok((tickets, indexed))
 }
 
 /// The tickets with these keys that exist and still carry the sync's label.

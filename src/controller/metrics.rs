@@ -1,5 +1,8 @@
 //! Prometheus metrics, served at `/metrics`.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -90,7 +93,49 @@ impl Default for Metrics {
     }
 }
 
+/// Times one reconcile and counts it by outcome; recorded when dropped, so every exit counts.
+pub struct ReconcileTimer {
+    metrics: Arc<Metrics>,
+    kind: &'static str,
+    started: Instant,
+    outcome: String,
+}
+
+impl ReconcileTimer {
+    /// The outcome to count: `ok`, or the failure's reason.
+    pub fn outcome(&mut self, outcome: &str) {
+        outcome.clone_into(&mut self.outcome);
+    }
+}
+
+impl Drop for ReconcileTimer {
+    fn drop(&mut self) {
+        let outcome = std::mem::take(&mut self.outcome);
+        self.metrics
+            .reconciles
+            .get_or_create(&ReconcileLabels {
+                kind: self.kind,
+                outcome,
+            })
+            .inc();
+        self.metrics
+            .reconcile_seconds
+            .get_or_create(&KindLabels { kind: self.kind })
+            .observe(self.started.elapsed().as_secs_f64());
+    }
+}
+
 impl Metrics {
+    /// Starts timing a reconcile of `kind`; counted as `error` unless told otherwise.
+    pub fn reconcile_timer(self: &Arc<Self>, kind: &'static str) -> ReconcileTimer {
+        ReconcileTimer {
+            metrics: self.clone(),
+            kind,
+            started: Instant::now(),
+            outcome: "error".to_owned(),
+        }
+    }
+
     /// Counts one action.
     pub fn action(&self, action: &'static str, outcome: &str) {
         self.actions

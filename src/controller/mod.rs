@@ -2,6 +2,7 @@
 //! `ComplianceTask` changes mapped to the syncs that may own them), a thin shell around the
 //! planner; and one HTTP listener for metrics, health and the Jira webhook.
 
+mod cleanup;
 mod conditions;
 mod connection;
 mod context;
@@ -12,11 +13,15 @@ mod events;
 mod executor;
 mod gather;
 pub mod leader;
+mod memory;
 mod metrics;
+mod pass;
+mod report;
 mod server;
 mod status;
 mod steps;
 mod sync;
+mod target;
 mod task_writes;
 mod tickets;
 mod webhook;

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::context::Context;
 use super::error::Error;
-use super::executor::{Failure, Target, publish};
+use super::executor::{Target, publish};
+use super::pass::{Failure, Retry};
 use super::steps::StepEvent;
 use crate::api::ComplianceTask;
 use crate::planner::{Subject, TaskWrite};
@@ -46,7 +47,7 @@ pub async fn task_write(ctx: &Context, target: &Target<'_>, write: TaskWrite) ->
             Some(Failure {
                 reason: error.reason(),
                 message: format!("writing task {}/{task}: {error}", target.namespace),
-                retryable: true,
+                retry: Retry::of_kube(&error),
             })
         }
     }

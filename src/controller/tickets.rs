@@ -4,14 +4,11 @@
 //! from the last read. A full search still runs on the first reconcile, after a spec change, while
 //! creates may be missing from search, and every poll interval (the safety net for missed webhooks).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::planner::ObservedTicket;
-
-/// A sync, by namespace and name.
-pub type SyncKey = (String, String);
 
 /// What a reconcile must read from Jira before it plans.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,45 +50,31 @@ struct Known {
     site: String,
 }
 
-/// The known tickets of every sync of a scope, and the keys to re-read before each one plans.
+/// What is known of one sync's tickets, and the keys to re-read before it plans.
 #[derive(Debug, Default)]
-pub struct TicketCache {
-    known: Mutex<HashMap<SyncKey, Known>>,
-    stale: Mutex<HashMap<SyncKey, BTreeSet<String>>>,
+pub struct TicketKnowledge {
+    known: Option<Known>,
+    stale: BTreeSet<String>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl TicketCache {
-    /// Marks tickets of a sync to be re-read before it plans next.
-    pub fn mark_stale<I: IntoIterator<Item = String>>(&self, sync: &SyncKey, keys: I) {
-        lock(&self.stale)
-            .entry(sync.clone())
-            .or_default()
-            .extend(keys);
+impl TicketKnowledge {
+    /// Marks tickets to be re-read before the sync plans next.
+    pub fn mark_stale<I: IntoIterator<Item = String>>(&mut self, keys: I) {
+        self.stale.extend(keys);
     }
 
-    /// The syncs whose known tickets include `key`.
-    pub fn syncs_knowing(&self, key: &str) -> Vec<SyncKey> {
-        lock(&self.known)
-            .iter()
-            .filter(|(_, known)| known.tickets.contains_key(key))
-            .map(|(sync, _)| sync.clone())
-            .collect()
+    /// Whether `key` is among the known tickets.
+    pub fn knows(&self, key: &str) -> bool {
+        self.known
+            .as_ref()
+            .is_some_and(|k| k.tickets.contains_key(key))
     }
 
-    /// What to read for `sync` now. Takes the stale keys: whatever is read from here on covers
-    /// them, and keys marked later wait for the next reconcile.
-    pub fn reading(&self, sync: &SyncKey, freshness: &Freshness) -> Reading {
-        let stale: Vec<String> = lock(&self.stale)
-            .remove(sync)
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        let known = lock(&self.known);
-        match known.get(sync) {
+    /// What to read now. Takes the stale keys: whatever is read from here on covers them, and keys
+    /// marked later wait for the next reconcile.
+    pub fn reading(&mut self, freshness: &Freshness) -> Reading {
+        let stale: Vec<String> = std::mem::take(&mut self.stale).into_iter().collect();
+        match &self.known {
             Some(k)
                 if !freshness.pending_creates
                     && k.generation == freshness.generation
@@ -113,57 +96,42 @@ impl TicketCache {
 
     /// Records a full search: `found` are the search's tickets plus those re-read by key that
     /// still carry the sync's label.
-    pub fn searched(&self, sync: &SyncKey, freshness: &Freshness, found: Vec<Arc<ObservedTicket>>) {
-        let tickets = found.into_iter().map(|t| (t.key.clone(), t)).collect();
-        lock(&self.known).insert(
-            sync.clone(),
-            Known {
-                tickets,
-                searched: freshness.now,
-                generation: freshness.generation,
-                site: freshness.site.clone(),
-            },
-        );
+    pub fn searched(&mut self, freshness: &Freshness, found: Vec<Arc<ObservedTicket>>) {
+        self.known = Some(Known {
+            tickets: found.into_iter().map(|t| (t.key.clone(), t)).collect(),
+            searched: freshness.now,
+            generation: freshness.generation,
+            site: freshness.site.clone(),
+        });
     }
 
     /// Records tickets re-read by key: `asked` were read, `found` is what exists of them and
     /// still carries the sync's label. Before a first search nothing is known, and this is kept
     /// out: the search will read them.
-    pub fn refreshed(&self, sync: &SyncKey, asked: &[String], found: Vec<Arc<ObservedTicket>>) {
-        let mut known = lock(&self.known);
-        let Some(entry) = known.get_mut(sync) else {
+    pub fn refreshed(&mut self, asked: &[String], found: Vec<Arc<ObservedTicket>>) {
+        let Some(known) = &mut self.known else {
             return;
         };
         for key in asked {
-            entry.tickets.remove(key);
+            known.tickets.remove(key);
         }
-        entry
+        known
             .tickets
             .extend(found.into_iter().map(|t| (t.key.clone(), t)));
     }
 
-    /// Every known ticket of the sync.
-    pub fn known(&self, sync: &SyncKey) -> Vec<Arc<ObservedTicket>> {
-        lock(&self.known)
-            .get(sync)
+    /// Every known ticket.
+    pub fn known(&self) -> Vec<Arc<ObservedTicket>> {
+        self.known
+            .as_ref()
             .map(|k| k.tickets.values().cloned().collect())
             .unwrap_or_default()
-    }
-
-    /// Forgets a deleted sync.
-    pub fn forget(&self, sync: &SyncKey) {
-        lock(&self.known).remove(sync);
-        lock(&self.stale).remove(sync);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sync() -> SyncKey {
-        ("ns".into(), "s".into())
-    }
 
     fn ticket(key: &str) -> Arc<ObservedTicket> {
         Arc::new(ObservedTicket {
@@ -199,10 +167,10 @@ mod tests {
 
     #[test]
     fn the_first_reading_is_a_full_search() {
-        let cache = TicketCache::default();
+        let mut cache = TicketKnowledge::default();
         let now = Instant::now();
         assert_eq!(
-            cache.reading(&sync(), &fresh(now)),
+            cache.reading(&fresh(now)),
             Reading::Search {
                 known: vec![],
                 stale: vec![]
@@ -212,24 +180,21 @@ mod tests {
 
     #[test]
     fn after_a_search_only_stale_keys_are_read_and_merged() {
-        let cache = TicketCache::default();
+        let mut cache = TicketKnowledge::default();
         let now = Instant::now();
-        cache.searched(&sync(), &fresh(now), vec![ticket("SEC-1"), ticket("SEC-2")]);
-        assert_eq!(cache.reading(&sync(), &fresh(now)), Reading::Keys(vec![]));
-        cache.mark_stale(&sync(), ["SEC-2".to_owned(), "SEC-3".to_owned()]);
+        cache.searched(&fresh(now), vec![ticket("SEC-1"), ticket("SEC-2")]);
+        assert_eq!(cache.reading(&fresh(now)), Reading::Keys(vec![]));
+        cache.mark_stale(["SEC-2".to_owned(), "SEC-3".to_owned()]);
         assert_eq!(
-            cache.reading(&sync(), &fresh(now)),
+            cache.reading(&fresh(now)),
             Reading::Keys(vec!["SEC-2".into(), "SEC-3".into()])
         );
         // Taken: the next reading has nothing stale.
-        assert_eq!(cache.reading(&sync(), &fresh(now)), Reading::Keys(vec![]));
+        assert_eq!(cache.reading(&fresh(now)), Reading::Keys(vec![]));
         // SEC-2 is gone (deleted, or lost the label), SEC-3 is new.
-        cache.refreshed(
-            &sync(),
-            &["SEC-2".into(), "SEC-3".into()],
-            vec![ticket("SEC-3")],
-        );
-        assert_eq!(keys(&cache.known(&sync())), ["SEC-1", "SEC-3"]);
+        cache.refreshed(&["SEC-2".into(), "SEC-3".into()], vec![ticket("SEC-3")]);
+        assert_eq!(keys(&cache.known()), ["SEC-1", "SEC-3"]);
+        assert!(cache.knows("SEC-3") && !cache.knows("SEC-2"));
     }
 
     #[test]
@@ -237,10 +202,10 @@ mod tests {
     {
         let now = Instant::now();
         let reading = |f: Freshness| {
-            let cache = TicketCache::default();
-            cache.searched(&sync(), &fresh(now), vec![ticket("SEC-1")]);
-            cache.mark_stale(&sync(), ["SEC-9".to_owned()]);
-            cache.reading(&sync(), &f)
+            let mut cache = TicketKnowledge::default();
+            cache.searched(&fresh(now), vec![ticket("SEC-1")]);
+            cache.mark_stale(["SEC-9".to_owned()]);
+            cache.reading(&f)
         };
         let search = Reading::Search {
             known: vec!["SEC-1".into()],
@@ -275,25 +240,10 @@ mod tests {
     }
 
     #[test]
-    fn forgetting_a_sync_brings_back_the_full_search_and_its_webhook_lookup() {
-        let cache = TicketCache::default();
-        let now = Instant::now();
-        cache.searched(&sync(), &fresh(now), vec![ticket("SEC-1")]);
-        assert_eq!(cache.syncs_knowing("SEC-1"), vec![sync()]);
-        assert!(cache.syncs_knowing("SEC-2").is_empty());
-        cache.forget(&sync());
-        assert!(cache.syncs_knowing("SEC-1").is_empty());
-        assert!(matches!(
-            cache.reading(&sync(), &fresh(now)),
-            Reading::Search { .. }
-        ));
-    }
-
-    #[test]
     fn tickets_read_before_any_search_are_left_to_the_search() {
-        let cache = TicketCache::default();
-        cache.refreshed(&sync(), &["SEC-1".into()], vec![ticket("SEC-1")]);
-        assert!(cache.known(&sync()).is_empty());
-        assert!(cache.syncs_knowing("SEC-1").is_empty());
+        let mut cache = TicketKnowledge::default();
+        cache.refreshed(&["SEC-1".into()], vec![ticket("SEC-1")]);
+        assert!(cache.known().is_empty());
+        assert!(!cache.knows("SEC-1"));
     }
 }

@@ -8,6 +8,7 @@ use jiff::civil::Date;
 use sha2::{Digest, Sha256};
 
 use super::identity::{TicketIdentity, is_identity_label, is_operator_label};
+use super::pending::PendingCreates;
 use super::property::TicketProperty;
 use super::steps::Subject;
 use crate::api::{ComplianceTaskSpec, JiraActiveSyncSpec, TaskJiraStatus};
@@ -159,8 +160,8 @@ pub struct PlanInput<'a> {
     pub tickets: Vec<Arc<ObservedTicket>>,
     /// Assignee emails (lower-cased) resolved so far; an email missing here leaves the assignee alone.
     pub accounts: BTreeMap<String, AccountLookup>,
-    /// Creates that were sent but not yet seen in search, by identity label, with when they were sent.
-    pub pending_creates: BTreeMap<String, Timestamp>,
+    /// Creates that were sent but not yet seen in search.
+    pub pending_creates: PendingCreates,
     /// How long a created ticket may take to appear in search results.
     pub search_settle: jiff::SignedDuration,
     /// The time of planning.

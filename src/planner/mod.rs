@@ -7,6 +7,7 @@ mod desired;
 mod identity;
 mod inputs;
 mod ownership;
+mod pending;
 mod plan;
 mod property;
 mod steps;
@@ -20,6 +21,7 @@ pub use inputs::{
     AccountLookup, ObservedTicket, OtherTask, PlanInput, SyncView, TaskView, TextDigest,
 };
 pub use ownership::{Ownership, SyncClaim, owner_of};
+pub use pending::PendingCreates;
 pub use plan::{Counts, OPEN, Plan, plan};
 pub use property::{PROPERTY_KEY, TicketProperty};
 pub use steps::{

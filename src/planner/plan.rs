@@ -327,7 +327,7 @@ fn done_while_open(
 }
 
 fn plan_missing(input: &PlanInput<'_>, ticket: DesiredTicket<'_>, out: &mut Builder) {
-    if let Some(sent) = input.pending_creates.get(&ticket.label) {
+    if let Some(sent) = input.pending_creates.sent(&ticket.label) {
         // Saturating: a settle window past the end of time only means "never repeat the create".
         let until = sent
             .checked_add(input.search_settle)

@@ -110,7 +110,7 @@ impl World {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect(),
-            pending_creates: BTreeMap::new(),
+            pending_creates: PendingCreates::default(),
             search_settle: jiff::SignedDuration::from_secs(30),
             now: now(),
         }
@@ -833,7 +833,7 @@ fn a_pending_create_waits_for_the_search_index_then_creates() {
         vec![task("a", None, TaskState::Open)],
     );
     let mut input = world.input();
-    input.pending_creates.insert(
+    input.pending_creates.note(
         "jas-task.a".into(),
         now() - jiff::SignedDuration::from_secs(10),
     );
@@ -843,7 +843,7 @@ fn a_pending_create_waits_for_the_search_index_then_creates() {
         waiting.wait_until,
         Some(now() + jiff::SignedDuration::from_secs(20))
     );
-    input.pending_creates.insert(
+    input.pending_creates.note(
         "jas-task.a".into(),
         now() - jiff::SignedDuration::from_secs(31),
     );
@@ -860,7 +860,7 @@ fn a_settle_window_past_the_end_of_time_waits_instead_of_panicking() {
     );
     let mut input = world.input();
     input.search_settle = jiff::SignedDuration::MAX;
-    input.pending_creates.insert("jas-task.a".into(), now());
+    input.pending_creates.note("jas-task.a".into(), now());
     let waiting = plan(&input);
     assert!(waiting.steps.is_empty());
     assert_eq!(waiting.wait_until, Some(jiff::Timestamp::MAX));

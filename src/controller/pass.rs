@@ -1,0 +1,371 @@
+//! The pure rules of a pass's outcome: which conditions it sets and when the sync is looked at
+//! again. Unit-tested without an API server or Jira.
+
+use std::time::Duration;
+
+use super::conditions::Cond;
+use super::error::Error;
+use crate::jira::JiraError;
+use crate::planner::Warning;
+
+/// How soon a sync that could not reach Jira or its connection tries again.
+pub const RETRY: Duration = Duration::from_secs(15);
+/// How soon a sync tries again after the API server refused a write as conflicting.
+pub const CONFLICT_RETRY: Duration = Duration::from_secs(1);
+/// The shortest wait for a create that search may not show yet.
+const SEARCH_WAIT_FLOOR: Duration = Duration::from_millis(200);
+
+/// When a failed action can succeed by being tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// A write conflict: a fresh look is all it needs.
+    AtOnce,
+    /// It may pass by itself (rate limits, outages).
+    Soon,
+    /// Jira refused the input: only a change helps, so it waits for the next poll.
+    OnChange,
+}
+
+impl Retry {
+    /// For a failed Jira call.
+    pub fn of_jira(error: &JiraError) -> Retry {
+        if error.is_retryable() {
+            Retry::Soon
+        } else {
+            Retry::OnChange
+        }
+    }
+
+    /// For a failed Kubernetes write.
+    pub fn of_kube(error: &Error) -> Retry {
+        if error.is_conflict() {
+            Retry::AtOnce
+        } else {
+            Retry::Soon
+        }
+    }
+}
+
+/// One action of a pass that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// PascalCase reason.
+    pub reason: &'static str,
+    /// What failed, with Jira's messages.
+    pub message: String,
+    /// When trying again can help.
+    pub retry: Retry,
+}
+
+/// A task this sync claims that an older sync naming the same check owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The task.
+    pub task: String,
+    /// The sync that keeps it.
+    pub winner: String,
+}
+
+/// What stands between a sync and Jira: the conditions to set and when to try again by itself
+/// (`None`: when something it watches changes, or at the next poll).
+#[derive(Debug)]
+pub struct Blocked {
+    /// PascalCase reason.
+    pub reason: &'static str,
+    /// What blocks the sync, and when it tries again.
+    pub message: String,
+    /// The conditions to set.
+    pub conditions: Vec<Cond>,
+    /// When to try again.
+    pub retry: Option<Duration>,
+}
+
+/// What a condition adds when the sync tries again by itself: when.
+pub fn retry_note(retry: Duration) -> String {
+    format!("; retrying in {}s", retry.as_secs().max(1))
+}
+
+impl Blocked {
+    /// Ready and Synced False for `reason`; JiraConnected says whether the connection is fine.
+    pub fn by(
+        reason: &'static str,
+        message: String,
+        connected: bool,
+        retry: Option<Duration>,
+    ) -> Blocked {
+        let message = match retry {
+            Some(retry) => format!("{message}{}", retry_note(retry)),
+            None => message,
+        };
+        let connection = if connected {
+            Cond::yes("JiraConnected", "Connected", "the connection is ready")
+        } else {
+            Cond::no("JiraConnected", reason, message.clone())
+        };
+        Blocked {
+            reason,
+            conditions: vec![
+                Cond::no("Ready", reason, message.clone()),
+                Cond::no("Synced", reason, message.clone()),
+                connection,
+            ],
+            message,
+            retry,
+        }
+    }
+
+    /// Also `Stalled=True`: nothing changes until the user changes the spec or Jira.
+    pub fn stalled(mut self, reason: &str, message: String) -> Blocked {
+        self.conditions.push(Cond::yes("Stalled", reason, message));
+        self
+    }
+}
+
+/// When to look at the sync again after a pass: at the poll interval, soon after failures that may
+/// pass, at once after a conflict, and when a create search may not show yet is due.
+pub fn requeue_after(
+    poll: Duration,
+    failures: &[Failure],
+    wait_until: Option<jiff::Timestamp>,
+    now: jiff::Timestamp,
+) -> Duration {
+    let mut requeue = poll;
+    if failures.iter().any(|f| f.retry == Retry::Soon) {
+        requeue = requeue.min(RETRY);
+    }
+    if failures.iter().any(|f| f.retry == Retry::AtOnce) {
+        requeue = requeue.min(CONFLICT_RETRY);
+    }
+    if let Some(until) = wait_until {
+        let wait = Duration::try_from(until.duration_since(now)).unwrap_or_default();
+        requeue = requeue.min(wait.max(SEARCH_WAIT_FLOOR));
+    }
+    requeue
+}
+
+/// The conditions after a pass that reached Jira.
+pub fn pass_conditions(
+    suspended: bool,
+    conflicts: &[Conflict],
+    failures: &[Failure],
+    warnings: &[Warning],
+    requeue: Duration,
+) -> Vec<Cond> {
+    let conflict = match conflicts.first() {
+        Some(first) => Cond::yes(
+            "Conflict",
+            "ClaimedByOlderSync",
+            format!(
+                "{} task(s) this sync claims belong to the older sync {}, which names the same check (first: {})",
+                conflicts.len(),
+                first.winner,
+                first.task
+            ),
+        ),
+        None => Cond::no("Conflict", "NoConflict", "no other sync claims these tasks"),
+    };
+    let mut conditions = vec![
+        conflict,
+        Cond::yes("JiraConnected", "Connected", "the connection is ready"),
+        Cond::no("Stalled", "NotStalled", ""),
+    ];
+    let retrying = failures.iter().any(|f| f.retry != Retry::OnChange);
+    conditions.extend(outcome_conditions(
+        suspended,
+        failures,
+        warnings,
+        retrying.then_some(requeue),
+    ));
+    conditions
+}
+
+/// Ready and Synced after a pass; a failed pass names its first failure and, when the sync tries
+/// again by itself, when.
+fn outcome_conditions(
+    suspended: bool,
+    failures: &[Failure],
+    warnings: &[Warning],
+    retry: Option<Duration>,
+) -> Vec<Cond> {
+    let (ready, reason, message) = if suspended {
+        let message = "spec.suspend is true: nothing is written to Jira or to tasks";
+        (false, "Suspended", message.to_owned())
+    } else if let Some(first) = failures.first() {
+        let message = format!(
+            "{} of the sync's actions failed; first: {}{}",
+            failures.len(),
+            first.message,
+            retry.map(retry_note).unwrap_or_default()
+        );
+        (false, first.reason, message)
+    } else {
+        (true, "Synced", healthy_message(warnings))
+    };
+    let make = if ready { Cond::yes } else { Cond::no };
+    vec![
+        make("Ready", reason, message.clone()),
+        make("Synced", reason, message),
+    ]
+}
+
+fn healthy_message(warnings: &[Warning]) -> String {
+    let note = warnings
+        .iter()
+        .map(|Warning::UnknownAssignee { email, .. }| {
+            format!("no Jira user has the email {email}; its tickets are unassigned")
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    if note.is_empty() {
+        "every ticket is in step".to_owned()
+    } else {
+        note
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(second: i64) -> jiff::Timestamp {
+        jiff::Timestamp::from_second(1_800_000_000 + second).expect("valid")
+    }
+
+    fn failed(reason: &'static str, message: &str, retry: Retry) -> Failure {
+        Failure {
+            reason,
+            message: message.to_owned(),
+            retry,
+        }
+    }
+
+    #[test]
+    fn a_failed_pass_names_its_first_failure_and_when_it_tries_again() {
+        let failures = [failed(
+            "JiraRateLimited",
+            "closing SEC-2: POST /rest/api/3/issue/SEC-2/transitions: rate limited by Jira (jira-per-issue-on-write), retry after 1.0s",
+            Retry::Soon,
+        )];
+        let conditions = pass_conditions(false, &[], &failures, &[], Duration::from_secs(10));
+        let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+        assert!(!ready.status);
+        assert_eq!(ready.reason, "JiraRateLimited");
+        assert!(
+            ready.message.contains("jira-per-issue-on-write")
+                && ready.message.ends_with("; retrying in 10s"),
+            "{}",
+            ready.message
+        );
+        let refused = [failed(
+            "JiraRejectedInput",
+            "updating SEC-1: bad",
+            Retry::OnChange,
+        )];
+        let conditions = pass_conditions(false, &[], &refused, &[], Duration::from_secs(60));
+        let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+        assert!(!ready.message.contains("retrying"), "{}", ready.message);
+    }
+
+    #[test]
+    fn a_healthy_pass_is_ready_and_names_unknown_assignees() {
+        let healthy = pass_conditions(false, &[], &[], &[], Duration::from_secs(60));
+        let ready: Vec<_> = healthy
+            .iter()
+            .filter(|c| c.type_ == "Ready" || c.type_ == "Synced")
+            .collect();
+        assert!(ready.iter().all(|c| c.status && c.reason == "Synced"));
+        let warnings = [Warning::UnknownAssignee {
+            email: "carol@example.com".into(),
+            tasks: vec!["a".into()],
+        }];
+        let noted = pass_conditions(false, &[], &[], &warnings, Duration::from_secs(60));
+        assert!(
+            noted
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status && c.message.contains("carol@example.com"))
+        );
+        let suspended = pass_conditions(true, &[], &[], &[], Duration::from_secs(60));
+        assert!(
+            suspended
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.reason == "Suspended")
+        );
+    }
+
+    #[test]
+    fn a_conflict_names_the_winner_and_counts_the_tasks() {
+        let conflicts = [
+            Conflict {
+                task: "a".into(),
+                winner: "older".into(),
+            },
+            Conflict {
+                task: "b".into(),
+                winner: "older".into(),
+            },
+        ];
+        let conditions = pass_conditions(false, &conflicts, &[], &[], Duration::from_secs(60));
+        let conflict = conditions.iter().find(|c| c.type_ == "Conflict").unwrap();
+        assert!(conflict.status);
+        assert_eq!(
+            conflict.message,
+            "2 task(s) this sync claims belong to the older sync older, which names the same check (first: a)"
+        );
+    }
+
+    #[test]
+    fn requeue_is_the_soonest_of_poll_retry_conflict_and_search_wait() {
+        let poll = Duration::from_secs(60);
+        assert_eq!(requeue_after(poll, &[], None, at(0)), poll);
+        let soon = [failed("JiraUnavailable", "x", Retry::Soon)];
+        assert_eq!(requeue_after(poll, &soon, None, at(0)), RETRY);
+        let conflict = [failed("KubernetesConflict", "x", Retry::AtOnce)];
+        assert_eq!(requeue_after(poll, &conflict, None, at(0)), CONFLICT_RETRY);
+        let refused = [failed("JiraRejectedInput", "x", Retry::OnChange)];
+        assert_eq!(requeue_after(poll, &refused, None, at(0)), poll);
+        assert_eq!(
+            requeue_after(poll, &[], Some(at(5)), at(0)),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            requeue_after(poll, &[], Some(at(-5)), at(0)),
+            SEARCH_WAIT_FLOOR,
+            "a wait already due still leaves the index a moment"
+        );
+    }
+
+    #[test]
+    fn a_blocked_sync_says_when_it_tries_again() {
+        let blocked = Blocked::by(
+            "JiraUnavailable",
+            "searching the sync's tickets: POST /rest/api/3/search/jql: transient failure (503): Service Unavailable".into(),
+            false,
+            Some(RETRY),
+        );
+        for condition in &blocked.conditions {
+            assert!(!condition.status);
+            assert_eq!(condition.reason, "JiraUnavailable");
+            assert!(
+                condition
+                    .message
+                    .ends_with("(503): Service Unavailable; retrying in 15s"),
+                "{}",
+                condition.message
+            );
+        }
+        let stuck = Blocked::by(
+            "ProjectNotAllowed",
+            "project X is not allowed".into(),
+            true,
+            None,
+        )
+        .stalled("InvalidJiraTarget", "project X is not allowed".into());
+        assert_eq!(stuck.conditions[0].message, "project X is not allowed");
+        assert!(
+            stuck
+                .conditions
+                .iter()
+                .any(|c| c.type_ == "Stalled" && c.status)
+        );
+    }
+}

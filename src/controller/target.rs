@@ -1,0 +1,155 @@
+//! What stands between a sync and Jira: its connection (present, ready, allowing the project) and
+//! its Jira target (project, issue type and epic exist), each a `Blocked` with conditions when not.
+
+use std::sync::Arc;
+
+use kube::{Api, ResourceExt};
+
+use super::connection::connect;
+use super::context::{Context, filled};
+use super::error::jira_reason;
+use super::memory::SyncKey;
+use super::pass::{Blocked, RETRY};
+use crate::api::{JiraActiveSync, JiraConnection, condition_status};
+use crate::jira::{JiraClient, JiraError};
+
+/// The connection's client, when the connection exists, is ready, and allows the project.
+pub async fn resolve_client(
+    sync: &JiraActiveSync,
+    ctx: &Context,
+    key: &SyncKey,
+) -> Result<JiraClient, Blocked> {
+    let name = &sync.spec.connection_ref.name;
+    let namespace = &key.namespace;
+    // Right after start-up the connection store may still be empty: a missing connection is only
+    // reported once the store holds its first full list.
+    filled(&ctx.stores.connections).await;
+    let connection = ctx
+        .stores
+        .connections
+        .state()
+        .into_iter()
+        .find(|c| c.namespace().as_ref() == Some(namespace) && &c.name_any() == name)
+        .ok_or_else(|| {
+            let message = format!("JiraConnection {namespace}/{name} does not exist");
+            Blocked::by("ConnectionNotFound", message, false, None)
+        })?;
+    check_allowed(sync, &connection)?;
+    let connection = fresh_unless_ready(ctx, connection).await;
+    let status = connection.status.clone().unwrap_or_default();
+    if condition_status(&status.conditions, "Ready") != Some("True") {
+        let why = status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .map_or_else(|| "not checked yet".to_owned(), |c| c.message.clone());
+        // No retry of its own: the connection wakes its syncs when its Ready condition changes,
+        // and `fresh_unless_ready` reads past a cache that has not seen the change yet.
+        let message = format!("JiraConnection {name} is not ready: {why}");
+        return Err(Blocked::by("ConnectionNotReady", message, false, None));
+    }
+    connect(ctx, &connection)
+        .await
+        .map(|c| c.client)
+        .map_err(|e| {
+            let message = format!("JiraConnection {name}: {e}");
+            Blocked::by(e.reason(), message, false, Some(RETRY))
+        })
+}
+
+/// The sync's project must be among the connection's `allowedProjects`, when it lists any.
+fn check_allowed(sync: &JiraActiveSync, connection: &JiraConnection) -> Result<(), Blocked> {
+    let allowed = &connection.spec.allowed_projects;
+    let project = &sync.spec.jira.project;
+    if allowed.is_empty() || allowed.contains(project) {
+        return Ok(());
+    }
+    let message = format!(
+        "project {project} is not in the allowedProjects of JiraConnection {} ({}); nothing is written to Jira",
+        connection.name_any(),
+        allowed.join(", ")
+    );
+    Err(Blocked::by("ProjectNotAllowed", message, true, None))
+}
+
+/// The connection as stored, when the cache has it Ready; else as the API server has it now. The
+/// connection reconciler wakes the syncs right after writing Ready, before its own watch brings the
+/// new status into the cache: a sync reading only the cache would then wait a whole poll interval.
+async fn fresh_unless_ready(ctx: &Context, cached: Arc<JiraConnection>) -> Arc<JiraConnection> {
+    let ready = cached
+        .status
+        .as_ref()
+        .and_then(|s| condition_status(&s.conditions, "Ready"))
+        == Some("True");
+    let Some(namespace) = cached.namespace().filter(|_| !ready) else {
+        return cached;
+    };
+    let api: Api<JiraConnection> = Api::namespaced(ctx.kube.clone(), &namespace);
+    match api.get_opt(&cached.name_any()).await {
+        Ok(Some(fresh)) => Arc::new(fresh),
+        Ok(None) => cached,
+        Err(error) => {
+            tracing::debug!(%error, "could not read the connection afresh; using the cached one");
+            cached
+        }
+    }
+}
+
+/// Checks that the project, issue type and epic exist, once per generation of the spec.
+pub async fn check_target(
+    sync: &JiraActiveSync,
+    ctx: &Context,
+    client: &JiraClient,
+    key: &SyncKey,
+) -> Result<(), Blocked> {
+    let generation = sync.metadata.generation.unwrap_or_default();
+    if ctx.memory.with(key, |m| m.checked_generation) == Some(generation) {
+        return Ok(());
+    }
+    let jira = &sync.spec.jira;
+    let project = client
+        .project(&jira.project)
+        .await
+        .map_err(|e| invalid(e, format!("project {}", jira.project)))?;
+    if !project
+        .issue_types
+        .iter()
+        .any(|t| t.name.eq_ignore_ascii_case(&jira.issue_type))
+    {
+        let names: Vec<&str> = project
+            .issue_types
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        let message = format!(
+            "issue type {:?} does not exist in project {} (it has: {})",
+            jira.issue_type,
+            jira.project,
+            names.join(", ")
+        );
+        return Err(
+            Blocked::by("IssueTypeNotFound", message.clone(), true, None)
+                .stalled("InvalidJiraTarget", message),
+        );
+    }
+    if let Some(epic) = &jira.epic {
+        client
+            .get_issue(epic)
+            .await
+            .map_err(|e| invalid(e, format!("epic {epic}")))?;
+    }
+    ctx.memory
+        .with(key, |m| m.checked_generation = Some(generation));
+    Ok(())
+}
+
+/// A target Jira refused: retried soon when that may pass, else stalled until the spec changes.
+fn invalid(error: JiraError, what: String) -> Blocked {
+    let message = format!("{what}: {error}");
+    if error.is_retryable() {
+        Blocked::by(jira_reason(&error), message, true, Some(RETRY))
+    } else {
+        Blocked::by(jira_reason(&error), message.clone(), true, None)
+            .stalled("InvalidJiraTarget", message)
+    }
+}
