@@ -3,7 +3,7 @@
 //! connection or of its Secret re-checks it; syncs using it are woken when its readiness changes.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
@@ -12,7 +12,6 @@ use super::conditions::{Cond, merge};
 use super::context::{ConnectedClient, Context};
 use super::credentials::{credentials, read_secret, webhook_secret};
 use super::error::Error;
-use super::metrics::{KindLabels, ReconcileLabels};
 use super::status::apply_status;
 use crate::api::{
     Condition, Flavor, JiraAccount, JiraConnection, JiraConnectionStatus, ServerInfo,
@@ -86,7 +85,7 @@ pub async fn reconcile(
     connection: Arc<JiraConnection>,
     ctx: Arc<Context>,
 ) -> Result<Action, Error> {
-    let started = Instant::now();
+    let mut timer = ctx.metrics.reconcile_timer("JiraConnection");
     let namespace = connection
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
@@ -96,10 +95,39 @@ pub async fn reconcile(
         .as_ref()
         .and_then(|s| ready_condition(&s.conditions));
     let checked = check(&ctx, &connection).await;
-    let now = jiff::Timestamp::now();
+    if let Err(error) = &checked
+        && !passing(error)
+    {
+        // A client refused by Jira's rate limits or outage is still the right client, holding
+        // the pauses Jira asked for; only unusable settings or credentials drop it.
+        ctx.forget_client(&(namespace.clone(), name.clone()));
+    }
+    let (status, requeue) = checked_status(&connection, &checked, jiff::Timestamp::now());
+    let api: Api<JiraConnection> = Api::namespaced(ctx.kube.clone(), &namespace);
+    apply_status(&api, &ctx.settings.manager, &name, &status).await?;
+    // Syncs repeat the connection's Ready condition in theirs: a new reason (ready, or not ready for
+    // another cause) is news for them.
+    if ready_condition(&status.conditions) != was {
+        ctx.trigger_syncs_of_connection(&namespace, &name);
+    }
+    timer.outcome(checked.as_ref().map_or_else(Error::reason, |_| "ok"));
+    Ok(Action::requeue(requeue))
+}
+
+/// Whether a failed check may pass by itself (Jira busy or down), saying nothing of the credentials.
+fn passing(error: &Error) -> bool {
+    matches!(error, Error::Jira(e) if e.is_retryable())
+}
+
+/// The connection's status after a check, and when to check again.
+fn checked_status(
+    connection: &JiraConnection,
+    checked: &Result<(ServerInfo, JiraAccount), Error>,
+    now: jiff::Timestamp,
+) -> (JiraConnectionStatus, Duration) {
     let current = connection.status.clone().unwrap_or_default();
     let generation = connection.metadata.generation;
-    let (status, requeue) = match &checked {
+    match checked {
         Ok((server_info, account)) => {
             let message = format!(
                 "authenticated to {} ({} {}) as {}",
@@ -108,73 +136,36 @@ pub async fn reconcile(
                 server_info.version,
                 account.display_name
             );
-            let conditions = merge(
-                &current.conditions,
-                &[
-                    Cond::yes("Authenticated", "Authenticated", message.clone()),
-                    Cond::yes("Ready", "Connected", message),
-                ],
-                generation,
-                now,
-            );
+            let updates = [
+                Cond::yes("Authenticated", "Authenticated", message.clone()),
+                Cond::yes("Ready", "Connected", message),
+            ];
             let status = JiraConnectionStatus {
                 observed_generation: generation,
-                conditions,
+                conditions: merge(&current.conditions, &updates, generation, now),
                 server_info: Some(server_info.clone()),
                 account: Some(account.clone()),
             };
             (status, RECHECK)
         }
         Err(error) => {
-            // A client refused by Jira's rate limits or outage is still the right client, holding
-            // the pauses Jira asked for; only unusable settings or credentials drop it.
-            let passing = matches!(error, Error::Jira(e) if e.is_retryable());
-            if !passing {
-                ctx.forget_client(&(namespace.clone(), name.clone()));
-            }
-            let retry = if passing { RETRY_PASSING } else { RETRY };
+            let retry = if passing(error) { RETRY_PASSING } else { RETRY };
             let reason = error.reason();
             let message = format!("{error}; retrying in {}s", retry.as_secs());
-            tracing::warn!(connection = %name, namespace = %namespace, reason, %message, "connection check failed");
+            tracing::warn!(connection = %connection.name_any(), namespace = ?connection.namespace(), reason, %message, "connection check failed");
             let mut updates = vec![Cond::no("Ready", reason, message.clone())];
             // Jira being busy or down says nothing about the credentials.
-            if !passing {
+            if !passing(error) {
                 updates.push(Cond::no("Authenticated", reason, message));
             }
-            let conditions = merge(&current.conditions, &updates, generation, now);
             let status = JiraConnectionStatus {
                 observed_generation: generation,
-                conditions,
-                ..current.clone()
+                conditions: merge(&current.conditions, &updates, generation, now),
+                ..current
             };
             (status, retry)
         }
-    };
-    let api: Api<JiraConnection> = Api::namespaced(ctx.kube.clone(), &namespace);
-    apply_status(&api, &ctx.settings.manager, &name, &status).await?;
-    // Syncs repeat the connection's Ready condition in theirs: a new reason (ready, or not ready for
-    // another cause) is news for them.
-    if ready_condition(&status.conditions) != was {
-        ctx.trigger_syncs_of_connection(&namespace, &name);
     }
-    let outcome = match &checked {
-        Ok(_) => "ok".to_owned(),
-        Err(e) => e.reason().to_owned(),
-    };
-    ctx.metrics
-        .reconciles
-        .get_or_create(&ReconcileLabels {
-            kind: "JiraConnection",
-            outcome,
-        })
-        .inc();
-    ctx.metrics
-        .reconcile_seconds
-        .get_or_create(&KindLabels {
-            kind: "JiraConnection",
-        })
-        .observe(started.elapsed().as_secs_f64());
-    Ok(Action::requeue(requeue))
 }
 
 /// The status and reason of a connection's Ready condition.

@@ -54,16 +54,12 @@ fn claim(sync: &JiraActiveSync) -> Result<SyncClaim, String> {
     })
 }
 
-/// Splits the tasks of the sync's namespace by owner. Syncs being deleted claim nothing, so their
-/// tasks move to the next claimant.
-pub fn ownership(sync: &JiraActiveSync, stores: &Stores) -> Result<Ownership, Error> {
-    let namespace = sync
-        .namespace()
-        .ok_or(Error::MissingMetadata("namespace"))?;
-    let me = sync.name_any();
+/// The claims of the syncs of `namespace` that are not being deleted; an unusable selector of the
+/// sync `me` is an error, another sync's leaves that sync out.
+fn claims(stores: &Stores, namespace: &str, me: &str) -> Result<Vec<SyncClaim>, Error> {
     let mut claims = Vec::new();
     for other in stores.syncs.state() {
-        if other.namespace().as_deref() != Some(namespace.as_str())
+        if other.namespace().as_deref() != Some(namespace)
             || other.metadata.deletion_timestamp.is_some()
         {
             continue;
@@ -74,6 +70,17 @@ pub fn ownership(sync: &JiraActiveSync, stores: &Stores) -> Result<Ownership, Er
             Err(_) => {}
         }
     }
+    Ok(claims)
+}
+
+/// Splits the tasks of the sync's namespace by owner. Syncs being deleted claim nothing, so their
+/// tasks move to the next claimant.
+pub fn ownership(sync: &JiraActiveSync, stores: &Stores) -> Result<Ownership, Error> {
+    let namespace = sync
+        .namespace()
+        .ok_or(Error::MissingMetadata("namespace"))?;
+    let me = sync.name_any();
+    let claims = claims(stores, &namespace, &me)?;
     let mut out = Ownership::default();
     let mut tasks: Vec<_> = stores
         .tasks

@@ -114,7 +114,7 @@ fn slim<K: Resource>(object: &mut K) {
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Runs the controllers of one scope until shutdown.
-async fn run_scope(client: kube::Client, namespace: Option<String>, ctx_parts: ScopeParts) {
+async fn run_scope(client: kube::Client, namespace: Option<String>, parts: ScopeParts) {
     let ns = namespace.as_deref();
     let ScopeParts {
         ctx,
@@ -122,7 +122,7 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, ctx_parts: S
         sync_writer,
         trigger_rx,
         conn_controller,
-    } = ctx_parts;
+    } = parts;
     let tasks = reflector::reflector(
         task_writer,
         watcher(
@@ -150,45 +150,64 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, ctx_parts: S
         PredicateConfig::default(),
     );
     let sync_store = ctx.stores.syncs.clone();
-    let config = ControllerConfig::default().concurrency(4);
     let sync_controller = Controller::for_stream(syncs, ctx.stores.syncs.clone())
-        .with_config(config.clone())
+        .with_config(controller_config())
         .watches_stream(tasks, move |task| syncs_for_task(&sync_store, &task))
         .reconcile_on(trigger_rx)
         .shutdown_on_signal()
         .run(sync::reconcile, sync::error_policy, ctx.clone())
         .for_each(log_watch_failure);
-    let conn_store = ctx.stores.connections.clone();
-    let connection_controller = conn_controller
-        .with_config(config)
-        .watches_stream(
-            watcher(
-                api::<PartialObjectMeta<Secret>>(&client, ns),
-                watcher::Config::default(),
-            )
-            .default_backoff()
-            .touched_objects(),
-            move |secret| {
-                conn_store
-                    .state()
-                    .into_iter()
-                    .filter(|c| c.namespace() == secret.namespace())
-                    .filter(|c| {
-                        let name = secret.name_any();
-                        c.spec.auth.secret_ref.name == name
-                            || c.spec
-                                .webhook
-                                .as_ref()
-                                .is_some_and(|w| w.secret_ref.name == name)
-                    })
-                    .map(|c| ObjectRef::from(c.as_ref()))
-                    .collect::<Vec<_>>()
-            },
-        )
+    let connection_controller = run_connections(&client, ns, conn_controller, ctx);
+    futures::join!(sync_controller, connection_controller);
+}
+
+/// Reconciles at most four objects of a kind at once.
+fn controller_config() -> ControllerConfig {
+    ControllerConfig::default().concurrency(4)
+}
+
+/// The connection controller, which also wakes a connection when its Secret changes.
+async fn run_connections(
+    client: &kube::Client,
+    ns: Option<&str>,
+    controller: Controller<JiraConnection>,
+    ctx: Arc<Context>,
+) {
+    let store = ctx.stores.connections.clone();
+    let secrets = watcher(
+        api::<PartialObjectMeta<Secret>>(client, ns),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects();
+    controller
+        .with_config(controller_config())
+        .watches_stream(secrets, move |secret| connections_using(&store, &secret))
         .shutdown_on_signal()
         .run(connection::reconcile, connection::error_policy, ctx)
-        .for_each(log_watch_failure);
-    futures::join!(sync_controller, connection_controller);
+        .for_each(log_watch_failure)
+        .await;
+}
+
+/// The connections whose credentials or webhook secret live in `secret`.
+fn connections_using(
+    store: &reflector::Store<JiraConnection>,
+    secret: &PartialObjectMeta<Secret>,
+) -> Vec<ObjectRef<JiraConnection>> {
+    let name = secret.name_any();
+    store
+        .state()
+        .into_iter()
+        .filter(|c| c.namespace() == secret.namespace())
+        .filter(|c| {
+            c.spec.auth.secret_ref.name == name
+                || c.spec
+                    .webhook
+                    .as_ref()
+                    .is_some_and(|w| w.secret_ref.name == name)
+        })
+        .map(|c| ObjectRef::from(c.as_ref()))
+        .collect()
 }
 
 /// Logs a watch the API server refuses (its message names the missing verb, resource and
@@ -220,12 +239,53 @@ where
     futures::future::ready(())
 }
 
+/// What the controllers of one scope (all namespaces, or one) are built from.
 struct ScopeParts {
     ctx: Arc<Context>,
     task_writer: reflector::store::Writer<ComplianceTask>,
     sync_writer: reflector::store::Writer<JiraActiveSync>,
     trigger_rx: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraActiveSync>>,
     conn_controller: Controller<JiraConnection>,
+}
+
+impl ScopeParts {
+    /// The stores, context and connection controller of one scope.
+    fn new(
+        client: &kube::Client,
+        scope: Option<&str>,
+        events: &Arc<Publisher>,
+        metrics: &Arc<Metrics>,
+        options: &RunOptions,
+    ) -> ScopeParts {
+        let (tasks, task_writer) = reflector::store();
+        let (syncs, sync_writer) = reflector::store();
+        let conn_controller = Controller::new(
+            api::<JiraConnection>(client, scope),
+            watcher::Config::default(),
+        );
+        let connections = conn_controller.store();
+        let (trigger_tx, trigger_rx) = futures::channel::mpsc::unbounded();
+        let stores = Stores {
+            syncs,
+            tasks,
+            connections,
+        };
+        let ctx = Context::new(
+            client.clone(),
+            events.clone(),
+            metrics.clone(),
+            options.settings.clone(),
+            stores,
+            trigger_tx,
+        );
+        ScopeParts {
+            ctx: Arc::new(ctx),
+            task_writer,
+            sync_writer,
+            trigger_rx,
+            conn_controller,
+        }
+    }
 }
 
 /// Runs the operator against the current kube context until SIGTERM or Ctrl-C.
@@ -252,41 +312,14 @@ pub async fn run_with(
     } else {
         options.namespaces.iter().cloned().map(Some).collect()
     };
-    let mut contexts = Vec::new();
-    let mut parts = Vec::new();
-    for scope in &scopes {
-        let (tasks, task_writer) = reflector::store();
-        let (syncs, sync_writer) = reflector::store();
-        let conn_controller = Controller::new(
-            api::<JiraConnection>(&client, scope.as_deref()),
-            watcher::Config::default(),
-        );
-        let connections = conn_controller.store();
-        let (trigger_tx, trigger_rx) = futures::channel::mpsc::unbounded();
-        let ctx = Arc::new(Context::new(
-            client.clone(),
-            events.clone(),
-            metrics.clone(),
-            options.settings.clone(),
-            Stores {
-                syncs,
-                tasks,
-                connections,
-            },
-            trigger_tx,
-        ));
-        contexts.push(ctx.clone());
-        parts.push((
-            scope.clone(),
-            ScopeParts {
-                ctx,
-                task_writer,
-                sync_writer,
-                trigger_rx,
-                conn_controller,
-            },
-        ));
-    }
+    let parts: Vec<(Option<String>, ScopeParts)> = scopes
+        .into_iter()
+        .map(|scope| {
+            let parts = ScopeParts::new(&client, scope.as_deref(), &events, &metrics, &options);
+            (scope, parts)
+        })
+        .collect();
+    let contexts: Vec<Arc<Context>> = parts.iter().map(|(_, p)| p.ctx.clone()).collect();
     let ready = Arc::new(AtomicBool::new(false));
     let http = Arc::new(Http {
         contexts: contexts.clone(),
@@ -305,33 +338,34 @@ pub async fn run_with(
         ready.store(true, Ordering::Relaxed);
         tracing::info!("caches filled; ready");
     };
+    let scopes = parts
+        .into_iter()
+        .map(|(scope, p)| run_scope(client.clone(), scope, p));
     let controllers = async {
-        futures::join!(
-            futures::future::join_all(parts.into_iter().map(|(scope, p)| run_scope(
-                client.clone(),
-                scope,
-                p
-            )),),
-            readiness
-        );
+        futures::join!(futures::future::join_all(scopes), readiness);
     };
     let served = async { server.await.context("serving HTTP") };
     match options.leader_election {
-        None => {
-            let (served, ()) = tokio::join!(served, controllers);
-            served
-        }
-        Some(lease_duration) => {
-            let mut lease = leader::LeaseSettings::from_environment(&client);
-            lease.lease_duration = lease_duration;
-            lease.renew_margin = leader::renew_margin(lease_duration);
-            let election = leader::LeaderElection::start(client.clone(), lease).await?;
-            tokio::try_join!(served, lead(&election, controllers))?;
-            // Only after the in-flight writes have finished: from here another replica may write.
-            election.release().await?;
-            Ok(())
-        }
+        None => tokio::join!(served, controllers).0,
+        Some(lease_duration) => run_elected(&client, lease_duration, served, controllers).await,
     }
+}
+
+/// Serves HTTP at once and runs the controllers while this replica holds the Lease.
+async fn run_elected(
+    client: &kube::Client,
+    lease_duration: Duration,
+    served: impl Future<Output = anyhow::Result<()>>,
+    controllers: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let mut lease = leader::LeaseSettings::from_environment(client);
+    lease.lease_duration = lease_duration;
+    lease.renew_margin = leader::renew_margin(lease_duration);
+    let election = leader::LeaderElection::start(client.clone(), lease).await?;
+    tokio::try_join!(served, lead(&election, controllers))?;
+    // Only after the in-flight writes have finished: from here another replica may write.
+    election.release().await?;
+    Ok(())
 }
 
 /// Runs the controllers once this replica leads, until shutdown. Followers are not ready, so the
