@@ -10,6 +10,7 @@ mod ownership;
 mod pending;
 mod plan;
 mod property;
+pub mod simulation;
 mod steps;
 
 #[cfg(test)]

@@ -1,314 +1,11 @@
 //! Planner tests against a simulated Jira: scenarios, and properties over random histories.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use proptest::prelude::*;
 
+use super::simulation::{Change, SYNC, World, now, scenarios, spec, task};
 use super::*;
-use crate::api::{
-    ClosureWhen, ComplianceTaskSpec, ConnectionRef, DeletionPolicy, JiraActiveSyncSpec,
-    JiraCompletion, JiraLabel, Mode, PriorityMap, Scope, Severity, TaskState, TicketTemplate,
-};
+use crate::api::{ClosureWhen, DeletionPolicy, JiraCompletion, JiraLabel, Mode, TaskState};
 use crate::jira::{Flavor, StatusCategory};
-
-const NS: &str = "payments";
-const SYNC: &str = "vuln-sync";
-
-fn spec(mode: Mode) -> JiraActiveSyncSpec {
-    JiraActiveSyncSpec {
-        connection_ref: ConnectionRef {
-            name: "acme".into(),
-        },
-        scope: Scope::default(),
-        jira: TicketTemplate {
-            project: "SEC".into(),
-            issue_type: "Task".into(),
-            epic: Some("SEC-1".into()),
-            labels: vec![JiraLabel("compliance".into())],
-            priority_map: Some(PriorityMap {
-                critical: Some("Highest".into()),
-                high: Some("High".into()),
-                medium: None,
-                low: Some("Low".into()),
-            }),
-        },
-        mode,
-        closure: Default::default(),
-        jira_completion: JiraCompletion::Reflect,
-        deletion_policy: DeletionPolicy::Retain,
-        poll_interval: "60s".into(),
-        suspend: false,
-    }
-}
-
-fn task(name: &str, assignee: Option<&str>, state: TaskState) -> TaskView {
-    TaskView {
-        name: name.into(),
-        spec: ComplianceTaskSpec {
-            check: "vulnerability-management".into(),
-            title: format!("Fix {name}"),
-            assignee: assignee.map(str::to_owned),
-            instructions: Some(format!("Instructions for {name}")),
-            how_to_fix: Some("Upgrade it".into()),
-            severity: Some(Severity::High),
-            due_date: Some(jiff::civil::date(2026, 12, 31)),
-            state,
-        },
-        recorded: None,
-    }
-}
-
-fn now() -> jiff::Timestamp {
-    jiff::Timestamp::from_second(1_800_000_000).expect("valid")
-}
-
-/// A simulated Jira and cluster: applies actions the way the executor does.
-#[derive(Debug, Clone)]
-struct World {
-    spec: JiraActiveSyncSpec,
-    tasks: Vec<TaskView>,
-    others: BTreeMap<String, OtherTask>,
-    tickets: Vec<ObservedTicket>,
-    next: u64,
-    comments: BTreeMap<String, Vec<String>>,
-    deleted: Vec<String>,
-}
-
-impl World {
-    fn new(spec: JiraActiveSyncSpec, tasks: Vec<TaskView>) -> World {
-        World {
-            spec,
-            tasks,
-            others: BTreeMap::new(),
-            tickets: Vec::new(),
-            next: 10,
-            comments: BTreeMap::new(),
-            deleted: Vec::new(),
-        }
-    }
-
-    fn input(&self) -> PlanInput<'_> {
-        PlanInput {
-            sync: SyncView {
-                namespace: NS,
-                name: SYNC,
-                spec: &self.spec,
-                flavor: Flavor::Cloud,
-            },
-            tasks: self.tasks.clone(),
-            others: self.others.clone(),
-            tickets: self.tickets.iter().cloned().map(Arc::new).collect(),
-            accounts: [
-                (
-                    "alice@example.com",
-                    AccountLookup::Found("acc-alice".into()),
-                ),
-                ("bob@example.com", AccountLookup::Found("acc-bob".into())),
-                ("carol@example.com", AccountLookup::Unknown),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-            pending_creates: PendingCreates::default(),
-            search_settle: jiff::SignedDuration::from_secs(30),
-            now: now(),
-        }
-    }
-
-    fn plan(&self) -> Plan {
-        plan(&self.input())
-    }
-
-    fn ticket(&mut self, key: &str) -> &mut ObservedTicket {
-        self.tickets
-            .iter_mut()
-            .find(|t| t.key == key)
-            .unwrap_or_else(|| panic!("action on unknown ticket {key}"))
-    }
-
-    fn set_status(&mut self, key: &str, done: bool) {
-        let t = self.ticket(key);
-        if done {
-            t.status = "Done".into();
-            t.category = StatusCategory::Done;
-        } else {
-            t.status = "To Do".into();
-            t.category = StatusCategory::New;
-        }
-    }
-
-    fn record(&mut self, key: &str, tasks: &[String]) {
-        let t = self.ticket(key).clone();
-        for name in tasks {
-            if let Some(task) = self.tasks.iter_mut().find(|x| &x.name == name) {
-                task.recorded = Some(crate::api::TaskJiraStatus {
-                    sync: SYNC.into(),
-                    key: Some(t.key.clone()),
-                    url: Some(t.url.clone()),
-                    status: Some(t.status.clone()),
-                    status_category: Some(t.category.key().into()),
-                    mode: self.spec.mode,
-                    last_sync_time: Some(now()),
-                });
-            }
-        }
-    }
-
-    /// Applies a plan the way the executor does: the Jira steps, then the task writes.
-    fn apply(&mut self, plan: &Plan) {
-        for step in &plan.steps {
-            self.apply_step(step);
-        }
-        for write in &plan.task_writes {
-            self.apply_task_write(write);
-        }
-    }
-
-    fn apply_step(&mut self, step: &Step) {
-        match step {
-            Step::Create(new) => self.create(new),
-            Step::Update {
-                key,
-                changes,
-                property,
-                ..
-            } => {
-                let t = self.ticket(key);
-                apply_changes(t, changes);
-                if let Some(p) = property {
-                    t.property = Some(p.clone());
-                }
-            }
-            Step::Transition(step) => self.transition(step),
-            Step::Comment { key, text } => {
-                self.comments
-                    .entry(key.clone())
-                    .or_default()
-                    .push(text.clone());
-            }
-            Step::Release { key, labels, .. } => {
-                self.ticket(key).labels = labels.clone();
-            }
-            Step::Delete { key, .. } => {
-                self.tickets.retain(|t| &t.key != key);
-                self.deleted.push(key.clone());
-            }
-        }
-    }
-
-    fn create(&mut self, new: &NewTicket) {
-        self.next += 1;
-        let key = format!("SEC-{}", self.next);
-        self.tickets.push(ObservedTicket {
-            key: key.clone(),
-            url: format!("https://jira.example/browse/{key}"),
-            project: self.spec.jira.project.clone(),
-            summary: new.fields.summary.clone(),
-            description_digest: TextDigest::of(&new.fields.description.plain_text(Flavor::Cloud)),
-            labels: new.fields.labels.clone(),
-            status: "To Do".into(),
-            category: StatusCategory::New,
-            priority: new.fields.priority.clone(),
-            due_date: new.fields.due_date,
-            assignee: match &new.fields.assignee {
-                Some(Assignee::Account(id)) => Some(id.clone()),
-                _ => None,
-            },
-            epic: new.fields.epic.clone(),
-            property: Some(new.property.clone()),
-        });
-        self.record(&key, &new.tasks);
-    }
-
-    /// Like the executor, which re-reads the ticket: one whose category is not in `only_from` is
-    /// left as it is; either way its tasks show its status.
-    fn transition(&mut self, step: &TransitionStep) {
-        let key = &step.key;
-        if step.only_from.contains(&self.ticket(key).category) {
-            let done = !matches!(
-                step.to.first(),
-                Some(crate::jira::TransitionTarget::Category(
-                    StatusCategory::New | StatusCategory::Indeterminate
-                ))
-            );
-            self.set_status(key, done);
-            self.comments
-                .entry(key.clone())
-                .or_default()
-                .extend(step.comment.clone());
-        }
-        self.record(key, &step.tasks);
-    }
-
-    fn apply_task_write(&mut self, write: &TaskWrite) {
-        match write {
-            TaskWrite::Status { task, status } => {
-                let t = self
-                    .tasks
-                    .iter_mut()
-                    .find(|t| &t.name == task)
-                    .map(|t| &mut t.recorded);
-                match t {
-                    Some(recorded) => *recorded = status.clone(),
-                    None => {
-                        let other = self.others.get_mut(task).expect("status of a known task");
-                        assert!(status.is_none(), "only clearing statuses of other tasks");
-                        other.recorded_sync = None;
-                    }
-                }
-            }
-            TaskWrite::Complete { task, .. } => {
-                self.task_mut(task).spec.state = TaskState::Completed;
-            }
-        }
-    }
-
-    /// Plans and applies until nothing is left to do; panics if that takes more than one round
-    /// after the first (planning is meant to be idempotent). Gives the first plan's Jira steps.
-    fn converge(&mut self) -> Vec<Step> {
-        let first = self.plan();
-        self.apply(&first);
-        let second = self.plan();
-        assert!(
-            second.steps.is_empty() && second.task_writes.is_empty(),
-            "not idempotent: {second:#?}"
-        );
-        first.steps
-    }
-
-    /// The sync's live tickets (carrying its label), by the tasks their property lists.
-    fn membership(&self) -> BTreeMap<String, Vec<String>> {
-        let label = sync_label(NS, SYNC);
-        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for t in self.tickets.iter().filter(|t| t.labels.contains(&label)) {
-            for name in t.property.iter().flat_map(|p| p.tasks.keys()) {
-                out.entry(name.clone()).or_default().push(t.key.clone());
-            }
-        }
-        out
-    }
-
-    fn task_mut(&mut self, name: &str) -> &mut TaskView {
-        self.tasks
-            .iter_mut()
-            .find(|t| t.name == name)
-            .expect("task")
-    }
-
-    fn key_of(&self, task: &str) -> String {
-        self.tasks
-            .iter()
-            .find(|t| t.name == task)
-            .and_then(|t| t.recorded.as_ref())
-            .and_then(|r| r.key.clone())
-            .expect("task has a ticket")
-    }
-
-    fn jira_transition(&mut self, key: &str, done: bool) {
-        self.set_status(key, done);
-    }
-}
 
 fn creates(steps: &[Step]) -> Vec<&NewTicket> {
     steps
@@ -318,31 +15,6 @@ fn creates(steps: &[Step]) -> Vec<&NewTicket> {
             _ => None,
         })
         .collect()
-}
-
-/// Applies an edit to a simulated ticket.
-fn apply_changes(t: &mut ObservedTicket, changes: &crate::jira::IssueUpdate) {
-    if let Some(s) = &changes.summary {
-        t.summary = s.clone();
-    }
-    if let Some(d) = &changes.description {
-        t.description_digest = TextDigest::of(&d.plain_text(Flavor::Cloud));
-    }
-    if let Some(labels) = &changes.labels {
-        t.labels = labels.clone();
-    }
-    if let Some(p) = &changes.priority {
-        t.priority = Some(p.clone());
-    }
-    if let Some(d) = changes.due_date {
-        t.due_date = d;
-    }
-    if let Some(a) = &changes.assignee {
-        t.assignee = a.clone();
-    }
-    if let Some(e) = &changes.epic {
-        t.epic = e.clone();
-    }
 }
 
 fn is_close(step: &Step) -> bool {
@@ -357,6 +29,26 @@ fn is_close(step: &Step) -> bool {
 
 fn is_reopen(step: &Step, why: ReopenReason) -> bool {
     matches!(step, Step::Transition(TransitionStep { reason: TransitionReason::Reopen(r), .. }) if *r == why)
+}
+
+#[test]
+fn every_scenario_converges_with_each_open_task_on_a_ticket_it_shares_only_with_its_group() {
+    for scenario in scenarios() {
+        let outcomes = World::run(&scenario);
+        assert_eq!(outcomes.len(), scenario.rounds.len() + 1, "{}", scenario.name);
+        let last = outcomes.last().expect("an outcome");
+        let switches = scenario.rounds.iter().flatten();
+        let switched = switches.filter(|c| **c == Change::SwitchMode).count() % 2 == 1;
+        let individual = (scenario.spec.mode == Mode::Individual) != switched;
+        for (name, task) in last {
+            if task.state == TaskState::Open {
+                assert!(task.category.is_some(), "{}: {name} has no ticket", scenario.name);
+            }
+            if individual {
+                assert!(task.companions.is_empty(), "{}: {name}", scenario.name);
+            }
+        }
+    }
 }
 
 #[test]
