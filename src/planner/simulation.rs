@@ -6,8 +6,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::inputs::{AccountLookup, ObservedTicket, OtherTask, PlanInput, SyncView, TaskView, TextDigest};
 use super::identity::sync_label;
+use super::inputs::{
+    AccountLookup, ObservedTicket, OtherTask, PlanInput, SyncView, TaskView, TextDigest,
+};
 use super::pending::PendingCreates;
 use super::plan::{Plan, plan};
 use super::steps::{Assignee, NewTicket, Step, TaskWrite, TransitionStep};
@@ -360,7 +362,6 @@ fn apply_changes(t: &mut ObservedTicket, changes: &IssueUpdate) {
     }
 }
 
-
 /// A change a person or a producer makes between two passes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -401,7 +402,7 @@ pub struct TaskOutcome {
     pub state: TaskState,
     /// The ticket's status category as the task shows it.
     pub category: Option<String>,
-    /// The other tasks on its ticket.
+    /// The other tasks on its ticket, by name.
     pub companions: Vec<String>,
 }
 
@@ -414,13 +415,14 @@ pub fn outcome_of(tasks: &[(String, TaskState, Option<String>, Option<String>)])
     tasks
         .iter()
         .map(|(name, state, key, category)| {
-            let companions = tasks
+            let mut companions: Vec<String> = tasks
                 .iter()
                 .filter(|(other, _, other_key, _)| {
                     other != name && key.is_some() && other_key == key
                 })
                 .map(|(other, ..)| other.clone())
                 .collect();
+            companions.sort();
             let outcome = TaskOutcome {
                 state: *state,
                 category: category.clone(),

@@ -35,14 +35,23 @@ fn is_reopen(step: &Step, why: ReopenReason) -> bool {
 fn every_scenario_converges_with_each_open_task_on_a_ticket_it_shares_only_with_its_group() {
     for scenario in scenarios() {
         let outcomes = World::run(&scenario);
-        assert_eq!(outcomes.len(), scenario.rounds.len() + 1, "{}", scenario.name);
+        assert_eq!(
+            outcomes.len(),
+            scenario.rounds.len() + 1,
+            "{}",
+            scenario.name
+        );
         let last = outcomes.last().expect("an outcome");
         let switches = scenario.rounds.iter().flatten();
         let switched = switches.filter(|c| **c == Change::SwitchMode).count() % 2 == 1;
         let individual = (scenario.spec.mode == Mode::Individual) != switched;
         for (name, task) in last {
             if task.state == TaskState::Open {
-                assert!(task.category.is_some(), "{}: {name} has no ticket", scenario.name);
+                assert!(
+                    task.category.is_some(),
+                    "{}: {name} has no ticket",
+                    scenario.name
+                );
             }
             if individual {
                 assert!(task.companions.is_empty(), "{}: {name}", scenario.name);

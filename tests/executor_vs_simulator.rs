@@ -1,0 +1,192 @@
+//! The planner's scenario tables run twice: through its simulated Jira (`planner::simulation`) and
+//! through the real executor (the operator process) against the emulator on a real control plane.
+//! After each round of changes both must end in the same place, task by task: the task's state,
+//! the status category of its ticket and which tasks share that ticket. The simulator is what the
+//! planner's tests trust; this suite keeps it from drifting from what the executor does.
+
+mod rig;
+mod support;
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use jira_active_sync::api::{ComplianceTask, TaskState};
+use jira_active_sync::jira::{StatusCategory, TransitionTarget};
+use jira_active_sync::planner::TaskView;
+use jira_active_sync::planner::simulation::{
+    Change, Outcome, Scenario, World, outcome_of, scenarios,
+};
+use kube::ResourceExt;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use rig::{CONNECTION, OperatorProcess, SEED_TOKEN, Site};
+use serde_json::{Value, json};
+
+/// How long a round may take to converge on a slow CI machine.
+const PATIENCE: Duration = Duration::from_secs(90);
+/// The sync's name in every scenario.
+const SYNC: &str = "scenario";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_executor_ends_where_the_simulated_jira_says_in_every_scenario() {
+    let runs = scenarios()
+        .into_iter()
+        .enumerate()
+        .map(|(i, scenario)| run(i, scenario));
+    for failure in join_all(runs).await.into_iter().flatten() {
+        panic!("{failure}");
+    }
+}
+
+/// Runs one scenario against the operator; gives what went wrong, if anything.
+async fn run(index: usize, scenario: Scenario) -> Option<String> {
+    let expected = World::run(&scenario);
+    let site = Site::new(&format!("sim-{index}"), SEED_TOKEN, json!({})).await;
+    let operator = OperatorProcess::start(&site.operator_options("5s"), site.log_path()).await;
+    for task in &scenario.tasks {
+        create_task(&site, task).await;
+    }
+    site.sync(SYNC, sync_spec(&scenario)).await;
+    // The first outcome is before any change.
+    let no_change = Vec::new();
+    let rounds = std::iter::once(&no_change).chain(&scenario.rounds);
+    for (round, (changes, want)) in rounds.zip(&expected).enumerate() {
+        for change in changes {
+            make(&site, change).await;
+        }
+        if let Err(got) = converged(&site, want).await {
+            let log = site.dump_requests().await;
+            drop(operator);
+            return Some(format!(
+                "{}: round {round} differs from the simulation\n want: {want:#?}\n  got: {got:#?}\n(Jira requests: {}, operator log: {})",
+                scenario.name,
+                log.display(),
+                site.log_path().display()
+            ));
+        }
+    }
+    operator.remove_log();
+    None
+}
+
+/// Waits for the real outcome to equal `want`; gives the one seen last if it never does.
+async fn converged(site: &Site, want: &Outcome) -> Result<(), Outcome> {
+    let matched = support::wait::within(PATIENCE, || async {
+        Some(outcome(site).await).filter(|got| got == want)
+    })
+    .await;
+    match matched {
+        Some(_) => Ok(()),
+        None => Err(outcome(site).await),
+    }
+}
+
+/// Where every task of the namespace is, from the statuses the operator wrote.
+async fn outcome(site: &Site) -> Outcome {
+    let tasks = site
+        .ns
+        .api::<ComplianceTask>()
+        .list(&ListParams::default())
+        .await
+        .expect("tasks listed");
+    let recorded: Vec<_> = tasks
+        .items
+        .iter()
+        .map(|t| {
+            let jira = t.status.as_ref().and_then(|s| s.jira.as_ref());
+            (
+                t.name_any(),
+                t.spec.state,
+                jira.and_then(|j| j.key.clone()),
+                jira.and_then(|j| j.status_category.clone()),
+            )
+        })
+        .collect();
+    outcome_of(&recorded)
+}
+
+fn sync_spec(scenario: &Scenario) -> Value {
+    let mut spec = serde_json::to_value(&scenario.spec).expect("spec serialises");
+    spec["connectionRef"] = json!({"name": CONNECTION});
+    spec["pollInterval"] = json!("10s");
+    spec
+}
+
+async fn create_task(site: &Site, task: &TaskView) {
+    site.ns
+        .create::<ComplianceTask>(json!({
+            "apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTask",
+            "metadata": {"name": task.name},
+            "spec": serde_json::to_value(&task.spec).expect("task spec serialises")
+        }))
+        .await;
+}
+
+/// Makes a change as the simulation does: through the API server, or in Jira as a person would.
+async fn make(site: &Site, change: &Change) {
+    let tasks = site.ns.api::<ComplianceTask>();
+    let patch = |name: &str, spec: Value| {
+        let tasks = tasks.clone();
+        let name = name.to_owned();
+        async move {
+            tasks
+                .patch(
+                    &name,
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({ "spec": spec })),
+                )
+                .await
+                .expect("task patched");
+        }
+    };
+    match change {
+        Change::Complete(name) => patch(name, json!({"state": "Completed"})).await,
+        Change::Reopen(name) => patch(name, json!({"state": "Open"})).await,
+        Change::Assign(name, assignee) => patch(name, json!({ "assignee": assignee })).await,
+        Change::Remove(name) => {
+            tasks
+                .delete(name, &DeleteParams::default())
+                .await
+                .expect("task deleted");
+        }
+        Change::Add(name, assignee) => {
+            let task =
+                jira_active_sync::planner::simulation::task(name, *assignee, TaskState::Open);
+            create_task(site, &task).await;
+        }
+        Change::JiraDone(name) => {
+            let key = site
+                .recorded_keys()
+                .await
+                .remove(*name)
+                .expect("task has a ticket");
+            site.jira
+                .client(SEED_TOKEN)
+                .transition(
+                    &key,
+                    &TransitionTarget::Category(StatusCategory::Done),
+                    None,
+                    None,
+                )
+                .await
+                .expect("a person closes the ticket in Jira");
+        }
+        Change::SwitchMode => switch_mode(site).await,
+    }
+}
+
+async fn switch_mode(site: &Site) {
+    let syncs = site.ns.api::<jira_active_sync::api::JiraActiveSync>();
+    let sync = syncs.get(SYNC).await.expect("sync");
+    let mode = match sync.spec.mode {
+        jira_active_sync::api::Mode::Individual => "Batch",
+        jira_active_sync::api::Mode::Batch => "Individual",
+    };
+    syncs
+        .patch(
+            SYNC,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"mode": mode}})),
+        )
+        .await
+        .expect("mode switched");
+}
