@@ -32,9 +32,8 @@ async fn the_executor_ends_where_the_simulated_jira_says_in_every_scenario() {
         .into_iter()
         .enumerate()
         .map(|(i, scenario)| run(i, scenario));
-    for failure in join_all(runs).await.into_iter().flatten() {
-        panic!("{failure}");
-    }
+    let failures: Vec<String> = join_all(runs).await.into_iter().flatten().collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 /// Runs one scenario against the operator; gives what went wrong, if anything.
