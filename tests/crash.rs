@@ -98,12 +98,15 @@ async fn kill_9_during_a_sync_loses_and_duplicates_nothing() {
     assert!(reckoning.exact(), "{reckoning:#?}");
 }
 
-/// The sync's pending creates, as its status records them.
+/// The sync's pending creates, as its status records them (a count per group).
 async fn recorded_pending(site: &Site) -> usize {
-    site.sync_status("s")
-        .await
-        .and_then(|s| s["pendingCreates"].as_array().map(Vec::len))
-        .unwrap_or(0)
+    let status = site.sync_status("s").await.unwrap_or_default();
+    status["pendingCreateGroups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|group| group["count"].as_u64())
+        .sum::<u64>() as usize
 }
 
 /// A ticket the operator read back by key, but that search does not show yet, stays recorded as a

@@ -653,3 +653,38 @@ async fn server_side_apply_merges_set_lists_of_two_managers() {
     wanted.pop();
     assert_eq!(after.spec.scope.checks, wanted);
 }
+
+/// A pass that creates 20,000 tickets records them as pending before sending: the record must fit
+/// in the sync's status on a real API server (etcd refuses objects over 1.5 MiB) and read back
+/// whole, so a process started after a crash waits for every one of them.
+#[tokio::test]
+async fn pending_creates_of_20000_tasks_fit_in_the_status_and_read_back() {
+    use jira_active_sync::planner::PendingCreates;
+    let ns = TestNamespace::new("crds-pending").await;
+    let sync = example("JiraActiveSync");
+    create(&ns, &sync).await.unwrap();
+    let name = sync["metadata"]["name"].as_str().unwrap().to_owned();
+    let identity = |i: usize| {
+        format!(
+            "jas-task.{}-{i:05}",
+            "patch-cve-2026-1234-in-the-payments-api-image".repeat(4)
+        )
+    };
+    let sent = jiff::Timestamp::now();
+    let mut pending = PendingCreates::default();
+    for i in 0..20_000 {
+        pending.note(identity(i), sent);
+    }
+    let patch = json!({"status": {"pendingCreateGroups": pending.records()}});
+    let written = ns
+        .api::<JiraActiveSync>()
+        .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("the status takes 20,000 pending creates");
+    let status = written.status.expect("status");
+    let size = serde_json::to_vec(&status).unwrap().len();
+    assert!(size < 100 * 1024, "status of {size} bytes");
+    let mut restored = PendingCreates::default();
+    restored.restore(&status.pending_create_groups, &status.pending_creates, sent);
+    assert!((0..20_000).all(|i| restored.sent(&identity(i)).is_some()));
+}

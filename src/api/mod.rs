@@ -14,7 +14,7 @@ pub use connection::{
 };
 pub use sync::{
     Closure, ClosureWhen, DeletionPolicy, JiraActiveSync, JiraActiveSyncSpec, JiraActiveSyncStatus,
-    JiraCompletion, Mode, PendingCreate, PriorityMap, Scope, TicketTemplate,
+    JiraCompletion, Mode, PendingCreate, PendingCreateGroup, PriorityMap, Scope, TicketTemplate,
 };
 pub use task::{
     ComplianceTask, ComplianceTaskSpec, ComplianceTaskStatus, Severity, TaskJiraStatus, TaskState,

@@ -251,11 +251,31 @@ pub struct JiraActiveSyncStatus {
     /// When the sync last finished a pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<jiff::Timestamp>,
-    /// Tickets whose create was sent but which Jira's search may not show yet. Recorded before the
-    /// create goes out, so that an operator restarted after a crash does not repeat a create whose
-    /// answer was lost. Always written (empty included) so that settled entries are removed.
+    /// Tickets whose create was sent but which Jira's search may not show yet, one group per pass
+    /// that sent creates. Recorded before the creates go out, so that an operator restarted after a
+    /// crash does not repeat a create whose answer was lost. Bounded: a group holds a filter of its
+    /// identities (about 1.2 bytes each), not the identities. Always written (empty included) so
+    /// that settled groups are removed.
+    #[serde(default)]
+    pub pending_create_groups: Vec<PendingCreateGroup>,
+    /// The same, one entry per create, as operators before pending-create groups wrote it: read
+    /// after an upgrade, then written empty.
     #[serde(default)]
     pub pending_creates: Vec<PendingCreate>,
+}
+
+/// The creates one pass sent, which Jira's search may not show yet.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingCreateGroup {
+    /// When the creates were sent.
+    pub sent: jiff::Timestamp,
+    /// How many creates.
+    pub count: u32,
+    /// A Bloom filter of the creates' identity labels (base64; 7 SHA-256-derived probes per
+    /// identity): a create whose identity it holds is not repeated while the group is pending. A
+    /// false match (about 1 in 100) only delays a create by the search settle window.
+    pub filter: String,
 }
 
 /// A create sent to Jira and not yet seen in its search.

@@ -27,13 +27,14 @@ pub async fn write_status(
 ) -> Result<JiraActiveSyncStatus, Error> {
     let key = SyncKey::of(sync)?;
     let current = sync.status.clone().unwrap_or_default();
-    let pending_creates = ctx.memory.with(&key, |m| {
+    let pending_create_groups = ctx.memory.with(&key, |m| {
         restore_pending(m, &current, now);
         m.pending.records()
     });
     let generation = sync.metadata.generation;
     let mut status = JiraActiveSyncStatus {
-        pending_creates,
+        pending_create_groups,
+        pending_creates: Vec::new(),
         observed_generation: generation,
         conditions: merge(&current.conditions, conditions, generation, now),
         ..current
@@ -58,7 +59,9 @@ pub fn restore_pending(
     now: jiff::Timestamp,
 ) {
     if !std::mem::replace(&mut memory.restored_pending, true) {
-        memory.pending.restore(&status.pending_creates, now);
+        memory
+            .pending
+            .restore(&status.pending_create_groups, &status.pending_creates, now);
     }
 }
 

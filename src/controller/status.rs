@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::Error;
-use crate::api::{JiraActiveSync, PendingCreate};
+use crate::api::{JiraActiveSync, PendingCreateGroup};
 
 /// Applies `status` to the status subresource of `name`.
 pub async fn apply_status<K, S>(
@@ -39,9 +39,10 @@ pub async fn record_pending_creates(
     api: &Api<JiraActiveSync>,
     manager: &str,
     name: &str,
-    pending: &[PendingCreate],
+    pending: &[PendingCreateGroup],
 ) -> Result<(), Error> {
-    let patch = serde_json::json!({"status": {"pendingCreates": pending}});
+    let patch =
+        serde_json::json!({"status": {"pendingCreateGroups": pending, "pendingCreates": []}});
     let params = PatchParams {
         field_manager: Some(manager.to_owned()),
         ..PatchParams::default()
