@@ -27,8 +27,10 @@ pub enum Error {
     DeletionBlocked {
         /// PascalCase reason of what blocks it.
         reason: &'static str,
-        /// What blocks it and what is retried.
+        /// What blocks it, when it is retried, and how to give up.
         message: String,
+        /// When to try again (backing off while it stays blocked).
+        retry_in: std::time::Duration,
     },
     /// An object lacks something the API server always sets (namespace, name).
     #[error("object has no {0}")]
