@@ -1,6 +1,8 @@
 //! The `JiraConnection` reconciler: reads the credentials, checks them against Jira (myself and
-//! serverInfo), and reports `Authenticated` and `Ready` with what it found. A change of the
-//! connection or of its Secret re-checks it; syncs using it are woken when its readiness changes.
+//! serverInfo), and reports `Authenticated` and `Ready` with what it found, and what to do when the
+//! credentials are refused. A change of the connection or of its Secrets re-checks it (so rotated
+//! credentials and CAs are used without a restart); syncs using it are woken when its readiness
+//! changes.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,14 +12,14 @@ use kube::{Api, ResourceExt};
 
 use super::conditions::{Cond, merge};
 use super::context::{ConnectedClient, Context};
-use super::credentials::{credentials, read_secret, webhook_secret};
+use super::credentials::{credentials, read_secret, secret_keys, trusted_ca, webhook_secret};
 use super::error::Error;
 use super::metrics::{KindLabels, ReconcileLabels};
 use super::status::apply_status;
 use crate::api::{
-    Condition, Flavor, JiraAccount, JiraConnection, JiraConnectionStatus, ServerInfo,
+    AuthType, Condition, Flavor, JiraAccount, JiraConnection, JiraConnectionStatus, ServerInfo,
 };
-use crate::jira::{self, ClientConfig, JiraClient};
+use crate::jira::{self, ClientConfig, JiraClient, JiraError};
 
 /// How often a healthy connection is re-checked.
 const RECHECK: Duration = Duration::from_secs(300);
@@ -42,16 +44,27 @@ pub async fn connect(ctx: &Context, connection: &JiraConnection) -> Result<Conne
         .ok_or(Error::MissingMetadata("namespace"))?;
     let key = (namespace.clone(), connection.name_any());
     let secret = read_secret(&ctx.kube, &namespace, &connection.spec.auth.secret_ref.name).await?;
+    let ca_secret = match &connection.spec.tls {
+        Some(tls) => Some(read_secret(&ctx.kube, &namespace, &tls.ca_secret_ref.name).await?),
+        None => None,
+    };
     // The spec's generation, not the resourceVersion: the operator's own status writes must not
     // rebuild the client, which would start a fresh token bucket beside the old one (still in use by
-    // syncs mid-pass) and forget the pauses Jira asked for.
+    // syncs mid-pass) and forget the pauses Jira asked for. A rotated credential or CA does.
     let built_from = (
         connection
             .metadata
             .generation
             .unwrap_or_default()
             .to_string(),
-        secret.resource_version().unwrap_or_default(),
+        format!(
+            "{}/{}",
+            secret.resource_version().unwrap_or_default(),
+            ca_secret
+                .as_ref()
+                .and_then(|s| s.resource_version())
+                .unwrap_or_default()
+        ),
     );
     if let Some(cached) = ctx.client(&key, &built_from) {
         return Ok(cached);
@@ -65,6 +78,16 @@ pub async fn connect(ctx: &Context, connection: &JiraConnection) -> Result<Conne
         requests_per_second: connection.spec.rate_limit.requests_per_second,
         burst: connection.spec.rate_limit.burst,
     };
+    config.gateway = connection.spec.gateway.as_ref().map(|g| jira::Gateway {
+        url: g
+            .url
+            .clone()
+            .unwrap_or_else(|| jira::CLOUD_GATEWAY_URL.to_owned()),
+        cloud_id: g.cloud_id.clone(),
+    });
+    if let Some(ca_secret) = &ca_secret {
+        config.trusted_ca_pem = trusted_ca(connection, ca_secret)?;
+    }
     let webhook_secret = match &connection.spec.webhook {
         Some(webhook) if webhook.secret_ref.name != connection.spec.auth.secret_ref.name => {
             let hook = read_secret(&ctx.kube, &namespace, &webhook.secret_ref.name).await?;
@@ -134,7 +157,11 @@ pub async fn reconcile(
             }
             let retry = if passing { RETRY_PASSING } else { RETRY };
             let reason = error.reason();
-            let message = format!("{error}; retrying in {}s", retry.as_secs());
+            ctx.credentials_refused(&namespace, &name, reason, false);
+            let advice = advice(&connection, error)
+                .map(|a| format!("; {a}"))
+                .unwrap_or_default();
+            let message = format!("{error}{advice}; retrying in {}s", retry.as_secs());
             tracing::warn!(connection = %name, namespace = %namespace, reason, %message, "connection check failed");
             let mut updates = vec![Cond::no("Ready", reason, message.clone())];
             // Jira being busy or down says nothing about the credentials.
@@ -175,6 +202,40 @@ pub async fn reconcile(
         })
         .observe(started.elapsed().as_secs_f64());
     Ok(Action::requeue(requeue))
+}
+
+/// What a person should do about a refused connection: which Secret key to rotate, which scope to
+/// grant, which CA to trust.
+fn advice(connection: &JiraConnection, error: &Error) -> Option<String> {
+    let Error::Jira(error) = error else {
+        return None;
+    };
+    let auth = &connection.spec.auth;
+    let keys = secret_keys(auth.type_).join(", ");
+    let secret = &auth.secret_ref.name;
+    match error {
+        JiraError::Authentication { .. } => Some(match auth.type_ {
+            AuthType::OAuth2ClientCredentials => format!(
+                "the credentials are expired, revoked or wrong: create a new secret for the service account's OAuth 2.0 client and update Secret {secret} (keys {keys})"
+            ),
+            _ => format!(
+                "the credentials are expired, revoked or wrong (a scoped API token works only with spec.gateway): rotate them in Secret {secret} (keys {keys})"
+            ),
+        }),
+        JiraError::Permission {
+            needed_scope: Some(scope),
+            ..
+        } => Some(format!(
+            "grant the scope {scope} to the credentials of Secret {secret} (docs/install.md lists every scope the operator needs), or give the account the Jira permission"
+        )),
+        JiraError::Permission { .. } => Some(format!(
+            "give the account of Secret {secret} the Jira permission (for scoped credentials, the scope) this call needs"
+        )),
+        JiraError::UntrustedCertificate { .. } => Some(
+            "trust the CA that signed the server's certificate: put its PEM in a Secret and name it in spec.tls.caSecretRef".to_owned(),
+        ),
+        _ => None,
+    }
 }
 
 /// The status and reason of a connection's Ready condition.

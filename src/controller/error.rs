@@ -84,8 +84,8 @@ fn kube_message(error: &kube::Error) -> String {
 /// A short PascalCase reason for a Jira failure.
 pub fn jira_reason(error: &JiraError) -> &'static str {
     match error {
-        JiraError::Authentication { .. } => "JiraAuthenticationFailed",
-        JiraError::Permission { .. } => "JiraPermissionDenied",
+        JiraError::Authentication { .. } => AUTHENTICATION_FAILED,
+        JiraError::Permission { .. } => FORBIDDEN,
         JiraError::NotFound { .. } => "JiraNotFound",
         JiraError::Validation { .. } => "JiraRejectedInput",
         JiraError::RateLimited { .. } => "JiraRateLimited",
@@ -98,8 +98,14 @@ pub fn jira_reason(error: &JiraError) -> &'static str {
         JiraError::NoTransition { .. } => "JiraNoTransition",
         JiraError::UnexpectedResponse { .. } => "JiraUnexpectedResponse",
         JiraError::InvalidInput { .. } => "JiraInvalidInput",
+        JiraError::UntrustedCertificate { .. } => "CertificateUntrusted",
     }
 }
+
+/// The reason of credentials Jira (or its token endpoint) refused: expired, revoked or wrong.
+pub const AUTHENTICATION_FAILED: &str = "AuthenticationFailed";
+/// The reason of a call the credentials may not make: a missing scope or project permission.
+pub const FORBIDDEN: &str = "Forbidden";
 
 #[cfg(test)]
 mod tests {

@@ -113,6 +113,7 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, ctx_parts: S
         task_writer,
         sync_writer,
         trigger_rx,
+        conn_trigger_rx,
         conn_controller,
     } = ctx_parts;
     let tasks = reflector::reflector(
@@ -172,11 +173,16 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, ctx_parts: S
                                 .webhook
                                 .as_ref()
                                 .is_some_and(|w| w.secret_ref.name == name)
+                            || c.spec
+                                .tls
+                                .as_ref()
+                                .is_some_and(|t| t.ca_secret_ref.name == name)
                     })
                     .map(|c| ObjectRef::from(c.as_ref()))
                     .collect::<Vec<_>>()
             },
         )
+        .reconcile_on(conn_trigger_rx)
         .shutdown_on_signal()
         .run(connection::reconcile, connection::error_policy, ctx)
         .for_each(log_watch_failure);
@@ -217,6 +223,7 @@ struct ScopeParts {
     task_writer: reflector::store::Writer<ComplianceTask>,
     sync_writer: reflector::store::Writer<JiraActiveSync>,
     trigger_rx: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraActiveSync>>,
+    conn_trigger_rx: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraConnection>>,
     conn_controller: Controller<JiraConnection>,
 }
 
@@ -255,6 +262,7 @@ pub async fn run_with(
         );
         let connections = conn_controller.store();
         let (trigger_tx, trigger_rx) = futures::channel::mpsc::unbounded();
+        let (conn_trigger_tx, conn_trigger_rx) = futures::channel::mpsc::unbounded();
         let ctx = Arc::new(Context::new(
             client.clone(),
             events.clone(),
@@ -266,6 +274,7 @@ pub async fn run_with(
                 connections,
             },
             trigger_tx,
+            conn_trigger_tx,
         ));
         contexts.push(ctx.clone());
         parts.push((
@@ -275,6 +284,7 @@ pub async fn run_with(
                 task_writer,
                 sync_writer,
                 trigger_rx,
+                conn_trigger_rx,
                 conn_controller,
             },
         ));

@@ -525,6 +525,14 @@ async fn write_status(
         .ok_or(Error::MissingMetadata("namespace"))?;
     let key = (namespace.clone(), sync.name_any());
     restore_pending_creates(sync, ctx, &key);
+    if let Some(ready) = conditions.iter().find(|c| c.type_ == "Ready" && !c.status) {
+        ctx.credentials_refused(
+            &namespace,
+            &sync.spec.connection_ref.name,
+            &ready.reason,
+            true,
+        );
+    }
     let current = sync.status.clone().unwrap_or_default();
     let now = jiff::Timestamp::now();
     let mut status = JiraActiveSyncStatus {
