@@ -329,9 +329,8 @@ impl Transport {
                 reason,
             }
         } else {
-            let scope = self
-                .authorizer
-                .scoped()
+            // OAuth 2.0 tokens and the gateway's scoped API tokens are the scoped credentials.
+            let scope = (self.authorizer.scoped() || self.gateway.is_some())
                 .then(|| scopes::needed(self.flavor, &request.method, request.template))
                 .flatten();
             JiraError::from_response(label, code, &body, wait, reason).needing_scope(scope)
@@ -405,20 +404,26 @@ pub(super) fn connection_failure(
 }
 
 /// What rustls found wrong with the server's certificate, if that is why the request failed.
-/// `io::Error` hides its inner error from `source()`, so it is looked into with `get_ref`.
 fn certificate_problem(error: &reqwest::Error) -> Option<String> {
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
-        let inner = cause
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .map_or(cause, |inner| inner as &(dyn std::error::Error + 'static));
-        if let Some(rustls::Error::InvalidCertificate(_)) = inner.downcast_ref::<rustls::Error>() {
-            return Some(inner.to_string());
+        if let Some(rustls::Error::InvalidCertificate(_)) = rustls_error(cause) {
+            return Some(cause.to_string());
         }
         source = cause.source();
     }
     None
+}
+
+/// The rustls error inside `error`: `io::Error` hides the error it wraps from `source()`, so the
+/// wrappers are opened with `get_ref`.
+fn rustls_error<'a>(mut error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(found) = error.downcast_ref::<rustls::Error>() {
+            return Some(found);
+        }
+        error = error.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
 }
 
 /// A transport error's description: its kind and causes, without the URL.
