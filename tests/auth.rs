@@ -358,6 +358,14 @@ async fn oauth_client_credentials_on_cloud_survive_expiring_tokens() {
         "every token request succeeded"
     );
     assert!(failed.is_empty(), "actions failed: {failed:?}");
+    let log = site.operator().log_text();
+    assert!(
+        log.contains("fetched an OAuth 2.0 access token"),
+        "debug logs were on"
+    );
+    for secret in ["svc-secret", "emu-at-"] {
+        assert!(!log.contains(secret), "the operator logged {secret}");
+    }
     let (reason, _) = site.connection_condition(CONNECTION, "Ready", "True").await;
     assert_eq!(reason, "Connected");
     site.finish().await;

@@ -68,7 +68,7 @@ mod model;
 mod oauth;
 mod rate_limit;
 mod retry;
-pub mod scopes;
+mod scopes;
 mod search;
 mod throttle;
 mod transport;

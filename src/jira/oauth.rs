@@ -94,7 +94,7 @@ impl TokenSource {
     /// so the next call fetches a fresh one.
     pub async fn refused(&self, used: &HeaderValue) {
         let mut cached = self.cached.lock().await;
-        if cached.as_ref().is_some_and(|token| &token.header == used) {
+        if cached.as_ref().is_some_and(|token| token.header == used) {
             *cached = None;
         }
     }

@@ -6,14 +6,6 @@ use reqwest::Method;
 
 use super::config::Flavor;
 
-/// Every scope the operator's calls need, per flavor (what docs/install.md asks admins to grant).
-pub fn all(flavor: Flavor) -> &'static [&'static str] {
-    match flavor {
-        Flavor::Cloud => &["read:jira-work", "write:jira-work", "read:jira-user"],
-        Flavor::DataCenter => &["WRITE"],
-    }
-}
-
 /// The scope a call needs: `template` is its path template (e.g. `/rest/api/3/issue/{issueIdOrKey}`).
 /// `None` for calls any credential may make (serverInfo).
 pub fn needed(flavor: Flavor, method: &Method, template: &str) -> Option<&'static str> {
@@ -72,21 +64,5 @@ mod tests {
             dc(Method::DELETE, "/rest/api/2/issue/{issueIdOrKey}"),
             Some("WRITE")
         );
-    }
-
-    #[test]
-    fn the_listed_scopes_cover_every_operation() {
-        for flavor in [Flavor::Cloud, Flavor::DataCenter] {
-            for (method, template) in [
-                (Method::GET, "/rest/api/3/myself"),
-                (Method::POST, "/rest/api/3/search/jql"),
-                (Method::POST, "/rest/api/3/issue"),
-            ] {
-                let scope = needed(flavor, &method, template).expect("a scope");
-                let covered = all(flavor).contains(&scope)
-                    || (flavor == Flavor::DataCenter && scope == "READ");
-                assert!(covered, "{flavor:?} {method} {template}: {scope}");
-            }
-        }
     }
 }

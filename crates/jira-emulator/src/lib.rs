@@ -39,7 +39,6 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{EmulatorConfig, Flavor, RuntimeSettings};
-pub use credentials::{CredentialKind, CredentialSpec};
 pub use faults::{FaultAction, FaultRule};
 pub use seed::{
     Category, Seed, SeedError, SeedIssue, SeedIssueType, SeedPermissions, SeedProject, SeedStatus,
