@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
@@ -69,25 +70,7 @@ pub async fn connect(ctx: &Context, connection: &JiraConnection) -> Result<Conne
     if let Some(cached) = ctx.client(&key, &built_from) {
         return Ok(cached);
     }
-    let mut config = ClientConfig::new(
-        connection.spec.url.clone(),
-        jira_flavor(connection.spec.flavor),
-        credentials(connection, &secret)?,
-    );
-    config.rate_limit = jira::RateLimit {
-        requests_per_second: connection.spec.rate_limit.requests_per_second,
-        burst: connection.spec.rate_limit.burst,
-    };
-    config.gateway = connection.spec.gateway.as_ref().map(|g| jira::Gateway {
-        url: g
-            .url
-            .clone()
-            .unwrap_or_else(|| jira::CLOUD_GATEWAY_URL.to_owned()),
-        cloud_id: g.cloud_id.clone(),
-    });
-    if let Some(ca_secret) = &ca_secret {
-        config.trusted_ca_pem = trusted_ca(connection, ca_secret)?;
-    }
+    let config = client_config(connection, &secret, ca_secret.as_ref())?;
     let webhook_secret = match &connection.spec.webhook {
         Some(webhook) if webhook.secret_ref.name != connection.spec.auth.secret_ref.name => {
             let hook = read_secret(&ctx.kube, &namespace, &webhook.secret_ref.name).await?;
@@ -102,6 +85,34 @@ pub async fn connect(ctx: &Context, connection: &JiraConnection) -> Result<Conne
     };
     ctx.store_client(key, connected.clone());
     Ok(connected)
+}
+
+/// The client settings of a connection's spec, with the credentials and CA of its Secrets.
+fn client_config(
+    connection: &JiraConnection,
+    secret: &Secret,
+    ca_secret: Option<&Secret>,
+) -> Result<ClientConfig, Error> {
+    let mut config = ClientConfig::new(
+        connection.spec.url.clone(),
+        jira_flavor(connection.spec.flavor),
+        credentials(connection, secret)?,
+    );
+    config.rate_limit = jira::RateLimit {
+        requests_per_second: connection.spec.rate_limit.requests_per_second,
+        burst: connection.spec.rate_limit.burst,
+    };
+    config.gateway = connection.spec.gateway.as_ref().map(|g| jira::Gateway {
+        url: g
+            .url
+            .clone()
+            .unwrap_or_else(|| jira::CLOUD_GATEWAY_URL.to_owned()),
+        cloud_id: g.cloud_id.clone(),
+    });
+    if let Some(ca_secret) = ca_secret {
+        config.trusted_ca_pem = trusted_ca(connection, ca_secret)?;
+    }
+    Ok(config)
 }
 
 /// Reconciles one connection.

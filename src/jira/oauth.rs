@@ -107,11 +107,11 @@ impl TokenSource {
         format!("POST {place}")
     }
 
-    async fn fetch(&self) -> Result<CachedToken, JiraError> {
-        let request = self.label();
+    /// The grant, encoded as the endpoint takes it.
+    fn grant(&self) -> reqwest::RequestBuilder {
         let client = &self.client;
         let builder = self.http.post(&client.token_url);
-        let builder = match client.encoding {
+        match client.encoding {
             TokenRequestEncoding::Json => builder.json(&serde_json::json!({
                 "grant_type": "client_credentials",
                 "client_id": client.client_id,
@@ -129,9 +129,14 @@ impl TokenSource {
                 }
                 builder.form(&form)
             }
-        };
+        }
+    }
+
+    async fn fetch(&self) -> Result<CachedToken, JiraError> {
+        let request = self.label();
         let issued = Instant::now();
-        let response = builder
+        let response = self
+            .grant()
             .send()
             .await
             .map_err(|e| connection_failure(&request, None, &e))?;
@@ -158,7 +163,7 @@ impl TokenSource {
             })?;
         header.set_sensitive(true);
         debug!(
-            client_id = %client.client_id,
+            client_id = %self.client.client_id,
             lifetime_s = lifetime.as_secs(),
             "fetched an OAuth 2.0 access token"
         );
