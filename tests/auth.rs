@@ -483,6 +483,55 @@ async fn a_revoked_client_gives_a_condition_and_a_rotated_secret_recovers() {
     site.finish().await;
 }
 
+/// An API token that expired (Cloud's expire after 1 to 365 days): the sync meets the 401 and wakes
+/// the connection, which names the Secret keys to rotate; a new token in the Secret is used without
+/// a restart.
+#[tokio::test]
+async fn an_expired_api_token_is_named_and_a_rotated_one_recovers() {
+    let mut site = AuthSite::new("auth-expired", &[]).await;
+    for (name, token) in [("first", "token-one"), ("second", "token-two")] {
+        site.credential(json!({"name": name, "type": "scopedToken", "email": EMAIL,
+                               "token": token, "scopes": CLOUD_SCOPES}))
+            .await;
+    }
+    site.secret("creds", json!({"email": EMAIL, "apiToken": "token-one"}))
+        .await;
+    site.connection(
+        CONNECTION,
+        json!({"url": site.jira.url, "gateway": {"url": site.jira.url},
+               "auth": {"type": "Basic", "secretRef": {"name": "creds"}}}),
+    )
+    .await;
+    let mut names = site.tasks_and_sync(CONNECTION, 0, 2).await;
+    site.start_operator().await;
+    site.until_ticketed(&names).await;
+    site.jira
+        .admin(reqwest::Method::POST, "credentials/first/expire", None)
+        .await;
+    names.extend(site.tasks_and_sync(CONNECTION, 2, 1).await);
+    let (reason, message) = site
+        .connection_condition(CONNECTION, "Authenticated", "False")
+        .await;
+    println!("auth: expired API token -> {reason}: {message}");
+    assert_eq!(reason, "AuthenticationFailed");
+    assert!(
+        message.contains("rotate them in Secret creds (keys email, apiToken)"),
+        "{message}"
+    );
+    site.ns
+        .api::<Secret>()
+        .patch(
+            "creds",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"stringData": {"apiToken": "token-two"}})),
+        )
+        .await
+        .expect("rotate the Secret");
+    site.until_ticketed(&names).await;
+    site.connection_condition(CONNECTION, "Ready", "True").await;
+    site.finish().await;
+}
+
 /// A scoped token without `read:jira-user`: the connection check (which reads `myself`) is
 /// refused with 403, and the condition names the scope to grant.
 #[tokio::test]

@@ -229,8 +229,15 @@ fn advice(connection: &JiraConnection, error: &Error) -> Option<String> {
             AuthType::OAuth2ClientCredentials => format!(
                 "the credentials are expired, revoked or wrong: create a new secret for the service account's OAuth 2.0 client and update Secret {secret} (keys {keys})"
             ),
+            AuthType::Basic
+                if connection.spec.flavor == Flavor::Cloud && connection.spec.gateway.is_none() =>
+            {
+                format!(
+                    "the credentials are expired, revoked or wrong (a scoped API token works only through spec.gateway): rotate them in Secret {secret} (keys {keys})"
+                )
+            }
             _ => format!(
-                "the credentials are expired, revoked or wrong (a scoped API token works only with spec.gateway): rotate them in Secret {secret} (keys {keys})"
+                "the credentials are expired, revoked or wrong: rotate them in Secret {secret} (keys {keys})"
             ),
         }),
         JiraError::Permission {
