@@ -288,3 +288,79 @@ pub fn error_policy(_: Arc<JiraConnection>, error: &Error, _: Arc<Context>) -> A
     tracing::warn!(%error, "JiraConnection reconcile failed");
     Action::requeue(RETRY)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection(spec: serde_json::Value) -> JiraConnection {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraConnection",
+            "metadata": {"name": "acme", "namespace": "ns"}, "spec": spec
+        }))
+        .expect("valid connection")
+    }
+
+    fn advice_for(spec: serde_json::Value, error: JiraError) -> String {
+        advice(&connection(spec), &Error::Jira(error)).unwrap_or_default()
+    }
+
+    #[test]
+    fn refused_credentials_name_the_secret_keys_to_rotate() {
+        let refused = || JiraError::Authentication {
+            request: "POST /oauth/token".into(),
+            messages: vec!["Unauthorized".into()],
+        };
+        let oauth = advice_for(
+            serde_json::json!({"url": "https://a.atlassian.net", "gateway": {},
+                               "auth": {"type": "OAuth2ClientCredentials", "secretRef": {"name": "svc"}}}),
+            refused(),
+        );
+        assert!(
+            oauth.contains("Secret svc (keys clientId, clientSecret)"),
+            "{oauth}"
+        );
+        let basic = advice_for(
+            serde_json::json!({"url": "https://a.atlassian.net",
+                               "auth": {"type": "Basic", "secretRef": {"name": "creds"}}}),
+            refused(),
+        );
+        assert!(basic.contains("only through spec.gateway"), "{basic}");
+        assert!(
+            basic.contains("Secret creds (keys email, apiToken)"),
+            "{basic}"
+        );
+    }
+
+    #[test]
+    fn a_missing_scope_and_an_untrusted_ca_say_what_to_do() {
+        let spec = serde_json::json!({"url": "https://jira.corp.example", "flavor": "DataCenter",
+                                      "auth": {"type": "Bearer", "secretRef": {"name": "pat"}}});
+        let scope = advice_for(
+            spec.clone(),
+            JiraError::Permission {
+                request: "POST /rest/api/2/issue".into(),
+                messages: Vec::new(),
+                needed_scope: Some("WRITE"),
+            },
+        );
+        assert!(scope.starts_with("grant the scope WRITE"), "{scope}");
+        let ca = advice_for(
+            spec.clone(),
+            JiraError::UntrustedCertificate {
+                request: "GET /rest/api/2/serverInfo".into(),
+                message: "invalid peer certificate: UnknownIssuer".into(),
+            },
+        );
+        assert!(ca.contains("spec.tls.caSecretRef"), "{ca}");
+        let busy = advice(
+            &connection(spec),
+            &Error::Jira(JiraError::RateLimited {
+                request: "GET /x".into(),
+                retry_after: None,
+                reason: None,
+            }),
+        );
+        assert_eq!(busy, None);
+    }
+}
