@@ -565,6 +565,53 @@ async fn an_under_scoped_token_names_the_missing_scope() {
     site.finish().await;
 }
 
+/// A service account whose OAuth 2.0 token cannot write: the connection check reads the scopes the
+/// token endpoint granted and names the missing one before the sync writes anything.
+#[tokio::test]
+async fn an_oauth_token_without_write_scope_is_named_before_any_write() {
+    let mut site = AuthSite::new("auth-oauth-scope", &[]).await;
+    site.credential(
+        json!({"name": "reader", "type": "oauthClient", "email": EMAIL,
+                           "clientId": "reader", "clientSecret": "reader-secret",
+                           "scopes": ["read:jira-work", "read:jira-user"]}),
+    )
+    .await;
+    site.secret(
+        "creds",
+        json!({"clientId": "reader", "clientSecret": "reader-secret"}),
+    )
+    .await;
+    site.connection(
+        CONNECTION,
+        json!({"url": site.jira.url, "gateway": {"url": site.jira.url},
+               "auth": {"type": "OAuth2ClientCredentials", "secretRef": {"name": "creds"},
+                        "tokenUrl": format!("{}/oauth/token", site.jira.url)}}),
+    )
+    .await;
+    site.tasks_and_sync(CONNECTION, 0, 1).await;
+    site.start_operator().await;
+    let (reason, message) = site
+        .connection_condition(CONNECTION, "Ready", "False")
+        .await;
+    let writes: Vec<Value> = site
+        .api_requests()
+        .await
+        .into_iter()
+        .filter(|r| r["method"] != "GET" && !r["path"].as_str().unwrap_or("").contains("search"))
+        .collect();
+    println!(
+        "auth: read-only OAuth token -> {reason}: {message}; writes {}",
+        writes.len()
+    );
+    assert_eq!(reason, "Forbidden");
+    assert!(
+        message.contains("lacks the scopes write:jira-work"),
+        "{message}"
+    );
+    assert!(writes.is_empty(), "{writes:#?}");
+    site.finish().await;
+}
+
 /// The emulator over HTTPS with a CA of its own: a connection trusting that CA (from a Secret)
 /// makes tickets; one that does not says the certificate is untrusted and how to trust it.
 #[tokio::test]

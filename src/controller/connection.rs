@@ -271,6 +271,13 @@ async fn check(
     let connected = connect(ctx, connection).await?;
     let info = connected.client.server_info().await?;
     let me = connected.client.myself().await?;
+    let missing = connected.client.missing_scopes().await?;
+    if !missing.is_empty() {
+        return Err(Error::MissingScopes(format!(
+            "the OAuth 2.0 access token lacks the scopes {}: add them to the service account's credential (docs/install.md lists the scopes the operator needs)",
+            missing.join(", ")
+        )));
+    }
     Ok((
         ServerInfo {
             deployment_type: info.deployment_type,

@@ -19,6 +19,9 @@ pub enum Error {
     /// The connection's Secret is missing or lacks a key.
     #[error("{0}")]
     Credentials(String),
+    /// The credentials' OAuth 2.0 token lacks scopes the operator needs.
+    #[error("{0}")]
+    MissingScopes(String),
     /// The sync names a connection that does not exist or is not usable.
     #[error("{0}")]
     Connection(String),
@@ -53,6 +56,7 @@ impl Error {
             },
             Error::Jira(e) => jira_reason(e),
             Error::Credentials(_) => "CredentialsInvalid",
+            Error::MissingScopes(_) => FORBIDDEN,
             Error::Connection(_) => "ConnectionNotReady",
             Error::MissingMetadata(_) => "InvalidObject",
             Error::Serialise(_) => "InternalError",

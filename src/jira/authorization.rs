@@ -60,6 +60,14 @@ impl Authorizer {
         }
     }
 
+    /// The scopes an OAuth 2.0 token grants, when its endpoint says; `None` for other credentials.
+    pub async fn granted_scopes(&self) -> Result<Option<Vec<String>>, JiraError> {
+        match self {
+            Authorizer::Fixed(_) => Ok(None),
+            Authorizer::OAuth2(source) => source.granted_scopes().await,
+        }
+    }
+
     /// Whether the credentials are scoped (a 403 may then mean a missing scope).
     pub fn scoped(&self) -> bool {
         matches!(self, Authorizer::OAuth2(_))

@@ -30,6 +30,8 @@ pub fn renew_at(issued: Instant, lifetime: Duration) -> Instant {
 struct CachedToken {
     header: HeaderValue,
     renew_at: Instant,
+    /// The scopes the endpoint says the token grants, when it says.
+    scopes: Option<Vec<String>>,
 }
 
 /// The access tokens of one OAuth 2.0 client.
@@ -54,6 +56,8 @@ struct TokenAnswer {
     access_token: String,
     #[serde(default)]
     expires_in: Option<u64>,
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 /// A token endpoint's refusal (RFC 6749 section 5.2).
@@ -97,6 +101,18 @@ impl TokenSource {
         if cached.as_ref().is_some_and(|token| token.header == used) {
             *cached = None;
         }
+    }
+
+    /// The scopes the current token grants, when the token endpoint said (fetching a token first
+    /// if none is cached).
+    pub async fn granted_scopes(&self) -> Result<Option<Vec<String>>, JiraError> {
+        self.header().await?;
+        Ok(self
+            .cached
+            .lock()
+            .await
+            .as_ref()
+            .and_then(|token| token.scopes.clone()))
     }
 
     fn label(&self) -> String {
@@ -167,9 +183,14 @@ impl TokenSource {
             lifetime_s = lifetime.as_secs(),
             "fetched an OAuth 2.0 access token"
         );
+        let scopes = answer
+            .scope
+            .map(|s| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .filter(|s| !s.is_empty());
         Ok(CachedToken {
             header,
             renew_at: renew_at(issued, lifetime),
+            scopes,
         })
     }
 }

@@ -6,6 +6,21 @@ use reqwest::Method;
 
 use super::config::Flavor;
 
+/// Cloud's classic scopes the operator's calls need, together.
+const CLOUD_NEEDS: [&str; 3] = ["read:jira-work", "write:jira-work", "read:jira-user"];
+/// Data Center's levels that include `WRITE`, which covers every call the operator makes.
+const DATA_CENTER_WRITES: [&str; 3] = ["WRITE", "ADMIN", "SYSTEM_ADMIN"];
+
+/// The scopes the operator needs that `granted` lacks.
+pub fn missing(flavor: Flavor, granted: &[String]) -> Vec<&'static str> {
+    let has = |scope: &str| granted.iter().any(|g| g == scope);
+    match flavor {
+        Flavor::Cloud => CLOUD_NEEDS.into_iter().filter(|s| !has(s)).collect(),
+        Flavor::DataCenter if DATA_CENTER_WRITES.iter().any(|s| has(s)) => Vec::new(),
+        Flavor::DataCenter => vec!["WRITE"],
+    }
+}
+
 /// The scope a call needs: `template` is its path template (e.g. `/rest/api/3/issue/{issueIdOrKey}`).
 /// `None` for calls any credential may make (serverInfo).
 pub fn needed(flavor: Flavor, method: &Method, template: &str) -> Option<&'static str> {
@@ -64,5 +79,23 @@ mod tests {
             dc(Method::DELETE, "/rest/api/2/issue/{issueIdOrKey}"),
             Some("WRITE")
         );
+    }
+
+    #[test]
+    fn missing_scopes_are_those_the_operator_needs_and_lacks() {
+        let granted = |scopes: &[&str]| scopes.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            missing(
+                Flavor::Cloud,
+                &granted(&["read:jira-work", "read:jira-user"])
+            ),
+            vec!["write:jira-work"]
+        );
+        assert!(missing(Flavor::Cloud, &granted(&CLOUD_NEEDS)).is_empty());
+        assert_eq!(
+            missing(Flavor::DataCenter, &granted(&["READ"])),
+            vec!["WRITE"]
+        );
+        assert!(missing(Flavor::DataCenter, &granted(&["ADMIN"])).is_empty());
     }
 }

@@ -194,6 +194,11 @@ impl Transport {
         Ok(url)
     }
 
+    /// The scopes the connection's OAuth 2.0 token grants, when its endpoint says.
+    pub async fn granted_scopes(&self) -> Result<Option<Vec<String>>, JiraError> {
+        self.authorizer.granted_scopes().await
+    }
+
     /// The site root (no trailing slash).
     pub fn base_url(&self) -> &str {
         self.base.as_str().trim_end_matches('/')
