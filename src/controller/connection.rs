@@ -44,40 +44,26 @@ pub async fn connect(ctx: &Context, connection: &JiraConnection) -> Result<Conne
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
     let key = (namespace.clone(), connection.name_any());
-    let secret = read_secret(&ctx.kube, &namespace, &connection.spec.auth.secret_ref.name).await?;
-    let ca_secret = match &connection.spec.tls {
-        Some(tls) => Some(read_secret(&ctx.kube, &namespace, &tls.ca_secret_ref.name).await?),
-        None => None,
-    };
+    let secrets = ConnectionSecrets::read(ctx, &namespace, connection).await?;
     // The spec's generation, not the resourceVersion: the operator's own status writes must not
     // rebuild the client, which would start a fresh token bucket beside the old one (still in use by
-    // syncs mid-pass) and forget the pauses Jira asked for. A rotated credential or CA does.
+    // syncs mid-pass) and forget the pauses Jira asked for. A rotated Secret does.
     let built_from = (
         connection
             .metadata
             .generation
             .unwrap_or_default()
             .to_string(),
-        format!(
-            "{}/{}",
-            secret.resource_version().unwrap_or_default(),
-            ca_secret
-                .as_ref()
-                .and_then(|s| s.resource_version())
-                .unwrap_or_default()
-        ),
+        secrets.versions(),
     );
     if let Some(cached) = ctx.client(&key, &built_from) {
         return Ok(cached);
     }
-    let config = client_config(connection, &secret, ca_secret.as_ref())?;
-    let webhook_secret = match &connection.spec.webhook {
-        Some(webhook) if webhook.secret_ref.name != connection.spec.auth.secret_ref.name => {
-            let hook = read_secret(&ctx.kube, &namespace, &webhook.secret_ref.name).await?;
-            webhook_secret(connection, &hook)?
-        }
-        _ => webhook_secret(connection, &secret)?,
-    };
+    let config = client_config(connection, &secrets.credentials, secrets.ca.as_ref())?;
+    let webhook_secret = webhook_secret(
+        connection,
+        secrets.webhook.as_ref().unwrap_or(&secrets.credentials),
+    )?;
     let connected = ConnectedClient {
         client: JiraClient::new(config)?,
         built_from,
@@ -85,6 +71,55 @@ pub async fn connect(ctx: &Context, connection: &JiraConnection) -> Result<Conne
     };
     ctx.store_client(key, connected.clone());
     Ok(connected)
+}
+
+/// The Secrets a connection names: its credentials, its CA (when `tls` names one) and its webhook
+/// secret (when that is another Secret).
+struct ConnectionSecrets {
+    credentials: Secret,
+    ca: Option<Secret>,
+    webhook: Option<Secret>,
+}
+
+impl ConnectionSecrets {
+    async fn read(
+        ctx: &Context,
+        namespace: &str,
+        connection: &JiraConnection,
+    ) -> Result<ConnectionSecrets, Error> {
+        let credentials_name = &connection.spec.auth.secret_ref.name;
+        let credentials = read_secret(&ctx.kube, namespace, credentials_name).await?;
+        let ca = match &connection.spec.tls {
+            Some(tls) => Some(read_secret(&ctx.kube, namespace, &tls.ca_secret_ref.name).await?),
+            None => None,
+        };
+        let webhook = match &connection.spec.webhook {
+            Some(webhook) if &webhook.secret_ref.name != credentials_name => {
+                Some(read_secret(&ctx.kube, namespace, &webhook.secret_ref.name).await?)
+            }
+            _ => None,
+        };
+        Ok(ConnectionSecrets {
+            credentials,
+            ca,
+            webhook,
+        })
+    }
+
+    /// The resourceVersions of the Secrets, so that rotating any of them rebuilds the client.
+    fn versions(&self) -> String {
+        [
+            Some(&self.credentials),
+            self.ca.as_ref(),
+            self.webhook.as_ref(),
+        ]
+        .map(|secret| {
+            secret
+                .and_then(|s| s.resource_version())
+                .unwrap_or_default()
+        })
+        .join("/")
+    }
 }
 
 /// The client settings of a connection's spec, with the credentials and CA of its Secrets.

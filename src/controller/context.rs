@@ -31,8 +31,8 @@ pub struct Settings {
 pub struct ConnectedClient {
     /// The client.
     pub client: JiraClient,
-    /// The connection's generation and its Secret's resourceVersion, so a change to either rebuilds
-    /// the client.
+    /// The connection's generation and its Secrets' resourceVersions (credentials, CA, webhook), so
+    /// a change to any rebuilds the client.
     pub built_from: (String, String),
     /// The webhook HMAC secret, if the connection names one.
     pub webhook_secret: Option<String>,
