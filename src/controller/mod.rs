@@ -121,6 +121,7 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
         task_writer,
         sync_writer,
         trigger_rx,
+        conn_trigger_rx,
         conn_controller,
     } = parts;
     let tasks = reflector::reflector(
@@ -157,7 +158,7 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
         .shutdown_on_signal()
         .run(sync::reconcile, sync::error_policy, ctx.clone())
         .for_each(log_watch_failure);
-    let connection_controller = run_connections(&client, ns, conn_controller, ctx);
+    let connection_controller = run_connections(&client, ns, conn_controller, conn_trigger_rx, ctx);
     futures::join!(sync_controller, connection_controller);
 }
 
@@ -171,6 +172,7 @@ async fn run_connections(
     client: &kube::Client,
     ns: Option<&str>,
     controller: Controller<JiraConnection>,
+    triggers: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraConnection>>,
     ctx: Arc<Context>,
 ) {
     let store = ctx.stores.connections.clone();
@@ -183,13 +185,14 @@ async fn run_connections(
     controller
         .with_config(controller_config())
         .watches_stream(secrets, move |secret| connections_using(&store, &secret))
+        .reconcile_on(triggers)
         .shutdown_on_signal()
         .run(connection::reconcile, connection::error_policy, ctx)
         .for_each(log_watch_failure)
         .await;
 }
 
-/// The connections whose credentials or webhook secret live in `secret`.
+/// The connections whose credentials, webhook secret or trusted CA live in `secret`.
 fn connections_using(
     store: &reflector::Store<JiraConnection>,
     secret: &PartialObjectMeta<Secret>,
@@ -205,6 +208,10 @@ fn connections_using(
                     .webhook
                     .as_ref()
                     .is_some_and(|w| w.secret_ref.name == name)
+                || c.spec
+                    .tls
+                    .as_ref()
+                    .is_some_and(|t| t.ca_secret_ref.name == name)
         })
         .map(|c| ObjectRef::from(c.as_ref()))
         .collect()
@@ -245,6 +252,7 @@ struct ScopeParts {
     task_writer: reflector::store::Writer<ComplianceTask>,
     sync_writer: reflector::store::Writer<JiraActiveSync>,
     trigger_rx: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraActiveSync>>,
+    conn_trigger_rx: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraConnection>>,
     conn_controller: Controller<JiraConnection>,
 }
 
@@ -265,6 +273,7 @@ impl ScopeParts {
         );
         let connections = conn_controller.store();
         let (trigger_tx, trigger_rx) = futures::channel::mpsc::unbounded();
+        let (conn_trigger_tx, conn_trigger_rx) = futures::channel::mpsc::unbounded();
         let stores = Stores {
             syncs,
             tasks,
@@ -277,12 +286,14 @@ impl ScopeParts {
             options.settings.clone(),
             stores,
             trigger_tx,
+            conn_trigger_tx,
         );
         ScopeParts {
             ctx: Arc::new(ctx),
             task_writer,
             sync_writer,
             trigger_rx,
+            conn_trigger_rx,
             conn_controller,
         }
     }

@@ -45,6 +45,8 @@ pub struct EmulatorProcess {
     child: Child,
     /// Its base URL.
     pub url: String,
+    /// The PEM of the CA of its certificate, when it serves HTTPS (`--tls`).
+    pub ca_pem: Option<String>,
     control: EmulatorAdmin,
 }
 
@@ -67,8 +69,23 @@ fn emulator_binary() -> std::path::PathBuf {
 impl EmulatorProcess {
     /// Starts `jira-emulator` on a free loopback port and waits for its URL.
     pub async fn start() -> EmulatorProcess {
-        let mut child = Command::new(emulator_binary())
-            .args(["--listen", "127.0.0.1:0"])
+        EmulatorProcess::start_with(&[]).await
+    }
+
+    /// Starts `jira-emulator` with more arguments (`--flavor datacenter`, `--tls`: its CA is then
+    /// written to a temporary file and kept in [`ca_pem`](Self::ca_pem)).
+    pub async fn start_with(args: &[&str]) -> EmulatorProcess {
+        let ca_path = std::env::temp_dir().join(format!(
+            "jas-emulator-ca-{}-{}.pem",
+            std::process::id(),
+            free_port().port()
+        ));
+        let mut command = Command::new(emulator_binary());
+        command.args(["--listen", "127.0.0.1:0"]).args(args);
+        if args.contains(&"--tls") {
+            command.arg("--tls-ca-out").arg(&ca_path);
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -82,9 +99,18 @@ impl EmulatorProcess {
             .expect("reading jira-emulator's stdout")
             .expect("jira-emulator printed its URL");
         let url = url.trim().to_owned();
+        let ca_pem = args
+            .contains(&"--tls")
+            .then(|| std::fs::read_to_string(&ca_path).expect("the emulator wrote its CA"));
+        let _ = std::fs::remove_file(&ca_path);
+        let control = match &ca_pem {
+            Some(pem) => EmulatorAdmin::trusting(&url, pem),
+            None => EmulatorAdmin::new(&url),
+        };
         EmulatorProcess {
             child,
-            control: EmulatorAdmin::new(&url),
+            ca_pem,
+            control,
             url,
         }
     }
@@ -112,6 +138,11 @@ impl EmulatorProcess {
     /// The request log from `since` on.
     pub async fn requests(&self, since: u64) -> Vec<Value> {
         self.control.requests(since).await
+    }
+
+    /// Forgets the request log.
+    pub async fn clear_requests(&self) {
+        self.control.clear_requests().await;
     }
 
     /// Replaces the admin's API token (and so the credential the operator must keep secret).

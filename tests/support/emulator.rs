@@ -18,6 +18,18 @@ impl EmulatorAdmin {
         }
     }
 
+    /// The admin API of an emulator serving HTTPS with a certificate of the CA `ca_pem`.
+    pub fn trusting(base_url: &str, ca_pem: &str) -> EmulatorAdmin {
+        let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("the CA is PEM");
+        EmulatorAdmin {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::builder()
+                .add_root_certificate(ca)
+                .build()
+                .expect("HTTP client"),
+        }
+    }
+
     /// Sends `method /_emulator/{path}` (with a JSON body if given) and gives the JSON answer
     /// (`null` when there is none).
     pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
