@@ -1,5 +1,5 @@
 //! API-server faults: the operator binary talks to the real kube-apiserver through a fault-injecting
-//! proxy (`tests/rig/apiserver_proxy.rs`).
+//! proxy (`tests/support/apiserver_proxy.rs`).
 //!
 //! - During a sync, every open watch is cut every few seconds, some re-watches are answered
 //!   `410 Expired`, status writes of tasks and syncs get `409 Conflict`, and a few requests are
@@ -13,28 +13,21 @@
 //! Quick by default (100 tasks, 6 rounds of faults). A longer run:
 //! `JAS_APISERVER_FAULT_TASKS=1000 JAS_APISERVER_FAULT_ROUNDS=40 cargo test --test apiserver_faults -- --nocapture`.
 
-mod rig;
 mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::api::PostParams;
 use serde_json::{Value, json};
 
-use rig::apiserver_proxy::ApiServerProxy;
-use rig::{OperatorProcess, Site, eventually};
-
-fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use support::apiserver_proxy::ApiServerProxy;
+use support::operator::OperatorProcess;
+use support::settings::setting;
+use support::{Site, eventually};
 
 /// Log lines of kube's client and watcher that report a broken or expired watch.
 fn watch_errors_logged(log: &Path) -> usize {
@@ -47,8 +40,8 @@ fn watch_errors_logged(log: &Path) -> usize {
 
 #[tokio::test]
 async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_nothing() {
-    let tasks = setting("JAS_APISERVER_FAULT_TASKS", 100);
-    let rounds = setting("JAS_APISERVER_FAULT_ROUNDS", 6);
+    let tasks: usize = setting("JAS_APISERVER_FAULT_TASKS", 100);
+    let rounds: usize = setting("JAS_APISERVER_FAULT_ROUNDS", 6);
     let site = Site::new("apiserver-faults", "apiserver-token-51c2", json!({})).await;
     site.jira.config(json!({"searchLagMs": 1000})).await;
     let proxy = ApiServerProxy::admin().await;
@@ -70,11 +63,7 @@ async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_noth
             proxy.expire_next_watches(1);
         }
         tokio::time::sleep(Duration::from_millis(2500)).await;
-        assert!(
-            operator.running(),
-            "the operator exited in round {round}; see {}",
-            log.display()
-        );
+        operator.assert_running(&format!("in round {round}"));
         // Producers keep working meanwhile: some tasks complete, some re-open.
         state_changes += site.flip_some(&names, &mut expected, &mut rng).await;
     }
@@ -94,7 +83,7 @@ async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_noth
     println!(
         "apiserver_faults: tasks={tasks} rounds={rounds} state_changes={state_changes} watches_opened={} watches_cut={} \
          watches_expired={} watch_errors_logged={} conflicts_409={} refused_429={} refused_500={} refused_503={} \
-         requests={} tickets={} duplicates={} missing={} wrong={} operator_restarts=0",
+         requests={} {reckoning} operator_restarts=0",
         figures.watches,
         figures.watches_cut,
         figures.watches_expired,
@@ -104,16 +93,8 @@ async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_noth
         figures.refused_500,
         figures.refused_503,
         figures.requests,
-        reckoning.tickets,
-        reckoning.duplicates,
-        reckoning.missing.len(),
-        reckoning.wrong.len()
     );
-    assert!(
-        operator.running(),
-        "the operator exited on its own; see {}",
-        log.display()
-    );
+    operator.assert_running("on its own");
     assert!(armed.watches_cut > 0, "no watch was cut: {armed:?}");
     assert!(armed.conflicts > 0, "no 409 was injected: {armed:?}");
     assert!(
@@ -187,22 +168,7 @@ async fn identity_without(site: &Site, group: &str, resource: &str, verb: &str) 
         .create(&PostParams::default(), &binding)
         .await
         .expect("role binding created");
-    let request = TokenRequest {
-        spec: TokenRequestSpec {
-            audiences: Vec::new(),
-            expiration_seconds: Some(3600),
-            ..TokenRequestSpec::default()
-        },
-        ..TokenRequest::default()
-    };
-    site.ns
-        .api::<ServiceAccount>()
-        .create_token_request("operator", &PostParams::default(), &request)
-        .await
-        .expect("token for the ServiceAccount")
-        .status
-        .expect("token status")
-        .token
+    site.ns.service_account_token("operator").await
 }
 
 /// What the API server says when the operator's identity lacks the verb.

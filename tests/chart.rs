@@ -77,6 +77,14 @@ fn typed<K: serde::de::DeserializeOwned>(object: &DynamicObject) -> K {
     serde_json::from_value(value).unwrap_or_else(|e| panic!("not a {}: {e}", kind_of(object)))
 }
 
+/// Whether `api` has no object `name`.
+async fn absent<K>(api: Api<K>, name: &str) -> bool
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.get_opt(name).await.expect("get").is_none()
+}
+
 #[tokio::test]
 async fn lint_passes_for_the_defaults_and_every_ci_values_file() {
     for file in every_values_file() {
@@ -586,11 +594,7 @@ async fn install_cluster_wide_grants_exactly_what_the_operator_needs_then_upgrad
         .expect("ServiceAccount");
     ns.api::<Service>().get(&fullname).await.expect("Service");
     assert!(
-        ns.api::<PodDisruptionBudget>()
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none(),
+        absent(ns.api::<PodDisruptionBudget>(), &fullname).await,
         "no PodDisruptionBudget by default: it would block draining the leader's node"
     );
     let admin = ns.client.clone();
@@ -679,34 +683,10 @@ async fn install_cluster_wide_grants_exactly_what_the_operator_needs_then_upgrad
     assert_eq!(upgraded.spec.and_then(|spec| spec.replicas), Some(3));
 
     helm_ok(&["uninstall", release, "--namespace", &ns.name], kubeconfig).await;
-    assert!(
-        ns.api::<Deployment>()
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none()
-    );
-    assert!(
-        ns.api::<ServiceAccount>()
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none()
-    );
-    assert!(
-        Api::<ClusterRole>::all(admin.clone())
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none()
-    );
-    assert!(
-        Api::<ClusterRoleBinding>::all(admin.clone())
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none()
-    );
+    assert!(absent(ns.api::<Deployment>(), &fullname).await);
+    assert!(absent(ns.api::<ServiceAccount>(), &fullname).await);
+    assert!(absent(Api::<ClusterRole>::all(admin.clone()), &fullname).await);
+    assert!(absent(Api::<ClusterRoleBinding>::all(admin.clone()), &fullname).await);
     assert!(
         !subject
             .can(
@@ -769,11 +749,7 @@ async fn install_for_listed_namespaces_grants_nothing_elsewhere() {
     );
     let admin = ns.client.clone();
     assert!(
-        Api::<ClusterRoleBinding>::all(admin.clone())
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none(),
+        absent(Api::<ClusterRoleBinding>::all(admin.clone()), &fullname).await,
         "no cluster-wide binding when namespaces are listed"
     );
     watched
@@ -794,14 +770,7 @@ async fn install_for_listed_namespaces_grants_nothing_elsewhere() {
     assert_lease_rights(&subject, &admin, &ns.name, &lease_name(&deployment)).await;
 
     helm_ok(&["uninstall", release, "--namespace", &ns.name], kubeconfig).await;
-    assert!(
-        watched
-            .api::<RoleBinding>()
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none()
-    );
+    assert!(absent(watched.api::<RoleBinding>(), &fullname).await);
 }
 
 #[tokio::test]

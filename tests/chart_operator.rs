@@ -5,26 +5,25 @@
 //! Jira emulator: leader Lease, tickets created and recorded, status and Events written, a task
 //! completed from Jira (jiraCompletion: CompleteTasks), and the finalizer's Delete policy.
 
-mod rig;
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
-use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::events::v1::Event;
-use kube::api::{DeleteParams, ListParams, PostParams};
+use kube::api::{DeleteParams, ListParams};
 use serde_json::json;
-use support::TestNamespace;
 use support::cluster::{Cluster, cluster};
+use support::emulator::SEED_TOKEN;
 use support::helm::helm_ok;
+use support::operator::{OperatorProcess, free_port, lease_holder};
+use support::site::CONNECTION;
 use support::wait::within;
+use support::{Site, TestNamespace, eventually};
 
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, TaskState};
 use jira_active_sync::jira::{StatusCategory, TransitionTarget};
-use rig::{CONNECTION, OperatorProcess, SEED_TOKEN, Site, eventually, free_port, lease_holder};
 
 const CHART: &str = "charts/jira-active-sync";
 const RELEASE: &str = "rbac";
@@ -124,22 +123,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
         .service_account_name
         .clone()
         .expect("serviceAccountName");
-    let request = TokenRequest {
-        spec: TokenRequestSpec {
-            audiences: Vec::new(),
-            expiration_seconds: Some(3600),
-            ..TokenRequestSpec::default()
-        },
-        ..TokenRequest::default()
-    };
-    let token = release_ns
-        .api::<ServiceAccount>()
-        .create_token_request(&account, &PostParams::default(), &request)
-        .await
-        .expect("token for the ServiceAccount")
-        .status
-        .expect("token status")
-        .token;
+    let token = release_ns.service_account_token(&account).await;
     let kubeconfig = std::env::temp_dir().join(format!("{}-operator.kubeconfig", release_ns.name));
     token_kubeconfig(cluster, &token, &kubeconfig);
 

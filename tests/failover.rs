@@ -4,19 +4,21 @@
 //! tasks; the other replica takes over within the lease duration, finishes the sync, and no
 //! ticket is duplicated. Then SIGTERM stops the new leader cleanly and frees the Lease.
 
-mod rig;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::cluster::cluster;
-use support::wait::within;
 
 use jira_active_sync::api::JiraConnection;
 use jira_active_sync::planner::TicketIdentity;
-use rig::{CONNECTION, OperatorProcess, SEED_TOKEN, Site, eventually, free_port, lease_holder};
+use support::cluster::cluster;
+use support::emulator::SEED_TOKEN;
+use support::operator::{OperatorProcess, free_port, lease_holder};
+use support::site::CONNECTION;
+use support::wait::within;
+use support::{Site, eventually};
 
 /// Cloud's bulk create endpoint.
 const BULK_CREATE: &str = "/rest/api/3/issue/bulk";

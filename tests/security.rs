@@ -3,7 +3,6 @@
 //! encoding. And no namespace reaches another's: a sync or connection naming a connection or Secret
 //! that exists only in another namespace gets nothing from it.
 
-mod rig;
 mod support;
 
 use std::time::Duration;
@@ -16,8 +15,11 @@ use kube::Api;
 use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-use rig::{EMAIL, EmulatorProcess, OperatorProcess, Site, condition_of, eventually, recorded_keys};
-use support::TestNamespace;
+use jira_active_sync::jira::Flavor;
+use support::emulator::{EMAIL, Emulator, Mode};
+use support::operator::OperatorProcess;
+use support::site::{condition_of, recorded_keys};
+use support::{Site, TestNamespace, eventually};
 
 /// Every object of kind `K` in `ns`, as JSON text.
 async fn listed<K>(ns: &TestNamespace) -> String
@@ -103,7 +105,7 @@ async fn a_namespace_cannot_use_another_namespaces_connection_or_secret() {
     let b = Site::new("xns-b", token_b, json!({})).await;
     let a = TestNamespace::new("xns-a").await;
     // Had A's connection read B's Secret, its requests would succeed here.
-    let jira_a = EmulatorProcess::start().await;
+    let jira_a = Emulator::start(Mode::Process, Flavor::Cloud, false).await;
     jira_a.set_admin_token(token_b).await;
     a.create::<JiraConnection>(json!({
         "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraConnection",

@@ -3,7 +3,6 @@
 //! ticket), while a valid signed delivery brings Jira's status to the task and a replay of it does not
 //! act again.
 
-mod rig;
 mod support;
 
 use std::collections::BTreeMap;
@@ -18,9 +17,10 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use rig::{OperatorProcess, Site, eventually};
+use support::operator::OperatorProcess;
+use support::{Site, eventually};
 
-/// The connection's admin token; the rig's Secret holds `{TOKEN}-hook` as the webhook secret.
+/// The connection's admin token; the site's Secret holds `{TOKEN}-hook` as the webhook secret.
 const TOKEN: &str = "webhook-token-5e1";
 /// How long a delivery that was acted on takes at most to show as Jira requests.
 const WINDOW: Duration = Duration::from_secs(3);

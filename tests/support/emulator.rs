@@ -1,73 +1,169 @@
-//! The Jira emulator's admin API (`/_emulator/...`, no authentication): faults, runtime settings
-//! and the request log, for an emulator in this process or in another.
+//! The Jira emulator of a test: in this process (`jira_emulator::Emulator::start`), or as the
+//! `jira-emulator` binary in a process of its own (so that it outlives, and is not stalled by, an
+//! operator process the test kills). Either way the test reaches it over real HTTP, the REST API
+//! through [`Emulator::client`] and the admin API through the methods of `emulator_admin.rs`.
 
-use serde_json::Value;
+use std::process::Stdio;
+use std::time::Duration;
 
-/// A client for one emulator's admin API; every call insists on success.
-pub struct EmulatorAdmin {
-    base_url: String,
-    http: reqwest::Client,
+use jira_active_sync::jira::{ClientConfig, Credentials, Flavor, JiraClient};
+use jira_emulator::{EmulatorConfig, EmulatorHandle};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The seeded admin user, whom tests and the operator act as.
+pub const EMAIL: &str = "admin@example.com";
+/// The admin's API token in the default seed (Cloud).
+pub const SEED_TOKEN: &str = "emulator-token";
+/// The admin's personal access token in the default seed (Data Center).
+pub const SEED_PAT: &str = "emulator-pat";
+
+/// Where the emulator runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A task of the test's own runtime.
+    InProcess,
+    /// The `jira-emulator` binary, killed when the handle is dropped.
+    Process,
 }
 
-impl EmulatorAdmin {
-    /// The admin API of the emulator at `base_url`.
-    pub fn new(base_url: &str) -> EmulatorAdmin {
-        EmulatorAdmin {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+/// A running emulator, stopped when dropped.
+pub struct Emulator {
+    /// Its base URL.
+    pub url: String,
+    flavor: Flavor,
+    /// The admin API's HTTP client.
+    pub(super) http: reqwest::Client,
+    running: Running,
+}
+
+enum Running {
+    InProcess(EmulatorHandle),
+    Process(Child),
+}
+
+impl Emulator {
+    /// Starts an emulator of `flavor` on a free loopback port, with Jira Cloud's rate limits
+    /// when `rate_limits`, and the default seed.
+    pub async fn start(mode: Mode, flavor: Flavor, rate_limits: bool) -> Emulator {
+        let running = match mode {
+            Mode::InProcess => Running::InProcess(in_process(flavor, rate_limits).await),
+            Mode::Process => Running::Process(process(flavor, rate_limits)),
+        };
+        Emulator::serving(running, flavor).await
+    }
+
+    async fn serving(mut running: Running, flavor: Flavor) -> Emulator {
+        let url = match &mut running {
+            Running::InProcess(handle) => handle.base_url().to_owned(),
+            Running::Process(child) => printed_url(child).await,
+        };
+        Emulator {
+            url,
+            flavor,
             http: reqwest::Client::new(),
+            running,
         }
     }
 
-    /// Sends `method /_emulator/{path}` (with a JSON body if given) and gives the JSON answer
-    /// (`null` when there is none).
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self.http.request(
-            method.clone(),
-            format!("{}/_emulator/{path}", self.base_url),
-        );
-        if let Some(body) = body {
-            request = request.json(&body);
+    /// The Jira it emulates.
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    /// The admin's secret in the default seed: an API token on Cloud, a PAT on Data Center.
+    pub fn seed_secret(&self) -> &'static str {
+        match self.flavor {
+            Flavor::Cloud => SEED_TOKEN,
+            Flavor::DataCenter => SEED_PAT,
         }
-        let response = request.send().await.expect("admin request");
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        assert!(
-            status.is_success(),
-            "{method} /_emulator/{path}: {status} {text}"
-        );
-        serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
-    /// Adds a fault rule.
-    pub async fn fault(&self, rule: Value) {
-        self.call(reqwest::Method::POST, "faults", Some(rule)).await;
+    /// Client configuration (the client's own defaults) acting as the admin with `secret`.
+    pub fn client_config(&self, secret: &str) -> ClientConfig {
+        let credentials = match self.flavor {
+            Flavor::Cloud => Credentials::Basic {
+                email: EMAIL.into(),
+                api_token: secret.into(),
+            },
+            Flavor::DataCenter => Credentials::Bearer {
+                token: secret.into(),
+            },
+        };
+        ClientConfig::new(&self.url, self.flavor, credentials)
     }
 
-    /// Removes every fault rule.
-    pub async fn clear_faults(&self) {
-        self.call(reqwest::Method::DELETE, "faults", None).await;
+    /// A client acting as the admin with `secret`.
+    pub fn client(&self, secret: &str) -> JiraClient {
+        JiraClient::new(self.client_config(secret)).expect("client")
     }
 
-    /// Changes runtime settings (`searchLagMs`, `latencyMs`, `rateLimits`).
-    pub async fn config(&self, change: Value) {
-        self.call(reqwest::Method::PATCH, "config", Some(change))
-            .await;
+    /// Whether it still serves: a process may have exited; one in this process serves until
+    /// dropped.
+    pub fn running(&mut self) -> bool {
+        match &mut self.running {
+            Running::InProcess(_) => true,
+            Running::Process(child) => matches!(child.try_wait(), Ok(None)),
+        }
     }
+}
 
-    /// The request log from sequence number `since` on.
-    pub async fn requests(&self, since: u64) -> Vec<Value> {
-        let log = self
-            .call(
-                reqwest::Method::GET,
-                &format!("requests?since={since}"),
-                None,
-            )
-            .await;
-        log["requests"].as_array().cloned().unwrap_or_default()
-    }
+async fn in_process(flavor: Flavor, rate_limits: bool) -> EmulatorHandle {
+    let config = EmulatorConfig {
+        flavor: match flavor {
+            Flavor::Cloud => jira_emulator::Flavor::Cloud,
+            Flavor::DataCenter => jira_emulator::Flavor::Datacenter,
+        },
+        rate_limits,
+        ..EmulatorConfig::default()
+    };
+    jira_emulator::Emulator::start("127.0.0.1:0".parse().expect("address"), config)
+        .await
+        .expect("emulator starts")
+}
 
-    /// Forgets the request log and counters.
-    pub async fn clear_requests(&self) {
-        self.call(reqwest::Method::DELETE, "requests", None).await;
+/// Starts `jira-emulator` on a free loopback port; it prints its URL once serving.
+fn process(flavor: Flavor, rate_limits: bool) -> Child {
+    let mut command = Command::new(emulator_binary());
+    command.args(["--listen", "127.0.0.1:0", "--flavor"]);
+    command.arg(match flavor {
+        Flavor::Cloud => "cloud",
+        Flavor::DataCenter => "datacenter",
+    });
+    if rate_limits {
+        command.arg("--rate-limits");
     }
+    command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("jira-emulator starts")
+}
+
+async fn printed_url(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("jira-emulator prints its URL within 30s")
+        .expect("reading jira-emulator's stdout")
+        .expect("jira-emulator printed its URL");
+    url.trim().to_owned()
+}
+
+/// The `jira-emulator` binary of this build: another workspace package, so Cargo gives no
+/// `CARGO_BIN_EXE_` for it; `cargo test` at the workspace root builds it next to this package's
+/// binaries.
+fn emulator_binary() -> std::path::PathBuf {
+    let operator = std::path::Path::new(env!("CARGO_BIN_EXE_jira-active-sync"));
+    let emulator =
+        operator.with_file_name(format!("jira-emulator{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        emulator.exists(),
+        "{} is missing: run the tests from the workspace root (`cargo test --workspace`), or \
+         build it with `cargo build -p jira-emulator`",
+        emulator.display()
+    );
+    emulator
 }
