@@ -24,8 +24,9 @@ use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::api::PostParams;
 use serde_json::{Value, json};
 
+use support::Mode;
 use support::apiserver_proxy::ApiServerProxy;
-use support::operator::OperatorProcess;
+use support::operator::Operator;
 use support::settings::setting;
 use support::{Site, eventually};
 
@@ -54,7 +55,7 @@ async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_noth
     let log = site.log_path();
     proxy.cut_watches_every(Duration::from_secs(3));
     proxy.refuse(0.02, &[429, 500, 503]);
-    let mut operator = OperatorProcess::start(&options, log.clone()).await;
+    let mut operator = Operator::start(Mode::Process, &options, log.clone()).await;
     let mut rng = rand::rng();
     let mut state_changes = 0;
     for round in 0..rounds {
@@ -186,7 +187,7 @@ async fn operator_without(
     group: &str,
     resource: &str,
     verb: &str,
-) -> (Site, ApiServerProxy, OperatorProcess) {
+) -> (Site, ApiServerProxy, Operator) {
     let site = Site::new(test, &format!("{test}-token"), json!({})).await;
     let token = identity_without(&site, group, resource, verb).await;
     let proxy = ApiServerProxy::with_token(&token).await;
@@ -194,13 +195,13 @@ async fn operator_without(
     site.individual_sync("s", "rbac").await;
     let mut options = site.operator_options("5s");
     options.kubeconfig = Some(proxy.kubeconfig.clone());
-    let operator = OperatorProcess::start(&options, site.log_path()).await;
+    let operator = Operator::start(Mode::Process, &options, site.log_path()).await;
     (site, proxy, operator)
 }
 
 /// The operator is no crash loop: still the same process a while after it hit the wall, and 403s
 /// were really answered.
-async fn still_running(operator: &mut OperatorProcess, proxy: &ApiServerProxy, log: &Path) {
+async fn still_running(operator: &mut Operator, proxy: &ApiServerProxy, log: &Path) {
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(
         operator.running(),
@@ -362,7 +363,8 @@ async fn a_close_or_reopen_planned_again_before_search_shows_it_moves_the_ticket
     let names = site.tasks(3, "lag").await;
     site.individual_sync_every("s", "lag", "10m").await;
     let log = site.log_path();
-    let mut operator = OperatorProcess::start(&site.operator_options("5s"), log.clone()).await;
+    let mut operator =
+        Operator::start(Mode::Process, &site.operator_options("5s"), log.clone()).await;
     let open: BTreeMap<String, bool> = names.iter().map(|t| (t.clone(), false)).collect();
     let completed: BTreeMap<String, bool> = names.iter().map(|t| (t.clone(), true)).collect();
     eventually(

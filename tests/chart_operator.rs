@@ -17,7 +17,7 @@ use serde_json::json;
 use support::cluster::{Cluster, cluster};
 use support::emulator::SEED_TOKEN;
 use support::helm::helm_ok;
-use support::operator::{OperatorProcess, free_port, lease_holder};
+use support::operator::{Operator, free_port, lease_holder};
 use support::site::CONNECTION;
 use support::wait::within;
 use support::{Site, TestNamespace, eventually};
@@ -136,7 +136,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     )
     .await;
     let log = std::env::temp_dir().join(format!("{}-operator-0.log", release_ns.name));
-    let mut replica = OperatorProcess::spawn(&args, &env, Some(&kubeconfig), log);
+    let mut replica = Operator::spawn(&args, &env, Some(&kubeconfig), log);
 
     eventually(
         "the operator takes its Lease",

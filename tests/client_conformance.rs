@@ -10,8 +10,9 @@ use jira_active_sync::jira::{
     StatusCategory, TaskSection, TransitionTarget,
 };
 use serde_json::json;
+use support::Mode;
 use support::conformance::request_problems;
-use support::emulator::{EMAIL, Emulator, Mode, SEED_TOKEN};
+use support::emulator::{EMAIL, Emulator, SEED_TOKEN};
 use support::openapi::document;
 
 /// An in-process emulator of `flavor` and a client of it with its own default settings (Basic

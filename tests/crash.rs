@@ -13,7 +13,8 @@ use std::time::Duration;
 use rand::Rng;
 use serde_json::json;
 
-use support::operator::OperatorProcess;
+use support::Mode;
+use support::operator::Operator;
 use support::settings::setting;
 use support::{Site, eventually};
 
@@ -41,7 +42,7 @@ async fn kill_9_during_a_sync_loses_and_duplicates_nothing() {
     site.individual_sync("s", "crash").await;
     let options = site.operator_options("10s");
     let log = site.log_path();
-    let mut operator = OperatorProcess::start(&options, log.clone()).await;
+    let mut operator = Operator::start(Mode::Process, &options, log.clone()).await;
     let mut rng = rand::rng();
     let mut state_changes = 0;
     for kill in 0..kills {
@@ -54,7 +55,7 @@ async fn kill_9_during_a_sync_loses_and_duplicates_nothing() {
         // While it is down, producers keep working: some tasks complete, some re-open.
         state_changes += site.flip_some(&names, &mut expected, &mut rng).await;
         lose_create_answers(&site, 1).await;
-        operator = OperatorProcess::start(&options, log.clone()).await;
+        operator = Operator::start(Mode::Process, &options, log.clone()).await;
     }
     site.until_exact(&expected, "crash suite", &log).await;
     // Searches now see everything at once; wait past the settle window and the poll interval, so a
@@ -99,7 +100,7 @@ async fn a_create_stays_pending_until_search_shows_it() {
     site.individual_sync("s", "pending").await;
     let options = site.operator_options("60s");
     let log = site.log_path();
-    let operator = OperatorProcess::start(&options, log.clone()).await;
+    let operator = Operator::start(Mode::Process, &options, log.clone()).await;
     let keys = eventually(
         "every task records its ticket",
         Duration::from_secs(30),
@@ -132,7 +133,7 @@ async fn a_create_stays_pending_until_search_shows_it() {
         log.display()
     );
     operator.kill().await;
-    let mut operator = OperatorProcess::start(&options, log.clone()).await;
+    let mut operator = Operator::start(Mode::Process, &options, log.clone()).await;
     eventually(
         "search shows the creates",
         Duration::from_secs(60),

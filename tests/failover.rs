@@ -15,7 +15,7 @@ use jira_active_sync::api::JiraConnection;
 use jira_active_sync::planner::TicketIdentity;
 use support::cluster::cluster;
 use support::emulator::SEED_TOKEN;
-use support::operator::{OperatorProcess, free_port, lease_holder};
+use support::operator::{Operator, free_port, lease_holder};
 use support::site::CONNECTION;
 use support::wait::within;
 use support::{Site, eventually};
@@ -28,7 +28,7 @@ const LEASE_DURATION_SECS: u64 = 4;
 const SYNC: &str = "failover-sync";
 const TASKS: usize = 30;
 
-async fn replica(site: &Site, identity: &str) -> OperatorProcess {
+async fn replica(site: &Site, identity: &str) -> Operator {
     let args: Vec<String> = [
         "run",
         "--listen",
@@ -48,7 +48,7 @@ async fn replica(site: &Site, identity: &str) -> OperatorProcess {
         ("RUST_LOG", "info,jira_active_sync=debug"),
     ];
     let log = std::env::temp_dir().join(format!("{}-{identity}.log", site.ns.name));
-    OperatorProcess::spawn(&args, &env, cluster().await.kubeconfig(), log)
+    Operator::spawn(&args, &env, cluster().await.kubeconfig(), log)
 }
 
 #[tokio::test]

@@ -11,8 +11,9 @@ use jira_active_sync::jira::{
 };
 use serde_json::json;
 
+use support::Mode;
 use support::conformance::assert_requests_conform;
-use support::emulator::{Emulator, Mode};
+use support::emulator::Emulator;
 use support::emulator_admin::between;
 
 /// The entity property the client reads along with issues.

@@ -23,8 +23,9 @@ use rand::seq::IndexedRandom;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use support::Mode;
 use support::Site;
-use support::operator::OperatorProcess;
+use support::operator::Operator;
 use support::reckoning::Reckoning;
 use support::settings::setting;
 
@@ -380,7 +381,8 @@ async fn run(scenario: Scenario, tasks: usize, jitter_ms: u64) -> Figures {
     let mut expected: BTreeMap<String, bool> = names.iter().map(|n| (n.clone(), false)).collect();
     let mut log = RequestLog::from_now(&site).await;
     site.individual_sync("s", check).await;
-    let operator = OperatorProcess::start(&site.operator_options("3s"), site.log_path()).await;
+    let operator =
+        Operator::start(Mode::Process, &site.operator_options("3s"), site.log_path()).await;
     let patience = Duration::from_secs(120 + tasks as u64 / 4);
     // Listing every task is the costly check: large runs do it less often, so as not to load the
     // machine whose request timings are measured.

@@ -16,8 +16,9 @@ use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams, Post
 use serde_json::{Value, json};
 
 use jira_active_sync::jira::Flavor;
-use support::emulator::{EMAIL, Emulator, Mode};
-use support::operator::OperatorProcess;
+use support::Mode;
+use support::emulator::{EMAIL, Emulator};
+use support::operator::Operator;
 use support::site::{condition_of, recorded_keys};
 use support::{Site, TestNamespace, eventually};
 
@@ -46,7 +47,7 @@ async fn the_token_appears_in_no_log_event_status_or_metric() {
     site.individual_sync("s", "sec").await;
     let mut options = site.operator_options("10s");
     options.rust_log = "debug";
-    let operator = OperatorProcess::start(&options, site.log_path()).await;
+    let operator = Operator::start(Mode::Process, &options, site.log_path()).await;
     eventually(
         "every task has its ticket",
         Duration::from_secs(90),
@@ -132,7 +133,7 @@ async fn a_namespace_cannot_use_another_namespaces_connection_or_secret() {
     }
     let mut options = b.operator_options("10s");
     options.also_watch = vec![a.name.clone()];
-    let operator = OperatorProcess::start(&options, b.log_path()).await;
+    let operator = Operator::start(Mode::Process, &options, b.log_path()).await;
 
     let patience = Duration::from_secs(60);
     eventually("B's own connection is ready", patience, || async {

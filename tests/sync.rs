@@ -11,8 +11,9 @@ use jira_active_sync::jira::{JiraClient, StatusCategory, TransitionTarget};
 use kube::ResourceExt;
 use kube::api::DeleteParams;
 use serde_json::{Value, json};
+use support::Mode;
 use support::emulator::{EMAIL, SEED_TOKEN};
-use support::operator::OperatorProcess;
+use support::operator::Operator;
 use support::site::CONNECTION;
 use support::{Site, eventually};
 
@@ -23,7 +24,7 @@ const PATIENCE: Duration = Duration::from_secs(60);
 struct Env {
     site: Site,
     client: JiraClient,
-    operator: Option<OperatorProcess>,
+    operator: Option<Operator>,
 }
 
 impl Deref for Env {
@@ -49,7 +50,7 @@ impl Env {
 
     async fn start_operator(&mut self) {
         let options = self.site.operator_options("5s");
-        self.operator = Some(OperatorProcess::start(&options, self.site.log_path()).await);
+        self.operator = Some(Operator::start(Mode::Process, &options, self.site.log_path()).await);
     }
 
     /// Kills the operator as a crash would: no graceful shutdown.
@@ -517,4 +518,29 @@ async fn a_project_outside_allowed_projects_writes_nothing() {
     .await;
     assert_eq!(reason, "ProjectNotAllowed");
     assert!(env.tickets("s").await.is_empty());
+}
+
+/// The harness's operator in the test process (for suites that need no real crash) syncs as the
+/// binary does.
+#[tokio::test]
+async fn an_operator_in_the_test_process_makes_and_records_the_ticket() {
+    let site = Site::new("in-process", SEED_TOKEN, json!({})).await;
+    site.task("t", "inproc", None).await;
+    site.individual_sync("s", "inproc").await;
+    let mut operator = Operator::start(
+        Mode::InProcess,
+        &site.operator_options("5s"),
+        site.log_path(),
+    )
+    .await;
+    let keys = eventually("the task records its ticket", PATIENCE, || async {
+        let keys = site.recorded_keys().await;
+        (!keys.is_empty()).then_some(keys)
+    })
+    .await;
+    let tickets: Vec<String> = site.tickets("s").await.into_iter().map(|t| t.key).collect();
+    assert_eq!(tickets, [keys["t"].clone()]);
+    assert!(operator.running());
+    assert!(operator.get("/metrics").await.is_some());
+    operator.kill().await;
 }

@@ -11,21 +11,14 @@ use jira_emulator::{EmulatorConfig, EmulatorHandle};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use super::Mode;
+
 /// The seeded admin user, whom tests and the operator act as.
 pub const EMAIL: &str = "admin@example.com";
 /// The admin's API token in the default seed (Cloud).
 pub const SEED_TOKEN: &str = "emulator-token";
 /// The admin's personal access token in the default seed (Data Center).
 pub const SEED_PAT: &str = "emulator-pat";
-
-/// Where the emulator runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// A task of the test's own runtime.
-    InProcess,
-    /// The `jira-emulator` binary, killed when the handle is dropped.
-    Process,
-}
 
 /// A running emulator, stopped when dropped.
 pub struct Emulator {

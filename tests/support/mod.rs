@@ -9,7 +9,7 @@
 //! - The Jira emulator, in this process or as a process, and its admin API (`emulator`,
 //!   `emulator_admin`); the OpenAPI validator and the conformance of logged requests (`openapi`,
 //!   `conformance`).
-//! - The operator binary as a process (`operator`), the `Site` it syncs (a namespace with
+//! - The operator, in this process or as a process (`operator`), the `Site` it syncs (a namespace with
 //!   credentials and a connection to an emulator: `site`), and the reckoning of tickets against
 //!   tasks (`reckoning`).
 //! - A fault-injecting proxy in front of the API server (`apiserver_proxy`), Helm (`helm`),
@@ -32,6 +32,16 @@ pub mod reckoning;
 pub mod settings;
 pub mod site;
 pub mod wait;
+
+/// Where a part under test (the emulator, the operator) runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A task of the test's own runtime: quick to start, stopped with the test.
+    InProcess,
+    /// Its real binary, in a process of its own (killed when its handle is dropped), so that a
+    /// kill is a real crash and a stall of the test does not stall it.
+    Process,
+}
 
 // Not every suite takes each of these from here.
 #[allow(unused_imports)]

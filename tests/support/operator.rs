@@ -1,43 +1,100 @@
-//! The operator under test as a process: the real `jira-active-sync` binary, so that a SIGKILL is
-//! a real crash and a SIGTERM a real shutdown; and which replica holds the leader Lease.
+//! The operator under test: the real `jira-active-sync` binary in a process of its own, so that a
+//! SIGKILL is a real crash and a SIGTERM a real shutdown; or `controller::run_with` in this
+//! process, for a test that needs neither. And which replica holds the leader Lease.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use jira_active_sync::controller::{self, RunOptions, Settings};
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::{Api, Client};
 use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
 
+use super::Mode;
 use super::cluster::cluster;
 
-/// A `jira-active-sync` process, its output appended to a log file; `kill` is SIGKILL.
-pub struct OperatorProcess {
-    child: Child,
+/// A running operator, stopped when dropped. A process appends its output to a log file and
+/// `kill` is SIGKILL; an operator in this process logs nowhere and `kill` aborts its task.
+pub struct Operator {
+    running: Running,
     /// Its HTTP listener (metrics, health, webhook).
     pub listen: std::net::SocketAddr,
-    /// Where its stdout and stderr go.
+    /// Where a process's stdout and stderr go.
     pub log: PathBuf,
 }
 
-/// How an operator process is started.
+enum Running {
+    InProcess(JoinHandle<()>),
+    Process(Child),
+}
+
+/// How an operator is started.
 #[derive(Clone)]
 pub struct OperatorOptions {
     /// The namespace it watches.
     pub namespace: String,
     /// `--search-settle`.
     pub search_settle: &'static str,
-    /// `RUST_LOG`.
+    /// `RUST_LOG` (of a process).
     pub rust_log: &'static str,
-    /// Kubeconfig to use instead of the cluster admin's.
+    /// Kubeconfig to use instead of the cluster admin's (by a process).
     pub kubeconfig: Option<PathBuf>,
     /// More namespaces it watches besides `namespace`.
     pub also_watch: Vec<String>,
 }
 
-impl OperatorProcess {
-    /// Starts `jira-active-sync run` against the test cluster, logging to `log` (appended).
-    pub async fn start(options: &OperatorOptions, log: PathBuf) -> OperatorProcess {
+impl Operator {
+    /// Starts the operator against the test cluster, a process logging to `log` (appended).
+    pub async fn start(mode: Mode, options: &OperatorOptions, log: PathBuf) -> Operator {
+        match mode {
+            Mode::InProcess => Operator::in_process(options, log).await,
+            Mode::Process => Operator::process(options, log).await,
+        }
+    }
+
+    /// Runs `controller::run_with` on a task of this test's runtime, as the cluster admin.
+    async fn in_process(options: &OperatorOptions, log: PathBuf) -> Operator {
+        assert!(
+            options.kubeconfig.is_none(),
+            "an operator in the test process acts as the cluster admin"
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let listen = listener.local_addr().expect("address");
+        let client = cluster().await.client(&options.namespace).await;
+        let run = RunOptions {
+            listen,
+            namespaces: [&options.namespace]
+                .into_iter()
+                .chain(&options.also_watch)
+                .cloned()
+                .collect(),
+            settings: Settings {
+                search_settle: options
+                    .search_settle
+                    .parse()
+                    .expect("a search settle window"),
+                manager: "jira-active-sync".to_owned(),
+            },
+            leader_election: None,
+        };
+        let task = tokio::spawn(async move {
+            if let Err(error) = controller::run_with(client, listener, run).await {
+                panic!("the operator in the test process failed: {error:#}");
+            }
+        });
+        Operator {
+            running: Running::InProcess(task),
+            listen,
+            log,
+        }
+    }
+
+    /// Starts `jira-active-sync run`, logging to `log` (appended).
+    async fn process(options: &OperatorOptions, log: PathBuf) -> Operator {
         let mut args: Vec<String> = [
             "run",
             "--listen",
@@ -56,7 +113,7 @@ impl OperatorProcess {
             Some(path) => Some(path.clone()),
             None => cluster().await.kubeconfig().map(PathBuf::from),
         };
-        OperatorProcess::spawn(
+        Operator::spawn(
             &args,
             &[("RUST_LOG", options.rust_log)],
             kubeconfig.as_deref(),
@@ -71,7 +128,7 @@ impl OperatorProcess {
         env: &[(&str, &str)],
         kubeconfig: Option<&Path>,
         log: PathBuf,
-    ) -> OperatorProcess {
+    ) -> Operator {
         let listen = args
             .iter()
             .skip_while(|arg| *arg != "--listen")
@@ -95,23 +152,39 @@ impl OperatorProcess {
             command.env("KUBECONFIG", path);
         }
         let child = command.spawn().expect("jira-active-sync starts");
-        OperatorProcess { child, listen, log }
+        Operator {
+            running: Running::Process(child),
+            listen,
+            log,
+        }
     }
 
-    /// SIGKILL: no shutdown, no flushing, as a node failure or OOM kill.
+    /// A process's SIGKILL: no shutdown, no flushing, as a node failure or OOM kill. An operator
+    /// in this process has its task aborted.
     pub async fn kill(mut self) {
-        self.child.kill().await.expect("SIGKILL the operator");
+        match &mut self.running {
+            Running::InProcess(task) => task.abort(),
+            Running::Process(child) => child.kill().await.expect("SIGKILL the operator"),
+        }
     }
 
-    /// SIGTERM, then waits (at most 30 s) for a successful exit.
+    /// The process, which only an operator started as one has.
+    fn child(&mut self) -> &mut Child {
+        match &mut self.running {
+            Running::Process(child) => child,
+            Running::InProcess(_) => panic!("the operator runs in the test process"),
+        }
+    }
+
+    /// SIGTERM to the process, then waits (at most 30 s) for a successful exit.
     pub async fn terminate(&mut self) {
-        let pid = self.child.id().expect("the operator runs");
+        let pid = self.child().id().expect("the operator runs");
         let status = std::process::Command::new("kill")
             .args(["-TERM", &pid.to_string()])
             .status()
             .expect("send SIGTERM");
         assert!(status.success(), "kill -TERM {pid}");
-        let exit = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+        let exit = tokio::time::timeout(Duration::from_secs(30), self.child().wait())
             .await
             .expect("the operator stops within 30 s of SIGTERM")
             .expect("wait");
@@ -122,9 +195,12 @@ impl OperatorProcess {
         );
     }
 
-    /// Whether the process still runs (a crash loop would show here).
+    /// Whether it still runs (a crash loop would show here).
     pub fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        match &mut self.running {
+            Running::InProcess(task) => !task.is_finished(),
+            Running::Process(child) => matches!(child.try_wait(), Ok(None)),
+        }
     }
 
     /// Fails the test if the process has exited, saying `when` and where its log is.
@@ -152,6 +228,15 @@ impl OperatorProcess {
     /// Removes the log (after a passing test; a failing one keeps it for inspection).
     pub fn remove_log(&self) {
         let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+impl Drop for Operator {
+    /// Stops an operator in this process with the test; a process is killed on drop already.
+    fn drop(&mut self) {
+        if let Running::InProcess(task) = &self.running {
+            task.abort();
+        }
     }
 }
 

@@ -14,8 +14,9 @@ use kube::Api;
 use kube::api::{ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
+use super::Mode;
 use super::TestNamespace;
-use super::emulator::{EMAIL, Emulator, Mode};
+use super::emulator::{EMAIL, Emulator};
 use super::operator::OperatorOptions;
 
 /// The JiraConnection of a [`Site`].
