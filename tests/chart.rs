@@ -26,7 +26,7 @@ use kube::{Api, Client};
 use serde::Deserialize;
 use support::TestNamespace;
 use support::cluster::cluster;
-use support::helm::{helm, helm_ok};
+use support::helm::{helm, helm_ok, release_deployment, release_fullname};
 
 use jira_active_sync::api::ComplianceTask;
 use jira_active_sync::controller::leader::{LeaderElection, LeaseSettings};
@@ -563,12 +563,8 @@ async fn install_cluster_wide_grants_exactly_what_the_operator_needs_then_upgrad
         "NOTES say what is watched:\n{notes}"
     );
 
-    let fullname = format!("{release}-jira-active-sync");
-    let deployment = ns
-        .api::<Deployment>()
-        .get(&fullname)
-        .await
-        .expect("Deployment");
+    let fullname = release_fullname(release);
+    let deployment = release_deployment(&ns, release).await;
     let spec = deployment.spec.as_ref().expect("deployment spec");
     assert_eq!(spec.replicas, Some(2));
     let args = spec.template.spec.as_ref().expect("pod spec").containers[0]
@@ -675,11 +671,7 @@ async fn install_cluster_wide_grants_exactly_what_the_operator_needs_then_upgrad
         kubeconfig,
     )
     .await;
-    let upgraded = ns
-        .api::<Deployment>()
-        .get(&fullname)
-        .await
-        .expect("Deployment");
+    let upgraded = release_deployment(&ns, release).await;
     assert_eq!(upgraded.spec.and_then(|spec| spec.replicas), Some(3));
 
     helm_ok(&["uninstall", release, "--namespace", &ns.name], kubeconfig).await;
@@ -727,12 +719,8 @@ async fn install_for_listed_namespaces_grants_nothing_elsewhere() {
         "NOTES name the watched namespace:\n{notes}"
     );
 
-    let fullname = format!("{release}-jira-active-sync");
-    let deployment = ns
-        .api::<Deployment>()
-        .get(&fullname)
-        .await
-        .expect("Deployment");
+    let fullname = release_fullname(release);
+    let deployment = release_deployment(&ns, release).await;
     let args = deployment
         .spec
         .as_ref()

@@ -10,13 +10,12 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{DeleteParams, ListParams};
 use serde_json::json;
 use support::cluster::{Cluster, cluster};
 use support::emulator::SEED_TOKEN;
-use support::helm::helm_ok;
+use support::helm::{helm_ok, release_deployment};
 use support::operator::{Operator, free_port, lease_holder};
 use support::site::CONNECTION;
 use support::wait::within;
@@ -72,12 +71,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     .await;
 
     // The command line and environment the chart gives the operator's container.
-    let fullname = format!("{RELEASE}-jira-active-sync");
-    let deployment = release_ns
-        .api::<Deployment>()
-        .get(&fullname)
-        .await
-        .expect("Deployment");
+    let deployment = release_deployment(&release_ns, RELEASE).await;
     let pod = deployment
         .spec
         .and_then(|spec| spec.template.spec)
