@@ -26,10 +26,8 @@ pub fn request_problems(document: &OpenApi, request: &Logged) -> Vec<String> {
         // whether a screen takes a resolution).
         .filter(|parameter| *parameter != "expand" && !declared.iter().any(|d| d == parameter))
         .map(|parameter| {
-            format!(
-                "{name}: query parameter {parameter} is not declared by {} (declared: {declared:?})",
-                operation.template
-            )
+            let template = operation.template;
+            format!("{name}: {template} declares no query parameter {parameter} ({declared:?})")
         })
         .collect();
     if let Some(body) = request.body.as_ref().filter(|body| !body.is_null())

@@ -9,9 +9,9 @@
 //! - The Jira emulator, in this process or as a process, and its admin API (`emulator`,
 //!   `emulator_admin`); the OpenAPI validator and the conformance of logged requests (`openapi`,
 //!   `conformance`).
-//! - The operator, in this process or as a process (`operator`), the `Site` it syncs (a namespace with
-//!   credentials and a connection to an emulator: `site`), and the reckoning of tickets against
-//!   tasks (`reckoning`).
+//! - The operator, in this process or as a process (`operator`); the `Site` it syncs (a namespace
+//!   with credentials and a connection to an emulator: `site`); and the reckoning of tickets
+//!   against tasks (`reckoning`).
 //! - A fault-injecting proxy in front of the API server (`apiserver_proxy`), Helm (`helm`),
 //!   waiting (`wait`), and the size of a run from the environment (`settings`).
 
