@@ -5,7 +5,6 @@
 //! revoked client, an under-scoped token and an untrusted CA each give a condition saying what to do;
 //! a private CA (the emulator over HTTPS) is trusted through `tls.caSecretRef`.
 
-mod rig;
 mod support;
 
 use std::time::Duration;
@@ -15,11 +14,11 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::PostParams;
 use serde_json::{Value, json};
 
-use rig::{
-    CONNECTION, EMAIL, EmulatorProcess, OperatorOptions, OperatorProcess, condition_of, eventually,
-    recorded_keys,
-};
-use support::TestNamespace;
+use jira_active_sync::jira::Flavor;
+use support::emulator::{EMAIL, Emulator, SEED_TOKEN};
+use support::operator::{Operator, OperatorOptions};
+use support::site::{CONNECTION, condition_of, recorded_keys};
+use support::{Mode, TestNamespace, eventually};
 
 /// How long the operator may take to make the tickets of a few tasks.
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -29,16 +28,17 @@ const CLOUD_SCOPES: [&str; 3] = ["read:jira-work", "write:jira-work", "read:jira
 /// A namespace, an emulator and an operator watching the namespace.
 struct AuthSite {
     ns: TestNamespace,
-    jira: EmulatorProcess,
-    operator: Option<OperatorProcess>,
+    jira: Emulator,
+    operator: Option<Operator>,
 }
 
 impl AuthSite {
-    /// A namespace named after `test` and an emulator started with `emulator_args`.
-    async fn new(test: &str, emulator_args: &[&str]) -> AuthSite {
+    /// A namespace named after `test` and an emulator of `flavor` (over HTTPS with a CA of its
+    /// own when `tls`).
+    async fn new(test: &str, flavor: Flavor, tls: bool) -> AuthSite {
         AuthSite {
             ns: TestNamespace::new(test).await,
-            jira: EmulatorProcess::start_with(emulator_args).await,
+            jira: Emulator::start_with(Mode::Process, flavor, false, tls).await,
             operator: None,
         }
     }
@@ -113,10 +113,10 @@ impl AuthSite {
             also_watch: Vec::new(),
         };
         let log = std::env::temp_dir().join(format!("jas-operator-{}.log", self.ns.name));
-        self.operator = Some(OperatorProcess::start(&options, log).await);
+        self.operator = Some(Operator::start(Mode::Process, &options, log).await);
     }
 
-    fn operator(&self) -> &OperatorProcess {
+    fn operator(&self) -> &Operator {
         self.operator.as_ref().expect("the operator runs")
     }
 
@@ -203,12 +203,9 @@ impl AuthSite {
 
 #[tokio::test]
 async fn basic_on_cloud_makes_tickets() {
-    let mut site = AuthSite::new("auth-basic", &[]).await;
-    site.secret(
-        "creds",
-        json!({"email": EMAIL, "apiToken": rig::SEED_TOKEN}),
-    )
-    .await;
+    let mut site = AuthSite::new("auth-basic", Flavor::Cloud, false).await;
+    site.secret("creds", json!({"email": EMAIL, "apiToken": SEED_TOKEN}))
+        .await;
     site.connection(
         CONNECTION,
         json!({"url": site.jira.url, "auth": {"type": "Basic", "secretRef": {"name": "creds"}}}),
@@ -227,7 +224,7 @@ async fn basic_on_cloud_makes_tickets() {
 
 #[tokio::test]
 async fn a_personal_access_token_on_data_center_makes_tickets() {
-    let mut site = AuthSite::new("auth-pat", &["--flavor", "datacenter"]).await;
+    let mut site = AuthSite::new("auth-pat", Flavor::DataCenter, false).await;
     site.secret("creds", json!({"token": "emulator-pat"})).await;
     site.connection(
         CONNECTION,
@@ -253,7 +250,7 @@ async fn a_personal_access_token_on_data_center_makes_tickets() {
 /// operator asks of the site's `/_edge/tenant_info`.
 #[tokio::test]
 async fn a_scoped_token_works_through_the_gateway_with_a_discovered_cloud_id() {
-    let mut site = AuthSite::new("auth-scoped", &[]).await;
+    let mut site = AuthSite::new("auth-scoped", Flavor::Cloud, false).await;
     site.credential(
         json!({"name": "scoped", "type": "scopedToken", "email": EMAIL,
                            "token": "scoped-token-1", "scopes": CLOUD_SCOPES}),
@@ -307,7 +304,7 @@ async fn a_scoped_token_works_through_the_gateway_with_a_discovered_cloud_id() {
 /// several tokens and no action fails.
 #[tokio::test]
 async fn oauth_client_credentials_on_cloud_survive_expiring_tokens() {
-    let mut site = AuthSite::new("auth-oauth-cloud", &[]).await;
+    let mut site = AuthSite::new("auth-oauth-cloud", Flavor::Cloud, false).await;
     site.credential(json!({"name": "svc", "type": "oauthClient", "email": EMAIL,
                            "clientId": "svc-client", "clientSecret": "svc-secret",
                            "scopes": CLOUD_SCOPES, "tokenLifetimeSecs": 3}))
@@ -375,7 +372,7 @@ async fn oauth_client_credentials_on_cloud_survive_expiring_tokens() {
 /// with a form-encoded grant asking for `WRITE`, and the token used at the site URL.
 #[tokio::test]
 async fn oauth_client_credentials_on_data_center_make_tickets() {
-    let mut site = AuthSite::new("auth-oauth-dc", &["--flavor", "datacenter"]).await;
+    let mut site = AuthSite::new("auth-oauth-dc", Flavor::DataCenter, false).await;
     site.credential(json!({"name": "svc", "type": "oauthClient", "email": EMAIL,
                            "clientId": "dc-client", "clientSecret": "dc-secret",
                            "scopes": ["WRITE"]}))
@@ -418,7 +415,7 @@ async fn oauth_client_credentials_on_data_center_make_tickets() {
 /// rotate; the refusals are counted; a new client secret in the Secret brings it back.
 #[tokio::test]
 async fn a_revoked_client_gives_a_condition_and_a_rotated_secret_recovers() {
-    let mut site = AuthSite::new("auth-revoked", &[]).await;
+    let mut site = AuthSite::new("auth-revoked", Flavor::Cloud, false).await;
     for (name, id) in [("old", "client-old"), ("new", "client-new")] {
         site.credential(json!({"name": name, "type": "oauthClient", "email": EMAIL,
                                "clientId": id, "clientSecret": format!("{id}-secret"),
@@ -488,7 +485,7 @@ async fn a_revoked_client_gives_a_condition_and_a_rotated_secret_recovers() {
 /// a restart.
 #[tokio::test]
 async fn an_expired_api_token_is_named_and_a_rotated_one_recovers() {
-    let mut site = AuthSite::new("auth-expired", &[]).await;
+    let mut site = AuthSite::new("auth-expired", Flavor::Cloud, false).await;
     for (name, token) in [("first", "token-one"), ("second", "token-two")] {
         site.credential(json!({"name": name, "type": "scopedToken", "email": EMAIL,
                                "token": token, "scopes": CLOUD_SCOPES}))
@@ -536,7 +533,7 @@ async fn an_expired_api_token_is_named_and_a_rotated_one_recovers() {
 /// refused with 403, and the condition names the scope to grant.
 #[tokio::test]
 async fn an_under_scoped_token_names_the_missing_scope() {
-    let mut site = AuthSite::new("auth-scope", &[]).await;
+    let mut site = AuthSite::new("auth-scope", Flavor::Cloud, false).await;
     site.credential(json!({"name": "narrow", "type": "scopedToken", "email": EMAIL,
                            "token": "narrow-token", "scopes": ["read:jira-work", "write:jira-work"]}))
         .await;
@@ -569,7 +566,7 @@ async fn an_under_scoped_token_names_the_missing_scope() {
 /// token endpoint granted and names the missing one before the sync writes anything.
 #[tokio::test]
 async fn an_oauth_token_without_write_scope_is_named_before_any_write() {
-    let mut site = AuthSite::new("auth-oauth-scope", &[]).await;
+    let mut site = AuthSite::new("auth-oauth-scope", Flavor::Cloud, false).await;
     site.credential(
         json!({"name": "reader", "type": "oauthClient", "email": EMAIL,
                            "clientId": "reader", "clientSecret": "reader-secret",
@@ -616,7 +613,7 @@ async fn an_oauth_token_without_write_scope_is_named_before_any_write() {
 /// makes tickets; one that does not says the certificate is untrusted and how to trust it.
 #[tokio::test]
 async fn a_private_ca_is_trusted_from_a_secret_and_an_untrusted_one_is_named() {
-    let mut site = AuthSite::new("auth-tls", &["--tls", "--flavor", "datacenter"]).await;
+    let mut site = AuthSite::new("auth-tls", Flavor::DataCenter, true).await;
     assert!(site.jira.url.starts_with("https://"), "{}", site.jira.url);
     let ca = site.jira.ca_pem.clone().expect("the emulator's CA");
     site.secret("creds", json!({"token": "emulator-pat"})).await;
@@ -712,7 +709,7 @@ async fn the_client_trusts_exactly_the_ca_it_is_given() {
         jira::Flavor::Cloud,
         Credentials::Basic {
             email: EMAIL.into(),
-            api_token: rig::SEED_TOKEN.into(),
+            api_token: SEED_TOKEN.into(),
         },
     );
     let untrusting = JiraClient::new(config.clone()).expect("client");

@@ -4,26 +4,15 @@
 
 mod support;
 
-use jira_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Flavor};
+use jira_active_sync::jira::Flavor;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use support::emulator::EmulatorAdmin;
+use support::Mode;
+use support::emulator::{EMAIL, Emulator};
 
-const EMAIL: &str = "admin@example.com";
-
-async fn emulator(flavor: Flavor) -> (EmulatorHandle, EmulatorAdmin) {
-    let handle = Emulator::start(
-        "127.0.0.1:0".parse().expect("address"),
-        EmulatorConfig {
-            flavor,
-            ..EmulatorConfig::default()
-        },
-    )
-    .await
-    .expect("emulator");
-    let admin = EmulatorAdmin::new(handle.base_url());
-    (handle, admin)
+async fn emulator(flavor: Flavor) -> Emulator {
+    Emulator::start(Mode::InProcess, flavor, false).await
 }
 
 /// Sends a request and gives its status and JSON body (`null` when it is not JSON).
@@ -36,16 +25,15 @@ async fn call(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
 
 #[tokio::test]
 async fn cloud_client_credentials_work_through_the_gateway_only() {
-    let (jira, admin) = emulator(Flavor::Cloud).await;
-    let base = jira.base_url();
-    admin
-        .call(
-            reqwest::Method::POST,
-            "credentials",
-            Some(json!({"name": "svc", "type": "oauthClient", "email": EMAIL,
+    let jira = emulator(Flavor::Cloud).await;
+    let base = jira.url.as_str();
+    jira.admin(
+        reqwest::Method::POST,
+        "credentials",
+        Some(json!({"name": "svc", "type": "oauthClient", "email": EMAIL,
                         "clientId": "id", "clientSecret": "secret", "scopes": ["read:jira-work"]})),
-        )
-        .await;
+    )
+    .await;
     let http = reqwest::Client::new();
     let (status, refused) = call(http.post(format!("{base}/oauth/token")).json(
         &json!({"grant_type": "client_credentials", "client_id": "id", "client_secret": "wrong"}),
@@ -104,8 +92,7 @@ async fn cloud_client_credentials_work_through_the_gateway_only() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    admin
-        .call(reqwest::Method::POST, "credentials/svc/expire", None)
+    jira.admin(reqwest::Method::POST, "credentials/svc/expire", None)
         .await;
     let (status, body) = call(
         http.get(format!("{gateway}/rest/api/3/project/SEC"))
@@ -114,22 +101,20 @@ async fn cloud_client_credentials_work_through_the_gateway_only() {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "an expired token");
     assert_eq!(body, json!({"code": 401, "message": "Unauthorized"}));
-    jira.shutdown().await;
 }
 
 #[tokio::test]
 async fn data_center_grants_form_encoded_requests_within_the_clients_scope() {
-    let (jira, admin) = emulator(Flavor::Datacenter).await;
-    let base = jira.base_url();
-    admin
-        .call(
-            reqwest::Method::POST,
-            "credentials",
-            Some(json!({"name": "svc", "type": "oauthClient", "email": EMAIL,
+    let jira = emulator(Flavor::DataCenter).await;
+    let base = jira.url.as_str();
+    jira.admin(
+        reqwest::Method::POST,
+        "credentials",
+        Some(json!({"name": "svc", "type": "oauthClient", "email": EMAIL,
                         "clientId": "id", "clientSecret": "secret", "scopes": ["READ"],
                         "tokenLifetimeSecs": 60})),
-        )
-        .await;
+    )
+    .await;
     let http = reqwest::Client::new();
     let grant = |scope: &'static str| {
         http.post(format!("{base}/rest/oauth2/latest/token"))
@@ -175,8 +160,7 @@ async fn data_center_grants_form_encoded_requests_within_the_clients_scope() {
         "Data Center has no tenant info"
     );
 
-    admin
-        .call(reqwest::Method::POST, "credentials/svc/revoke", None)
+    jira.admin(reqwest::Method::POST, "credentials/svc/revoke", None)
         .await;
     let (status, _) = call(
         http.get(format!("{base}/rest/api/2/project/SEC"))
@@ -187,24 +171,22 @@ async fn data_center_grants_form_encoded_requests_within_the_clients_scope() {
     let (status, refused) = call(grant("READ")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(refused["error"], "invalid_client");
-    jira.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_scoped_api_token_is_refused_at_the_site_and_expires() {
-    let (jira, admin) = emulator(Flavor::Cloud).await;
-    let base = jira.base_url();
-    admin
-        .call(
-            reqwest::Method::POST,
-            "credentials",
-            Some(
-                json!({"name": "scoped", "type": "scopedToken", "email": EMAIL,
+    let jira = emulator(Flavor::Cloud).await;
+    let base = jira.url.as_str();
+    jira.admin(
+        reqwest::Method::POST,
+        "credentials",
+        Some(
+            json!({"name": "scoped", "type": "scopedToken", "email": EMAIL,
                         "token": "tok", "scopes": ["read:jira-user"]}),
-            ),
-        )
-        .await;
-    let listed = admin.call(reqwest::Method::GET, "credentials", None).await;
+        ),
+    )
+    .await;
+    let listed = jira.admin(reqwest::Method::GET, "credentials", None).await;
     let cloud_id = listed["cloudId"].as_str().expect("cloud id");
     let http = reqwest::Client::new();
     let myself = |url: String| http.get(url).basic_auth(EMAIL, Some("tok"));
@@ -214,8 +196,8 @@ async fn a_scoped_api_token_is_refused_at_the_site_and_expires() {
     let (status, me) = call(myself(through.clone())).await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["emailAddress"], EMAIL);
-    let logged = admin
-        .call(reqwest::Method::GET, "requests?since=0", None)
+    let logged = jira
+        .admin(reqwest::Method::GET, "requests?since=0", None)
         .await;
     let gateway_marks: Vec<&Value> = logged["requests"]
         .as_array()
@@ -224,10 +206,8 @@ async fn a_scoped_api_token_is_refused_at_the_site_and_expires() {
         .map(|r| &r["gateway"])
         .collect();
     assert_eq!(gateway_marks, vec![&Value::Null, &Value::Bool(true)]);
-    admin
-        .call(reqwest::Method::POST, "credentials/scoped/expire", None)
+    jira.admin(reqwest::Method::POST, "credentials/scoped/expire", None)
         .await;
     let (status, _) = call(myself(through)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    jira.shutdown().await;
 }
