@@ -683,6 +683,7 @@ async fn pending_creates_of_20000_tasks_fit_in_the_status_and_read_back() {
         .expect("the status takes 20,000 pending creates");
     let status = written.status.expect("status");
     let size = serde_json::to_vec(&status).unwrap().len();
+    println!("pending creates: 20,000 tasks take {size} bytes of the sync's status");
     assert!(size < 100 * 1024, "status of {size} bytes");
     let mut restored = PendingCreates::default();
     restored.restore(&status.pending_create_groups, &status.pending_creates, sent);

@@ -1,0 +1,120 @@
+//! Lifecycle paths a user takes, against the operator binary, a real control plane and the
+//! emulator: a deletion that cannot reach Jira says why and how to give up, and giving up lets the
+//! sync go without touching its tickets; an assignee Jira does not know is a Warning Event.
+
+mod support;
+
+use std::time::Duration;
+
+use jira_active_sync::api::{JiraActiveSync, JiraConnection};
+use jira_active_sync::jira::StatusCategory;
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use serde_json::json;
+use support::emulator::SEED_TOKEN;
+use support::operator::Operator;
+use support::site::CONNECTION;
+use support::{Mode, Site, eventually};
+
+/// How long anything may take to converge on a slow CI machine.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A site with the operator watching it.
+async fn site_with_operator(test: &str) -> (Site, Operator) {
+    let site = Site::new(test, SEED_TOKEN, json!({})).await;
+    let options = site.operator_options("5s");
+    let operator = Operator::start(Mode::Process, &options, site.log_path()).await;
+    (site, operator)
+}
+
+#[tokio::test]
+async fn a_blocked_deletion_names_the_way_out_and_the_annotation_lets_the_sync_go() {
+    let (site, operator) = site_with_operator("abandon").await;
+    site.task("t1", "abandon", None).await;
+    let spec = json!({"connectionRef": {"name": CONNECTION}, "scope": {"checks": ["abandon"]},
+                      "jira": {"project": "SEC"}, "deletionPolicy": "Close"});
+    site.sync("s", spec).await;
+    let key = eventually("the task records its ticket", PATIENCE, || async {
+        site.recorded_keys().await.remove("t1")
+    })
+    .await;
+    // `kubectl delete -f` in file order: the connection first, then the sync.
+    let connections = site.ns.api::<JiraConnection>();
+    connections
+        .delete(CONNECTION, &DeleteParams::default())
+        .await
+        .expect("connection deleted");
+    let syncs = site.ns.api::<JiraActiveSync>();
+    syncs
+        .delete("s", &DeleteParams::default())
+        .await
+        .expect("sync deleted");
+    let (_, reason, message) = eventually("the deletion says why it waits", PATIENCE, || async {
+        site.condition("s", "Ready")
+            .await
+            .filter(|(status, ..)| status == "False")
+    })
+    .await;
+    assert_eq!(reason, "ConnectionNotFound", "{message}");
+    assert!(
+        message.contains("retrying in") && message.contains("activesync.dev/abandon-cleanup=true"),
+        "{message}"
+    );
+    let annotate = json!({"metadata": {"annotations": {"activesync.dev/abandon-cleanup": "true"}}});
+    syncs
+        .patch("s", &PatchParams::default(), &Patch::Merge(&annotate))
+        .await
+        .expect("annotated");
+    eventually("the sync goes", PATIENCE, || async {
+        syncs
+            .get_opt("s")
+            .await
+            .expect("get")
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    let ticket = site
+        .jira
+        .client(SEED_TOKEN)
+        .get_issue(&key)
+        .await
+        .expect("ticket");
+    assert_ne!(
+        ticket.status.category,
+        StatusCategory::Done,
+        "an abandoned cleanup leaves the tickets as they are"
+    );
+    operator.remove_log();
+}
+
+#[tokio::test]
+async fn an_assignee_jira_does_not_know_is_a_warning_event() {
+    let (site, operator) = site_with_operator("assignee").await;
+    site.task("t1", "assignee", Some("nobody@example.com"))
+        .await;
+    site.individual_sync("s", "assignee").await;
+    let note = eventually("an UnknownAssignee Event", PATIENCE, || async {
+        let events = site.ns.api::<Event>();
+        let listed = events.list(&ListParams::default()).await.ok()?;
+        listed
+            .items
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some("UnknownAssignee"))
+            .and_then(|e| e.note)
+    })
+    .await;
+    assert!(
+        note.contains("nobody@example.com") && note.contains("/t1"),
+        "{note}"
+    );
+    let key = site.recorded_keys().await.remove("t1").expect("a ticket");
+    let ticket = site
+        .jira
+        .client(SEED_TOKEN)
+        .get_issue(&key)
+        .await
+        .expect("ticket");
+    assert_eq!(ticket.assignee, None, "the ticket stays unassigned");
+    operator.remove_log();
+}
