@@ -76,10 +76,15 @@ impl Delivery {
     /// operator may answer an oversized body (413) and close before the body is written, and the
     /// answer is what the test is after, not the write error that follows it.
     async fn send(&self, operator: SocketAddr) -> (StatusCode, String) {
+        self.send_to(operator, "/webhooks/jira").await
+    }
+
+    /// Sends it to `path` of the operator's listener.
+    async fn send_to(&self, operator: SocketAddr, path: &str) -> (StatusCode, String) {
         let stream = TcpStream::connect(operator).await.expect("connect");
         let (mut reader, mut writer) = stream.into_split();
         let mut head = format!(
-            "POST /webhooks/jira HTTP/1.1\r\nHost: {operator}\r\nConnection: close\r\n\
+            "POST {path} HTTP/1.1\r\nHost: {operator}\r\nConnection: close\r\n\
              X-Atlassian-Webhook-Identifier: {}\r\n",
             self.id
         );
@@ -445,4 +450,86 @@ async fn forged_and_malformed_deliveries_change_nothing_and_a_replay_acts_once()
         "webhook_deliveries counted during the test"
     );
     operator.kill().await;
+}
+
+/// Each connection has its own webhook path, verified with its own secret only: a delivery for
+/// tenant A signed with tenant B's secret is refused and changes nothing; signed with A's it
+/// brings A's ticket status to A's task; an unknown connection's path answers 404.
+#[tokio::test]
+async fn a_connections_path_takes_only_its_own_secret() {
+    let a = Site::new("hook-tenant-a", "tenant-a-token", json!({})).await;
+    let b = Site::new("hook-tenant-b", "tenant-b-token", json!({})).await;
+    for site in [&a, &b] {
+        site.task("t1", "tenant", None).await;
+        // An hour's poll: only a delivery can make the sync read Jira during the test.
+        site.individual_sync_every("s", "tenant", "1h").await;
+    }
+    let mut options = a.operator_options("1s");
+    options.also_watch = vec![b.ns.name.clone()];
+    let operator = Operator::start(Mode::Process, &options, a.log_path()).await;
+    let key = eventually("A's ticket", Duration::from_secs(90), || async {
+        a.recorded_keys().await.remove("t1")
+    })
+    .await;
+    eventually("B's ticket", Duration::from_secs(90), || async {
+        b.recorded_keys().await.remove("t1")
+    })
+    .await;
+    let client = a.jira.client("tenant-a-token");
+    let doing = TransitionTarget::Category(StatusCategory::Indeterminate);
+    client
+        .transition(&key, &doing, None, None)
+        .await
+        .expect("a person starts A's ticket");
+    let body = event(&key, &[format!("jas.{}.s", a.ns.name)]);
+    let path = |site: &Site| format!("/webhooks/jira/{}/acme", site.ns.name);
+    let post = |path: String, secret: &str, id: &str| {
+        let delivery = Delivery {
+            signature: Some(sign(secret, &body)),
+            ..Delivery::signed("tenant", id, body.clone())
+        };
+        async move { delivery.send_to(operator.listen, &path).await.0 }
+    };
+    // Until the connections' secrets are loaded the paths answer 404; B's secret never passes A's.
+    let crossed = eventually("A's path answers", Duration::from_secs(30), || async {
+        let status = post(path(&a), "tenant-b-token-hook", "cross").await;
+        (status != StatusCode::NOT_FOUND).then_some(status)
+    })
+    .await;
+    assert_eq!(crossed, StatusCode::UNAUTHORIZED);
+    tokio::time::sleep(WINDOW).await;
+    let shown = a.ns.api::<ComplianceTask>().get("t1").await.expect("task");
+    let category = shown
+        .status
+        .and_then(|s| s.jira)
+        .and_then(|j| j.status_category);
+    assert_eq!(
+        category.as_deref(),
+        Some("new"),
+        "a refused delivery woke nothing"
+    );
+    assert_eq!(
+        post(path(&b), "tenant-a-token-hook", "cross-b").await,
+        StatusCode::UNAUTHORIZED
+    );
+    let missing = format!("/webhooks/jira/{}/nothing", a.ns.name);
+    assert_eq!(
+        post(missing, "tenant-a-token-hook", "none").await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        post(path(&a), "tenant-a-token-hook", "own").await,
+        StatusCode::OK
+    );
+    eventually(
+        "A's task shows the status",
+        Duration::from_secs(30),
+        || async {
+            let t = a.ns.api::<ComplianceTask>().get("t1").await.ok()?;
+            let jira = t.status?.jira?;
+            (jira.status_category.as_deref() == Some("indeterminate")).then_some(())
+        },
+    )
+    .await;
+    operator.remove_log();
 }

@@ -146,6 +146,14 @@ impl Context {
             .collect()
     }
 
+    /// The webhook secret of the connection `namespace/name`: `None` while it has no client
+    /// (unknown, or not checked yet), `Some(None)` when it names no secret.
+    pub fn webhook_secret_of(&self, namespace: &str, name: &str) -> Option<Option<String>> {
+        lock(&self.clients)
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .map(|c| c.webhook_secret.clone())
+    }
+
     /// Wakes a sync now.
     pub fn trigger(&self, sync: ObjectRef<JiraActiveSync>) {
         // The receiver lives as long as the controller; after shutdown nothing needs waking.
@@ -196,30 +204,50 @@ impl Context {
     }
 
     /// A webhook reported a change to an issue: the syncs whose label it carries, and those that
-    /// know it (its labels may have been removed), re-read it and are woken. Returns how many.
-    pub fn ticket_changed(&self, key: Option<&str>, labels: &[String]) -> usize {
-        let mut syncs: HashSet<SyncKey> = key
+    /// know it (its labels may have been removed), re-read it and are woken; with `via`, only the
+    /// syncs of that connection (namespace, name). Returns how many.
+    pub fn ticket_changed(
+        &self,
+        key: Option<&str>,
+        labels: &[String],
+        via: Option<(&str, &str)>,
+    ) -> usize {
+        let through = |sync: &JiraActiveSync| {
+            via.is_none_or(|(namespace, connection)| {
+                sync.namespace().as_deref() == Some(namespace)
+                    && sync.spec.connection_ref.name == connection
+            })
+        };
+        let syncs = self.stores.syncs.state();
+        let mut woken: HashSet<SyncKey> = key
             .map(|k| self.memory.syncs_knowing(k))
             .unwrap_or_default()
             .into_iter()
+            .filter(|k| {
+                syncs.iter().any(|s| {
+                    s.namespace().as_ref() == Some(&k.namespace)
+                        && s.name_any() == k.name
+                        && through(s)
+                })
+            })
             .collect();
-        for sync in self.stores.syncs.state() {
+        for sync in syncs.iter().filter(|s| through(s)) {
             if let Some(namespace) = sync.namespace()
                 && labels.contains(&sync_label(&namespace, &sync.name_any()))
             {
-                syncs.insert(SyncKey {
+                woken.insert(SyncKey {
                     namespace,
                     name: sync.name_any(),
                 });
             }
         }
-        for sync in &syncs {
+        for sync in &woken {
             if let Some(key) = key {
                 self.memory
                     .with(sync, |m| m.tickets.mark_stale([key.to_owned()]));
             }
             self.trigger(sync.object_ref());
         }
-        syncs.len()
+        woken.len()
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -37,7 +37,11 @@ pub fn router(http: Arc<Http>) -> Router {
         .route("/metrics", get(metrics))
         .route(
             "/webhooks/jira",
-            post(webhook).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
+            post(shared_webhook).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
+        )
+        .route(
+            "/webhooks/jira/{namespace}/{connection}",
+            post(connection_webhook).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
         )
         .with_state(http)
 }
@@ -74,33 +78,75 @@ fn is_json(content_type: &str) -> bool {
     essence.trim().eq_ignore_ascii_case("application/json")
 }
 
-async fn webhook(
+/// `POST /webhooks/jira/{namespace}/{connection}`: a delivery for one connection, verified with
+/// its secret only (unsigned deliveries only where it names none), waking only its syncs.
+async fn connection_webhook(
+    State(http): State<Arc<Http>>,
+    Path((namespace, connection)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    let secret = http
+        .contexts
+        .iter()
+        .find_map(|c| c.webhook_secret_of(&namespace, &connection));
+    let Some(secret) = secret else {
+        count(&http, "unknown_connection");
+        let message = format!("no JiraConnection {namespace}/{connection} is ready here");
+        return (StatusCode::NOT_FOUND, message);
+    };
+    let secrets: Vec<String> = secret.into_iter().collect();
+    let via = Some((namespace.as_str(), connection.as_str()));
+    deliver(&http, &headers, &body, &secrets, via)
+}
+
+/// `POST /webhooks/jira`: the shared path of earlier releases, verified against the secrets of every
+/// connection. Kept for one release: each connection has its own path now.
+async fn shared_webhook(
     State(http): State<Arc<Http>>,
     headers: HeaderMap,
     body: Bytes,
-) -> impl IntoResponse {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if !text(header::CONTENT_TYPE.as_str()).is_some_and(is_json) {
-        count(&http, "bad_request");
-        return (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/json".to_owned(),
+) -> (StatusCode, String) {
+    static DEPRECATED: std::sync::Once = std::sync::Once::new();
+    DEPRECATED.call_once(|| {
+        tracing::warn!(
+            "a Jira webhook was delivered to the deprecated shared path /webhooks/jira: register \
+             /webhooks/jira/{{namespace}}/{{connection}} for each connection instead; the shared \
+             path goes in the next release"
         );
-    }
+    });
     let secrets: Vec<String> = http
         .contexts
         .iter()
         .flat_map(|c| c.webhook_secrets())
         .collect();
-    if let Err(refusal) = verify(text("x-hub-signature"), &body, &secrets) {
-        count(&http, "bad_signature");
-        tracing::warn!(%refusal, "webhook delivery refused");
+    deliver(&http, &headers, &body, &secrets, None)
+}
+
+/// Verifies, parses and de-duplicates a delivery, then wakes the syncs it concerns (only those of
+/// the connection `via`, when given).
+fn deliver(
+    http: &Http,
+    headers: &HeaderMap,
+    body: &[u8],
+    secrets: &[String],
+    via: Option<(&str, &str)>,
+) -> (StatusCode, String) {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if !text(header::CONTENT_TYPE.as_str()).is_some_and(is_json) {
+        count(http, "bad_request");
+        let message = "Content-Type must be application/json".to_owned();
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, message);
+    }
+    if let Err(refusal) = verify(text("x-hub-signature"), body, secrets) {
+        count(http, "bad_signature");
+        tracing::warn!(%refusal, ?via, "webhook delivery refused");
         return (StatusCode::UNAUTHORIZED, refusal.to_string());
     }
-    let event = match parse(&body) {
+    let event = match parse(body) {
         Ok(event) => event,
         Err(refusal @ Refusal::BadBody(_)) => {
-            count(&http, "bad_request");
+            count(http, "bad_request");
             return (StatusCode::BAD_REQUEST, refusal.to_string());
         }
         Err(refusal) => return (StatusCode::UNAUTHORIZED, refusal.to_string()),
@@ -108,15 +154,15 @@ async fn webhook(
     if let Some(id) = text("x-atlassian-webhook-identifier")
         && !http.deliveries.first_time(id)
     {
-        count(&http, "duplicate");
+        count(http, "duplicate");
         return (StatusCode::OK, "duplicate delivery ignored".to_owned());
     }
     let woken: usize = http
         .contexts
         .iter()
-        .map(|ctx| ctx.ticket_changed(event.key.as_deref(), &event.labels))
+        .map(|ctx| ctx.ticket_changed(event.key.as_deref(), &event.labels, via))
         .sum();
-    count(&http, "accepted");
+    count(http, "accepted");
     tracing::debug!(event = %event.event, key = ?event.key, woken, "webhook delivery accepted");
     (StatusCode::OK, format!("{woken} sync(s) woken"))
 }
