@@ -1,6 +1,7 @@
 //! Lifecycle paths a user takes, against the operator binary, a real control plane and the
-//! emulator: a deletion that cannot reach Jira says why and how to give up, and giving up lets the
-//! sync go without touching its tickets; an assignee Jira does not know is a Warning Event.
+//! emulator: deleting in file order (Secret, connection, sync) still applies the sync's policy; a
+//! deletion that cannot reach Jira says why and how to give up, and giving up lets the sync go
+//! without touching its tickets; an assignee Jira does not know is a Warning Event.
 
 mod support;
 
@@ -38,12 +39,10 @@ async fn a_blocked_deletion_names_the_way_out_and_the_annotation_lets_the_sync_g
         site.recorded_keys().await.remove("t1")
     })
     .await;
-    // `kubectl delete -f` in file order: the connection first, then the sync.
-    let connections = site.ns.api::<JiraConnection>();
-    connections
-        .delete(CONNECTION, &DeleteParams::default())
-        .await
-        .expect("connection deleted");
+    // Jira is down for maintenance: the Close policy cannot be carried out.
+    let outage = json!({"path": "/rest/*", "count": 100000, "action": "error", "status": 503,
+                        "message": "maintenance"});
+    site.jira.fault(outage).await;
     let syncs = site.ns.api::<JiraActiveSync>();
     syncs
         .delete("s", &DeleteParams::default())
@@ -52,10 +51,10 @@ async fn a_blocked_deletion_names_the_way_out_and_the_annotation_lets_the_sync_g
     let (_, reason, message) = eventually("the deletion says why it waits", PATIENCE, || async {
         site.condition("s", "Ready")
             .await
-            .filter(|(status, ..)| status == "False")
+            .filter(|(status, _, message)| status == "False" && message.contains("deletion"))
     })
     .await;
-    assert_eq!(reason, "ConnectionNotFound", "{message}");
+    assert_eq!(reason, "JiraUnavailable", "{message}");
     assert!(
         message.contains("retrying in") && message.contains("activesync.dev/abandon-cleanup=true"),
         "{message}"
@@ -74,16 +73,74 @@ async fn a_blocked_deletion_names_the_way_out_and_the_annotation_lets_the_sync_g
             .then_some(())
     })
     .await;
+    site.jira.clear_faults().await;
+    let client = site.jira.client(SEED_TOKEN);
+    let ticket = eventually("Jira is back", PATIENCE, || async {
+        client.get_issue(&key).await.ok()
+    })
+    .await;
+    assert_ne!(
+        ticket.status.category,
+        StatusCategory::Done,
+        "an abandoned cleanup leaves the tickets as they are"
+    );
+    operator.remove_log();
+}
+
+/// `kubectl delete -f examples/` deletes in file order: the Secret, then the connection, then the
+/// sync. The connection stays (in-use finalizer) until the sync applied `deletionPolicy: Close`
+/// with the credentials last loaded, then goes.
+#[tokio::test]
+async fn deleting_in_file_order_applies_the_sync_policy_then_lets_the_connection_go() {
+    let (site, operator) = site_with_operator("file-order").await;
+    site.task("t1", "order", None).await;
+    let spec = json!({"connectionRef": {"name": CONNECTION}, "scope": {"checks": ["order"]},
+                      "jira": {"project": "SEC"}, "deletionPolicy": "Close"});
+    site.sync("s", spec).await;
+    let key = eventually("the task records its ticket", PATIENCE, || async {
+        site.recorded_keys().await.remove("t1")
+    })
+    .await;
+    let connections = site.ns.api::<JiraConnection>();
+    eventually("the connection is protected", PATIENCE, || async {
+        let connection = connections.get(CONNECTION).await.ok()?;
+        let finalizers = connection.metadata.finalizers.unwrap_or_default();
+        finalizers
+            .iter()
+            .any(|f| f == "activesync.dev/in-use")
+            .then_some(())
+    })
+    .await;
+    let secrets = site.ns.api::<k8s_openapi::api::core::v1::Secret>();
+    secrets
+        .delete("jira-credentials", &DeleteParams::default())
+        .await
+        .expect("secret deleted");
+    connections
+        .delete(CONNECTION, &DeleteParams::default())
+        .await
+        .expect("connection deleted");
+    let syncs = site.ns.api::<JiraActiveSync>();
+    syncs
+        .delete("s", &DeleteParams::default())
+        .await
+        .expect("sync deleted");
+    eventually("the sync and then the connection go", PATIENCE, || async {
+        let sync = syncs.get_opt("s").await.ok()?;
+        let connection = connections.get_opt(CONNECTION).await.ok()?;
+        (sync.is_none() && connection.is_none()).then_some(())
+    })
+    .await;
     let ticket = site
         .jira
         .client(SEED_TOKEN)
         .get_issue(&key)
         .await
         .expect("ticket");
-    assert_ne!(
+    assert_eq!(
         ticket.status.category,
         StatusCategory::Done,
-        "an abandoned cleanup leaves the tickets as they are"
+        "deletionPolicy: Close applied with the credentials last loaded"
     );
     operator.remove_log();
 }

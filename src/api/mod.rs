@@ -29,6 +29,15 @@ pub const GROUP: &str = "activesync.dev";
 /// The finalizer that runs a sync's deletion policy before the sync goes away.
 pub const FINALIZER: &str = "activesync.dev/cleanup";
 
+/// The finalizer a JiraConnection keeps while a sync still needs it for its deletion policy (like
+/// `kubernetes.io/pvc-protection`), so that deleting a directory or a namespace in any order
+/// finishes with each sync's policy applied.
+pub const IN_USE: &str = "activesync.dev/in-use";
+
+/// The annotation that gives up a sync's blocked cleanup deliberately: the sync goes, its tickets
+/// stay as they are (as under `deletionPolicy: Retain`).
+pub const ABANDON_CLEANUP: &str = "activesync.dev/abandon-cleanup";
+
 /// Every CRD of the operator, in the order `crds/` lists them.
 pub fn crds() -> Vec<CustomResourceDefinition> {
     vec![

@@ -11,39 +11,26 @@ use super::error::{Error, jira_reason};
 use super::executor::{Outcome, Target, execute};
 use super::gather::observed_tickets;
 use super::memory::SyncKey;
-use super::pass::{Blocked, deletion_backoff, retry_note};
+use super::pass::{Blocked, deletion_backoff, needs_jira_to_delete, retry_note};
 use super::report::write_status;
-use super::target::resolve_client;
-use crate::api::{ComplianceTask, DeletionPolicy, JiraActiveSync};
+use super::target::{Purpose, resolve_client};
+use crate::api::{ComplianceTask, JiraActiveSync};
 use crate::jira::{Flavor, JiraClient};
 use crate::planner::{SyncView, plan_deletion};
-
-/// The annotation that gives up a blocked cleanup deliberately: the sync goes, its tickets stay as
-/// they are (as under `deletionPolicy: Retain`).
-pub const ABANDON_CLEANUP: &str = "activesync.dev/abandon-cleanup";
 
 /// What a blocked deletion's message says about giving up.
 const WAY_OUT: &str = "to let the sync go without touching its tickets, annotate it with \
      activesync.dev/abandon-cleanup=true or set spec.deletionPolicy: Retain";
-
-/// Whether the sync's deletion policy needs Jira: not under `Retain`, nor when cleanup is abandoned.
-fn needs_jira(sync: &JiraActiveSync) -> bool {
-    let abandoned = sync
-        .annotations()
-        .get(ABANDON_CLEANUP)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    sync.spec.deletion_policy != DeletionPolicy::Retain && !abandoned
-}
 
 /// Runs the deletion policy of a sync being deleted.
 pub async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
     let key = SyncKey::of(sync)?;
     let now = jiff::Timestamp::now();
     let recorded = recorded_tasks(ctx, &key).await;
-    let (client, tickets) = if !needs_jira(sync) {
+    let (client, tickets) = if !needs_jira_to_delete(sync) {
         (None, Vec::new())
     } else {
-        let client = match resolve_client(sync, ctx, &key).await {
+        let client = match resolve_client(sync, ctx, &key, Purpose::Cleanup).await {
             Ok(client) => client,
             Err(blocked) => return cleanup_blocked(sync, ctx, blocked, now).await,
         };
@@ -81,6 +68,8 @@ pub async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Err
         return cleanup_blocked(sync, ctx, blocked, now).await;
     }
     ctx.memory.forget(&key);
+    // The connection may be waiting for this sync to go before it can.
+    ctx.trigger_connection(&key.namespace, &sync.spec.connection_ref.name);
     Ok(Action::await_change())
 }
 

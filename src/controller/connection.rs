@@ -15,6 +15,7 @@ use super::conditions::{Cond, merge};
 use super::context::{ConnectedClient, Context};
 use super::credentials::{credentials, read_secret, secret_keys, trusted_ca, webhook_secret};
 use super::error::Error;
+use super::in_use::{Protection, protect};
 use super::status::apply_status;
 use crate::api::{
     AuthType, Condition, Flavor, JiraAccount, JiraConnection, JiraConnectionStatus, ServerInfo,
@@ -155,6 +156,10 @@ pub async fn reconcile(
     ctx: Arc<Context>,
 ) -> Result<Action, Error> {
     let mut timer = ctx.metrics.reconcile_timer("JiraConnection");
+    if protect(&ctx, &connection).await? == Protection::Released {
+        timer.outcome("ok");
+        return Ok(Action::await_change());
+    }
     let namespace = connection
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;

@@ -65,6 +65,9 @@ pub struct Context {
     pub memory: Memory,
     /// Jira clients by connection (namespace, name).
     clients: Mutex<HashMap<(String, String), ConnectedClient>>,
+    /// The last client of each connection whose client was dropped (its Secret deleted or unusable):
+    /// a sync being deleted may still need it for its deletion policy.
+    retired: Mutex<HashMap<(String, String), JiraClient>>,
     /// Wakes a sync out of turn (webhooks, connections becoming ready).
     triggers: UnboundedSender<ObjectRef<JiraActiveSync>>,
     /// Wakes a connection out of turn (a sync's credentials refused).
@@ -111,6 +114,7 @@ impl Context {
             stores,
             memory: Memory::default(),
             clients: Mutex::default(),
+            retired: Mutex::default(),
             triggers,
             connection_triggers,
         }
@@ -133,9 +137,26 @@ impl Context {
         lock(&self.clients).insert(key, client);
     }
 
-    /// Forgets a connection's client (deleted, or its Secret is unusable).
+    /// Forgets a connection's client (deleted, or its Secret is unusable); it is kept only as the
+    /// connection's last client, for cleanup.
     pub fn forget_client(&self, key: &(String, String)) {
-        lock(&self.clients).remove(key);
+        if let Some(gone) = lock(&self.clients).remove(key) {
+            lock(&self.retired).insert(key.clone(), gone.client);
+        }
+    }
+
+    /// The client last built for a connection, current or forgotten: the credentials last loaded,
+    /// for a deletion policy to run when the Secret went first.
+    pub fn last_client(&self, key: &(String, String)) -> Option<JiraClient> {
+        let current = lock(&self.clients).get(key).map(|c| c.client.clone());
+        current.or_else(|| lock(&self.retired).get(key).cloned())
+    }
+
+    /// Wakes the connection `namespace/name` now.
+    pub fn trigger_connection(&self, namespace: &str, name: &str) {
+        // As with syncs, nothing needs waking after shutdown.
+        let reference = ObjectRef::new(name).within(namespace);
+        let _ = self.connection_triggers.unbounded_send(reference);
     }
 
     /// The webhook secrets of every connection that has one.

@@ -12,6 +12,7 @@ mod error;
 mod events;
 mod executor;
 mod gather;
+mod in_use;
 pub mod leader;
 mod memory;
 mod metrics;

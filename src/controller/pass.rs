@@ -3,8 +3,11 @@
 
 use std::time::Duration;
 
+use kube::ResourceExt;
+
 use super::conditions::Cond;
 use super::error::Error;
+use crate::api::{ABANDON_CLEANUP, DeletionPolicy, JiraActiveSync};
 use crate::jira::JiraError;
 use crate::planner::Warning;
 
@@ -119,6 +122,16 @@ impl Blocked {
         self.conditions.push(Cond::yes("Stalled", reason, message));
         self
     }
+}
+
+/// Whether a sync's deletion policy needs Jira (and so its connection): not under `Retain`, nor
+/// when its cleanup is abandoned through the annotation.
+pub fn needs_jira_to_delete(sync: &JiraActiveSync) -> bool {
+    let abandoned = sync
+        .annotations()
+        .get(ABANDON_CLEANUP)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    sync.spec.deletion_policy != DeletionPolicy::Retain && !abandoned
 }
 
 /// The longest wait between two attempts at a blocked deletion.

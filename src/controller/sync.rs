@@ -16,12 +16,14 @@ use super::error::{Error, jira_reason};
 use super::executor::{FirstFailure, Target, publish};
 use super::gather::{CurrentTickets, Ownership, accounts, current_tickets, ownership};
 use super::memory::SyncKey;
-use super::pass::{Blocked, CONFLICT_RETRY, RETRY, pass_conditions, requeue_after};
+use super::pass::{
+    Blocked, CONFLICT_RETRY, RETRY, needs_jira_to_delete, pass_conditions, requeue_after,
+};
 use super::report::{execute_reporting, report_blocked, restore_pending, write_status};
 use super::steps::StepEvent;
-use super::target::{check_target, resolve_client};
+use super::target::{Purpose, check_target, resolve_client};
 use super::tickets::Freshness;
-use crate::api::{FINALIZER, JiraActiveSync};
+use crate::api::{FINALIZER, IN_USE, JiraActiveSync};
 use crate::jira::JiraClient;
 use crate::planner::{
     AccountLookup, ObservedTicket, PendingCreates, PlanInput, Subject, SyncView, Warning, plan,
@@ -193,6 +195,21 @@ async fn warn(ctx: &Context, target: &Target<'_>, warnings: &[Warning]) {
     }
 }
 
+/// A sync whose deletion policy needs Jira wakes its connection when the connection does not keep
+/// the in-use finalizer yet, so that deleting the connection first cannot strand the sync.
+fn protect_connection(sync: &JiraActiveSync, ctx: &Context, key: &SyncKey) {
+    let name = &sync.spec.connection_ref.name;
+    let unprotected = ctx.stores.connections.state().into_iter().any(|c| {
+        c.namespace().as_ref() == Some(&key.namespace)
+            && &c.name_any() == name
+            && c.metadata.deletion_timestamp.is_none()
+            && !c.finalizers().iter().any(|f| f == IN_USE)
+    });
+    if unprotected && needs_jira_to_delete(sync) {
+        ctx.trigger_connection(&key.namespace, name);
+    }
+}
+
 /// What a pass plans from.
 struct Gathered {
     client: JiraClient,
@@ -214,7 +231,8 @@ async fn gather(
     let status = sync.status.clone().unwrap_or_default();
     ctx.memory.with(key, |m| restore_pending(m, &status, now));
     filled(&ctx.stores.tasks).await;
-    let client = match resolve_client(sync, ctx, key).await {
+    protect_connection(sync, ctx, key);
+    let client = match resolve_client(sync, ctx, key, Purpose::Sync).await {
         Ok(client) => client,
         Err(blocked) => return Ok(Err(blocked)),
     };

@@ -13,8 +13,35 @@ use super::pass::{Blocked, RETRY};
 use crate::api::{JiraActiveSync, JiraConnection, condition_status};
 use crate::jira::{JiraClient, JiraError};
 
-/// The connection's client, when the connection exists, is ready, and allows the project.
+/// What the client is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A pass of the sync.
+    Sync,
+    /// The sync's deletion policy: the credentials last loaded serve when the Secret went first.
+    Cleanup,
+}
+
+/// The connection's client, when the connection exists, is ready, and allows the project. For a
+/// cleanup, a connection that lost its Secret (or is being deleted, kept by its in-use finalizer)
+/// still lends the client it last had.
 pub async fn resolve_client(
+    sync: &JiraActiveSync,
+    ctx: &Context,
+    key: &SyncKey,
+    purpose: Purpose,
+) -> Result<JiraClient, Blocked> {
+    let resolved = resolve(sync, ctx, key).await;
+    match (resolved, purpose) {
+        (Err(blocked), Purpose::Cleanup) => {
+            let connection = (key.namespace.clone(), sync.spec.connection_ref.name.clone());
+            ctx.last_client(&connection).ok_or(blocked)
+        }
+        (resolved, _) => resolved,
+    }
+}
+
+async fn resolve(
     sync: &JiraActiveSync,
     ctx: &Context,
     key: &SyncKey,
