@@ -2,6 +2,7 @@
 
 mod common;
 mod connection;
+mod source;
 mod sync;
 mod task;
 
@@ -11,6 +12,10 @@ pub use common::{
 pub use connection::{
     AuthType, ConnectionAuth, Flavor, JiraAccount, JiraConnection, JiraConnectionSpec,
     JiraConnectionStatus, RateLimit, ServerInfo, WebhookConfig,
+};
+pub use source::{
+    AssigneeRule, ComplianceTaskSource, ComplianceTaskSourceSpec, ComplianceTaskSourceStatus,
+    DueDays, FindingFilter, FindingSeverity, ReportKind, ResultKind, TaskDeletionPolicy,
 };
 pub use sync::{
     Closure, ClosureWhen, DeletionPolicy, JiraActiveSync, JiraActiveSyncSpec, JiraActiveSyncStatus,
@@ -29,10 +34,14 @@ pub const GROUP: &str = "activesync.dev";
 /// The finalizer that runs a sync's deletion policy before the sync goes away.
 pub const FINALIZER: &str = "activesync.dev/cleanup";
 
+/// The finalizer that completes (or deletes) a task source's tasks before the source goes away.
+pub const SOURCE_FINALIZER: &str = "activesync.dev/tasks";
+
 /// Every CRD of the operator, in the order `crds/` lists them.
 pub fn crds() -> Vec<CustomResourceDefinition> {
     vec![
         ComplianceTask::crd(),
+        ComplianceTaskSource::crd(),
         JiraActiveSync::crd(),
         JiraConnection::crd(),
     ]
