@@ -42,7 +42,11 @@ pub struct Owners {
 }
 
 /// The email a finding's task is assigned to, if any.
-pub fn assignee(rule: Option<&AssigneeRule>, finding: &Finding<'_>, owners: &Owners) -> Option<String> {
+pub fn assignee(
+    rule: Option<&AssigneeRule>,
+    finding: &Finding<'_>,
+    owners: &Owners,
+) -> Option<String> {
     let rule = rule?;
     let resource = finding.resource;
     let on_resource = resource

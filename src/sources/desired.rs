@@ -57,7 +57,14 @@ pub fn desired_task(
         .unwrap_or_else(|| whole_seconds(input.now));
     let resource_name = finding.resource.and_then(|r| r.name.as_deref());
     let name = current.map_or_else(
-        || task_name(source.name, &finding.identity, &result.policy, resource_name),
+        || {
+            task_name(
+                source.name,
+                &finding.identity,
+                &result.policy,
+                resource_name,
+            )
+        },
         |t| t.name.clone(),
     );
     let due_date = finding.severity.and_then(|severity| {
@@ -94,7 +101,8 @@ fn whole_seconds(now: Timestamp) -> Timestamp {
 /// The date `days` after `first_seen` (UTC).
 fn due(first_seen: Timestamp, days: u32) -> Option<jiff::civil::Date> {
     let date = first_seen.to_zoned(TimeZone::UTC).date();
-    date.checked_add(jiff::Span::new().days(i64::from(days))).ok()
+    date.checked_add(jiff::Span::new().days(i64::from(days)))
+        .ok()
 }
 
 /// The task severity of a finding's; `info` sets none (no Jira priority).

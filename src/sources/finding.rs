@@ -98,7 +98,11 @@ fn identity(
         }),
         None => report_key(report),
     };
-    if let Some(id) = result.properties.get("resultID").filter(|id| !id.is_empty()) {
+    if let Some(id) = result
+        .properties
+        .get("resultID")
+        .filter(|id| !id.is_empty())
+    {
         return if several {
             format!("{id}/{resource_key}")
         } else {

@@ -65,7 +65,9 @@ pub fn same_owned(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) ->
 pub fn finding_labels(source_name: &str, finding: &Finding<'_>) -> BTreeMap<String, String> {
     let result = finding.result;
     let resource = finding.resource;
-    let severity = finding.severity.map(|s| format!("{s:?}").to_ascii_lowercase());
+    let severity = finding
+        .severity
+        .map(|s| format!("{s:?}").to_ascii_lowercase());
     let values = [
         (TASK_SOURCE, Some(source_name.to_owned())),
         (FINDING, Some(finding_label(&finding.identity))),

@@ -10,9 +10,9 @@ mod labels;
 mod naming;
 mod plan;
 mod report;
-mod text;
 #[cfg(test)]
 mod tests;
+mod text;
 
 pub use assignee::{Owners, ResourceKey, is_email};
 pub use deletion::{DeletionPlan, deletion};

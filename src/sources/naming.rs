@@ -14,7 +14,12 @@ const LABEL_MAX: usize = 63;
 /// The task name of a finding for the source `source_name`: readable words of the policy and the
 /// resource, then a hash of the source and the identity, so that two sources in one namespace
 /// never share a task.
-pub fn task_name(source_name: &str, identity: &str, policy: &str, resource: Option<&str>) -> String {
+pub fn task_name(
+    source_name: &str,
+    identity: &str,
+    policy: &str,
+    resource: Option<&str>,
+) -> String {
     let hash = &digest(&[source_name, identity])[..10];
     let words = match resource {
         Some(resource) => format!("{policy}-{resource}"),
@@ -104,15 +109,26 @@ mod tests {
 
     #[test]
     fn names_are_dns_labels_and_read_as_policy_and_resource() {
-        let name = task_name("ctsrc", "id-1", "require-run-as-non-root", Some("payments-api"));
-        assert!(name.starts_with("require-run-as-non-root-payments-api-"), "{name}");
+        let name = task_name(
+            "ctsrc",
+            "id-1",
+            "require-run-as-non-root",
+            Some("payments-api"),
+        );
+        assert!(
+            name.starts_with("require-run-as-non-root-payments-api-"),
+            "{name}"
+        );
         assert!(is_dns_label(&name), "{name}");
         let long = "x".repeat(300);
         let odd = task_name("ctsrc", "id-2", "Change thread namespace!", Some(&long));
         assert!(is_dns_label(&odd), "{odd}");
         assert_eq!(odd.len(), 63);
         let empty = task_name("ctsrc", "id-3", "::", None);
-        assert!(empty.starts_with("finding-") && is_dns_label(&empty), "{empty}");
+        assert!(
+            empty.starts_with("finding-") && is_dns_label(&empty),
+            "{empty}"
+        );
     }
 
     #[test]
@@ -132,8 +148,14 @@ mod tests {
             check("kube-bench-adapter", "api-server:anonymous-auth"),
             "kube-bench-adapter-api-server-anonymous-auth"
         );
-        assert_eq!(check("falco", "Change thread namespace"), "falco-change-thread-namespace");
-        assert_eq!(check("trivy-operator", "CVE-2026-1234"), "trivy-operator-cve-2026-1234");
+        assert_eq!(
+            check("falco", "Change thread namespace"),
+            "falco-change-thread-namespace"
+        );
+        assert_eq!(
+            check("trivy-operator", "CVE-2026-1234"),
+            "trivy-operator-cve-2026-1234"
+        );
         let long = check("kyverno", &"p".repeat(400));
         assert_eq!(long.len(), 127);
         assert_ne!(long, check("kyverno", &format!("{}q", "p".repeat(400))));
@@ -143,10 +165,17 @@ mod tests {
     #[test]
     fn label_values_keep_to_the_label_rules() {
         assert_eq!(label_value("API Server").as_deref(), Some("API-Server"));
-        assert_eq!(label_value("api-server:basic-auth-file").as_deref(), Some("api-server-basic-auth-file"));
+        assert_eq!(
+            label_value("api-server:basic-auth-file").as_deref(),
+            Some("api-server-basic-auth-file")
+        );
         assert_eq!(label_value("--"), None);
         let long = label_value(&"a".repeat(100)).expect("a value");
         assert_eq!(long.len(), 63);
-        assert!(long.chars().last().is_some_and(|c| c.is_ascii_alphanumeric()));
+        assert!(
+            long.chars()
+                .last()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+        );
     }
 }

@@ -128,7 +128,8 @@ pub fn plan(input: &SourceInput<'_>) -> SourcePlan {
     }
     for task in input.tasks {
         let finding = task.labels.get(FINDING);
-        if finding.is_some_and(|f| wanted.contains(f)) || kept_unread(source, input.readable, task) {
+        if finding.is_some_and(|f| wanted.contains(f)) || kept_unread(source, input.readable, task)
+        {
             continue;
         }
         if task.spec.state == TaskState::Open {
@@ -150,7 +151,11 @@ fn reads(source: SourceView<'_>, readable: &BTreeSet<ReportKind>, report: &Repor
 
 /// A task from a kind the spec names but whose reports could not be read: nothing is known of
 /// its finding, so it stays as it is.
-fn kept_unread(source: SourceView<'_>, readable: &BTreeSet<ReportKind>, task: &ExistingTask) -> bool {
+fn kept_unread(
+    source: SourceView<'_>,
+    readable: &BTreeSet<ReportKind>,
+    task: &ExistingTask,
+) -> bool {
     ReportKind::ALL.into_iter().any(|kind| {
         task.labels.get(REPORT_KIND).map(String::as_str) == Some(kind.kind())
             && source.spec.reports.contains(&kind)
@@ -186,7 +191,9 @@ fn opens(spec: &ComplianceTaskSourceSpec, finding: &Finding<'_>) -> bool {
         && any(&filter.policies, Some(finding.result.policy.as_str()))
         && any(&filter.categories, finding.category)
         && (filter.severities.is_empty()
-            || finding.severity.is_some_and(|s| filter.severities.contains(&s)))
+            || finding
+                .severity
+                .is_some_and(|s| filter.severities.contains(&s)))
 }
 
 /// The write an open finding needs, if any.
@@ -226,8 +233,11 @@ fn counts(
         .iter()
         .map(|a| (a.task.name.as_str(), a.task.spec.state))
         .collect();
-    let mut states: BTreeMap<&str, TaskState> =
-        input.tasks.iter().map(|t| (t.name.as_str(), t.spec.state)).collect();
+    let mut states: BTreeMap<&str, TaskState> = input
+        .tasks
+        .iter()
+        .map(|t| (t.name.as_str(), t.spec.state))
+        .collect();
     states.extend(written);
     let of = |state| states.values().filter(|s| **s == state).count();
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);

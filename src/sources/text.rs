@@ -21,7 +21,11 @@ pub fn title(finding: &Finding<'_>) -> String {
     } else {
         result.policy.trim().to_owned()
     };
-    if let Some(rule) = result.rule.as_deref().filter(|r| !r.is_empty() && *r != result.policy) {
+    if let Some(rule) = result
+        .rule
+        .as_deref()
+        .filter(|r| !r.is_empty() && *r != result.policy)
+    {
         let _ = write!(title, " ({rule})");
     }
     if let Some(resource) = finding.resource {
@@ -51,6 +55,7 @@ pub fn instructions(finding: &Finding<'_>) -> String {
         ("Rule", result.rule.clone()),
         ("Category", finding.category.map(str::to_owned)),
         ("Severity", result.severity.clone()),
+        ("Result", result.result.clone()),
         ("Resource", finding.resource.map(|r| r.describe())),
     ];
     facts.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
