@@ -1,6 +1,7 @@
 //! The operator: kube-rs controllers for `JiraConnection` and `JiraActiveSync` (with
 //! `ComplianceTask` changes mapped to the syncs that may own them), a thin shell around the
-//! planner; and one HTTP listener for metrics, health and the Jira webhook.
+//! planner; `ComplianceTaskSource` (policy report findings become tasks), around `sources`; and
+//! one HTTP listener for metrics, health and the Jira webhook.
 
 mod cleanup;
 mod conditions;
@@ -15,9 +16,13 @@ mod gather;
 pub mod leader;
 mod memory;
 mod metrics;
+mod owners;
 mod pass;
 mod report;
+mod reports;
 mod server;
+mod source;
+mod source_status;
 mod status;
 mod steps;
 mod sync;
@@ -33,7 +38,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Config as ControllerConfig;
@@ -122,7 +127,9 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
         sync_writer,
         trigger_rx,
         conn_controller,
+        sources,
     } = parts;
+    let task_changed = sources.task_changed();
     let tasks = reflector::reflector(
         task_writer,
         watcher(
@@ -132,7 +139,8 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
         .modify(slim),
     )
     .default_backoff()
-    .touched_objects();
+    .touched_objects()
+    .inspect_ok(move |task| task_changed(task));
     let syncs = reflector::reflector(
         sync_writer,
         watcher(
@@ -158,7 +166,8 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
         .run(sync::reconcile, sync::error_policy, ctx.clone())
         .for_each(log_watch_failure);
     let connection_controller = run_connections(&client, ns, conn_controller, ctx);
-    futures::join!(sync_controller, connection_controller);
+    let source_controller = source::run(client.clone(), ns, sources);
+    futures::join!(sync_controller, connection_controller, source_controller);
 }
 
 /// Reconciles at most four objects of a kind at once.
@@ -246,6 +255,7 @@ struct ScopeParts {
     sync_writer: reflector::store::Writer<JiraActiveSync>,
     trigger_rx: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraActiveSync>>,
     conn_controller: Controller<JiraConnection>,
+    sources: source::SourceParts,
 }
 
 impl ScopeParts {
@@ -265,6 +275,14 @@ impl ScopeParts {
         );
         let connections = conn_controller.store();
         let (trigger_tx, trigger_rx) = futures::channel::mpsc::unbounded();
+        let settings = &options.settings;
+        let sources = source::SourceParts::new(
+            client,
+            scope,
+            settings.cluster_reports,
+            (&settings.manager, metrics),
+            tasks.clone(),
+        );
         let stores = Stores {
             syncs,
             tasks,
@@ -284,6 +302,7 @@ impl ScopeParts {
             sync_writer,
             trigger_rx,
             conn_controller,
+            sources,
         }
     }
 }

@@ -1,13 +1,15 @@
-//! What deleting a source does to its tasks, by its `taskDeletionPolicy`: complete the open ones
-//! (syncs then close their tickets by their own closure rule), or delete them all.
+//! What deleting a source does to its tasks, by its `taskDeletionPolicy`: complete them (syncs
+//! then close their tickets by their own closure rule), or delete them all. Completed tasks are
+//! applied without the source's owner reference, so that the garbage collector leaves them when
+//! the source is gone.
 
 use super::plan::{ExistingTask, TaskApply, completion};
-use crate::api::{TaskDeletionPolicy, TaskState};
+use crate::api::TaskDeletionPolicy;
 
 /// The writes a source's deletion needs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeletionPlan {
-    /// Tasks to complete.
+    /// Tasks to complete and release (every task, the completed ones only released).
     pub completions: Vec<TaskApply>,
     /// Tasks to delete, by name.
     pub deletions: Vec<String>,
@@ -17,11 +19,7 @@ pub struct DeletionPlan {
 pub fn deletion(policy: TaskDeletionPolicy, tasks: &[ExistingTask]) -> DeletionPlan {
     match policy {
         TaskDeletionPolicy::Complete => DeletionPlan {
-            completions: tasks
-                .iter()
-                .filter(|t| t.spec.state == TaskState::Open)
-                .map(completion)
-                .collect(),
+            completions: tasks.iter().map(completion).collect(),
             deletions: Vec::new(),
         },
         TaskDeletionPolicy::Delete => DeletionPlan {

@@ -557,13 +557,23 @@ fn info_findings_have_no_task_severity() {
 }
 
 #[test]
-fn deleting_a_source_completes_its_open_tasks_or_deletes_them_all() {
+fn deleting_a_source_completes_and_releases_its_tasks_or_deletes_them_all() {
     let first = run(&spec(), &[kyverno("fail", "m"), trivy()], &[]);
     let mut tasks = applied(&[], &first);
     tasks[0].spec.state = TaskState::Completed;
     let complete = deletion(TaskDeletionPolicy::Complete, &tasks);
-    assert_eq!(complete.completions.len(), 1);
-    assert_eq!(complete.completions[0].task.name, tasks[1].name);
+    assert_eq!(
+        complete.completions.len(),
+        2,
+        "every task is released, the open one completed"
+    );
+    assert!(
+        complete
+            .completions
+            .iter()
+            .all(|c| c.task.spec.state == TaskState::Completed)
+    );
+    assert_eq!(complete.completions[0].task.spec.title, tasks[0].spec.title);
     assert!(complete.deletions.is_empty());
     let delete = deletion(TaskDeletionPolicy::Delete, &tasks);
     assert!(delete.completions.is_empty());
