@@ -30,6 +30,7 @@ mod target;
 mod task_writes;
 mod tickets;
 mod webhook;
+mod written;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -24,6 +24,7 @@ use super::metrics::Metrics;
 use super::owners::OwnerCache;
 use super::reports::{Availability, ReportChange, ReportWatches};
 use super::source_status::{Gathered, write_status};
+use super::written::WrittenTasks;
 use crate::api::{ComplianceTask, ComplianceTaskSource, ReportKind, SOURCE_FINALIZER};
 use crate::sources::{
     ExistingTask, Owners, Report, SourceInput, SourceView, TASK_SOURCE, TaskApply, WriteReason,
@@ -34,6 +35,8 @@ use crate::sources::{
 const RESYNC: Duration = Duration::from_secs(300);
 /// How soon a pass with failed writes is tried again.
 const RETRY: Duration = Duration::from_secs(15);
+/// How soon a pass refused for a write conflict is tried again.
+const CONFLICT_RETRY: Duration = Duration::from_secs(1);
 /// How long a pass waits for a kind's first list before treating it as unreadable.
 const FIRST_LIST_WAIT: Duration = Duration::from_secs(10);
 /// Writes to tasks at once.
@@ -57,6 +60,8 @@ pub struct SourceContext {
     pub owners: OwnerCache,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// The tasks each source wrote in its last pass, which the task store may not show yet.
+    pub written: WrittenTasks,
     triggers: UnboundedSender<ObjectRef<ComplianceTaskSource>>,
 }
 
@@ -92,6 +97,7 @@ impl SourceParts {
             reports,
             owners: OwnerCache::default(),
             metrics: metrics.clone(),
+            written: WrittenTasks::default(),
             triggers: tx,
         };
         SourceParts {
@@ -191,7 +197,12 @@ pub fn error_policy(
     _: Arc<SourceContext>,
 ) -> Action {
     tracing::warn!(source = %source.name_any(), namespace = ?source.namespace(), reason = error.reason(), %error, "ComplianceTaskSource reconcile failed");
-    Action::requeue(RETRY)
+    // A write conflict only needs a fresh look.
+    if error.is_conflict() {
+        Action::requeue(CONFLICT_RETRY)
+    } else {
+        Action::requeue(RETRY)
+    }
 }
 
 /// One pass: gather -> plan -> write tasks -> status.
@@ -201,6 +212,8 @@ async fn apply(source: &ComplianceTaskSource, ctx: &SourceContext) -> Result<Act
         .ok_or(Error::MissingMetadata("namespace"))?;
     let name = source.name_any();
     filled(&ctx.tasks).await;
+    // Planning from a store that does not show the last pass's writes yet would write them again.
+    ctx.written.settle(&ctx.tasks, &namespace, &name).await;
     let (reports, readable, unreadable) = read_reports(source, ctx, &namespace).await;
     let tasks = tasks_of(ctx, &namespace, &name);
     let owners = match source
@@ -225,6 +238,8 @@ async fn apply(source: &ComplianceTaskSource, ctx: &SourceContext) -> Result<Act
         owners: &owners,
         now,
     });
+    ctx.written
+        .record(&ctx.tasks, &namespace, &name, &plan.applies);
     let failures = write_tasks(ctx, source, &plan.applies, true).await;
     if !plan.applies.is_empty() {
         tracing::info!(source = %name, %namespace, writes = plan.applies.len(), failed = failures.len(), "applied the source's tasks");
