@@ -1,5 +1,5 @@
 //! API-server faults: the operator binary talks to the real kube-apiserver through a fault-injecting
-//! proxy (`tests/rig/apiserver_proxy.rs`).
+//! proxy (`tests/support/apiserver_proxy.rs`).
 //!
 //! - During a sync, every open watch is cut every few seconds, some re-watches are answered
 //!   `410 Expired`, status writes of tasks and syncs get `409 Conflict`, and a few requests are
@@ -13,28 +13,22 @@
 //! Quick by default (100 tasks, 6 rounds of faults). A longer run:
 //! `JAS_APISERVER_FAULT_TASKS=1000 JAS_APISERVER_FAULT_ROUNDS=40 cargo test --test apiserver_faults -- --nocapture`.
 
-mod rig;
 mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::api::PostParams;
 use serde_json::{Value, json};
 
-use rig::apiserver_proxy::ApiServerProxy;
-use rig::{OperatorProcess, Site, eventually};
-
-fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use support::Mode;
+use support::apiserver_proxy::ApiServerProxy;
+use support::operator::Operator;
+use support::settings::setting;
+use support::{Site, eventually};
 
 /// Log lines of kube's client and watcher that report a broken or expired watch.
 fn watch_errors_logged(log: &Path) -> usize {
@@ -47,8 +41,8 @@ fn watch_errors_logged(log: &Path) -> usize {
 
 #[tokio::test]
 async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_nothing() {
-    let tasks = setting("JAS_APISERVER_FAULT_TASKS", 100);
-    let rounds = setting("JAS_APISERVER_FAULT_ROUNDS", 6);
+    let tasks: usize = setting("JAS_APISERVER_FAULT_TASKS", 100);
+    let rounds: usize = setting("JAS_APISERVER_FAULT_ROUNDS", 6);
     let site = Site::new("apiserver-faults", "apiserver-token-51c2", json!({})).await;
     site.jira.config(json!({"searchLagMs": 1000})).await;
     let proxy = ApiServerProxy::admin().await;
@@ -61,7 +55,7 @@ async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_noth
     let log = site.log_path();
     proxy.cut_watches_every(Duration::from_secs(3));
     proxy.refuse(0.02, &[429, 500, 503]);
-    let mut operator = OperatorProcess::start(&options, log.clone()).await;
+    let mut operator = Operator::start(Mode::Process, &options, log.clone()).await;
     let mut rng = rand::rng();
     let mut state_changes = 0;
     for round in 0..rounds {
@@ -70,11 +64,7 @@ async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_noth
             proxy.expire_next_watches(1);
         }
         tokio::time::sleep(Duration::from_millis(2500)).await;
-        assert!(
-            operator.running(),
-            "the operator exited in round {round}; see {}",
-            log.display()
-        );
+        operator.assert_running(&format!("in round {round}"));
         // Producers keep working meanwhile: some tasks complete, some re-open.
         state_changes += site.flip_some(&names, &mut expected, &mut rng).await;
     }
@@ -94,7 +84,7 @@ async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_noth
     println!(
         "apiserver_faults: tasks={tasks} rounds={rounds} state_changes={state_changes} watches_opened={} watches_cut={} \
          watches_expired={} watch_errors_logged={} conflicts_409={} refused_429={} refused_500={} refused_503={} \
-         requests={} tickets={} duplicates={} missing={} wrong={} operator_restarts=0",
+         requests={} {reckoning} operator_restarts=0",
         figures.watches,
         figures.watches_cut,
         figures.watches_expired,
@@ -104,16 +94,8 @@ async fn watch_cuts_conflicts_and_refusals_during_a_sync_lose_and_duplicate_noth
         figures.refused_500,
         figures.refused_503,
         figures.requests,
-        reckoning.tickets,
-        reckoning.duplicates,
-        reckoning.missing.len(),
-        reckoning.wrong.len()
     );
-    assert!(
-        operator.running(),
-        "the operator exited on its own; see {}",
-        log.display()
-    );
+    operator.assert_running("on its own");
     assert!(armed.watches_cut > 0, "no watch was cut: {armed:?}");
     assert!(armed.conflicts > 0, "no 409 was injected: {armed:?}");
     assert!(
@@ -187,22 +169,7 @@ async fn identity_without(site: &Site, group: &str, resource: &str, verb: &str) 
         .create(&PostParams::default(), &binding)
         .await
         .expect("role binding created");
-    let request = TokenRequest {
-        spec: TokenRequestSpec {
-            audiences: Vec::new(),
-            expiration_seconds: Some(3600),
-            ..TokenRequestSpec::default()
-        },
-        ..TokenRequest::default()
-    };
-    site.ns
-        .api::<ServiceAccount>()
-        .create_token_request("operator", &PostParams::default(), &request)
-        .await
-        .expect("token for the ServiceAccount")
-        .status
-        .expect("token status")
-        .token
+    site.ns.service_account_token("operator").await
 }
 
 /// What the API server says when the operator's identity lacks the verb.
@@ -220,7 +187,7 @@ async fn operator_without(
     group: &str,
     resource: &str,
     verb: &str,
-) -> (Site, ApiServerProxy, OperatorProcess) {
+) -> (Site, ApiServerProxy, Operator) {
     let site = Site::new(test, &format!("{test}-token"), json!({})).await;
     let token = identity_without(&site, group, resource, verb).await;
     let proxy = ApiServerProxy::with_token(&token).await;
@@ -228,13 +195,13 @@ async fn operator_without(
     site.individual_sync("s", "rbac").await;
     let mut options = site.operator_options("5s");
     options.kubeconfig = Some(proxy.kubeconfig.clone());
-    let operator = OperatorProcess::start(&options, site.log_path()).await;
+    let operator = Operator::start(Mode::Process, &options, site.log_path()).await;
     (site, proxy, operator)
 }
 
 /// The operator is no crash loop: still the same process a while after it hit the wall, and 403s
 /// were really answered.
-async fn still_running(operator: &mut OperatorProcess, proxy: &ApiServerProxy, log: &Path) {
+async fn still_running(operator: &mut Operator, proxy: &ApiServerProxy, log: &Path) {
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(
         operator.running(),
@@ -396,7 +363,8 @@ async fn a_close_or_reopen_planned_again_before_search_shows_it_moves_the_ticket
     let names = site.tasks(3, "lag").await;
     site.individual_sync_every("s", "lag", "10m").await;
     let log = site.log_path();
-    let mut operator = OperatorProcess::start(&site.operator_options("5s"), log.clone()).await;
+    let mut operator =
+        Operator::start(Mode::Process, &site.operator_options("5s"), log.clone()).await;
     let open: BTreeMap<String, bool> = names.iter().map(|t| (t.clone(), false)).collect();
     let completed: BTreeMap<String, bool> = names.iter().map(|t| (t.clone(), true)).collect();
     eventually(

@@ -26,7 +26,7 @@ use kube::{Api, Client};
 use serde::Deserialize;
 use support::TestNamespace;
 use support::cluster::cluster;
-use support::helm::{helm, helm_ok};
+use support::helm::{helm, helm_ok, release_deployment, release_fullname};
 
 use jira_active_sync::api::ComplianceTask;
 use jira_active_sync::controller::leader::{LeaderElection, LeaseSettings};
@@ -75,6 +75,14 @@ fn kind_of(object: &DynamicObject) -> &str {
 fn typed<K: serde::de::DeserializeOwned>(object: &DynamicObject) -> K {
     let value = serde_json::to_value(object).expect("objects serialise");
     serde_json::from_value(value).unwrap_or_else(|e| panic!("not a {}: {e}", kind_of(object)))
+}
+
+/// Whether `api` has no object `name`.
+async fn absent<K>(api: Api<K>, name: &str) -> bool
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.get_opt(name).await.expect("get").is_none()
 }
 
 #[tokio::test]
@@ -568,12 +576,8 @@ async fn install_cluster_wide_grants_exactly_what_the_operator_needs_then_upgrad
         "NOTES say what is watched:\n{notes}"
     );
 
-    let fullname = format!("{release}-jira-active-sync");
-    let deployment = ns
-        .api::<Deployment>()
-        .get(&fullname)
-        .await
-        .expect("Deployment");
+    let fullname = release_fullname(release);
+    let deployment = release_deployment(&ns, release).await;
     let spec = deployment.spec.as_ref().expect("deployment spec");
     assert_eq!(spec.replicas, Some(2));
     let args = spec.template.spec.as_ref().expect("pod spec").containers[0]
@@ -599,11 +603,7 @@ async fn install_cluster_wide_grants_exactly_what_the_operator_needs_then_upgrad
         .expect("ServiceAccount");
     ns.api::<Service>().get(&fullname).await.expect("Service");
     assert!(
-        ns.api::<PodDisruptionBudget>()
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none(),
+        absent(ns.api::<PodDisruptionBudget>(), &fullname).await,
         "no PodDisruptionBudget by default: it would block draining the leader's node"
     );
     let admin = ns.client.clone();
@@ -684,42 +684,14 @@ async fn install_cluster_wide_grants_exactly_what_the_operator_needs_then_upgrad
         kubeconfig,
     )
     .await;
-    let upgraded = ns
-        .api::<Deployment>()
-        .get(&fullname)
-        .await
-        .expect("Deployment");
+    let upgraded = release_deployment(&ns, release).await;
     assert_eq!(upgraded.spec.and_then(|spec| spec.replicas), Some(3));
 
     helm_ok(&["uninstall", release, "--namespace", &ns.name], kubeconfig).await;
-    assert!(
-        ns.api::<Deployment>()
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none()
-    );
-    assert!(
-        ns.api::<ServiceAccount>()
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none()
-    );
-    assert!(
-        Api::<ClusterRole>::all(admin.clone())
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none()
-    );
-    assert!(
-        Api::<ClusterRoleBinding>::all(admin.clone())
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none()
-    );
+    assert!(absent(ns.api::<Deployment>(), &fullname).await);
+    assert!(absent(ns.api::<ServiceAccount>(), &fullname).await);
+    assert!(absent(Api::<ClusterRole>::all(admin.clone()), &fullname).await);
+    assert!(absent(Api::<ClusterRoleBinding>::all(admin.clone()), &fullname).await);
     assert!(
         !subject
             .can(
@@ -760,12 +732,8 @@ async fn install_for_listed_namespaces_grants_nothing_elsewhere() {
         "NOTES name the watched namespace:\n{notes}"
     );
 
-    let fullname = format!("{release}-jira-active-sync");
-    let deployment = ns
-        .api::<Deployment>()
-        .get(&fullname)
-        .await
-        .expect("Deployment");
+    let fullname = release_fullname(release);
+    let deployment = release_deployment(&ns, release).await;
     let args = deployment
         .spec
         .as_ref()
@@ -782,11 +750,7 @@ async fn install_for_listed_namespaces_grants_nothing_elsewhere() {
     );
     let admin = ns.client.clone();
     assert!(
-        Api::<ClusterRoleBinding>::all(admin.clone())
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none(),
+        absent(Api::<ClusterRoleBinding>::all(admin.clone()), &fullname).await,
         "no cluster-wide binding when namespaces are listed"
     );
     watched
@@ -807,14 +771,7 @@ async fn install_for_listed_namespaces_grants_nothing_elsewhere() {
     assert_lease_rights(&subject, &admin, &ns.name, &lease_name(&deployment)).await;
 
     helm_ok(&["uninstall", release, "--namespace", &ns.name], kubeconfig).await;
-    assert!(
-        watched
-            .api::<RoleBinding>()
-            .get_opt(&fullname)
-            .await
-            .expect("get")
-            .is_none()
-    );
+    assert!(absent(watched.api::<RoleBinding>(), &fullname).await);
 }
 
 #[tokio::test]

@@ -5,26 +5,24 @@
 //! Jira emulator: leader Lease, tickets created and recorded, status and Events written, a task
 //! completed from Jira (jiraCompletion: CompleteTasks), and the finalizer's Delete policy.
 
-mod rig;
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
-use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::events::v1::Event;
-use kube::api::{DeleteParams, ListParams, PostParams};
+use kube::api::{DeleteParams, ListParams};
 use serde_json::json;
-use support::TestNamespace;
 use support::cluster::{Cluster, cluster};
-use support::helm::helm_ok;
+use support::emulator::SEED_TOKEN;
+use support::helm::{helm_ok, release_deployment};
+use support::operator::{Operator, free_port, lease_holder};
+use support::site::CONNECTION;
 use support::wait::within;
+use support::{Site, TestNamespace, eventually};
 
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, TaskState};
 use jira_active_sync::jira::{StatusCategory, TransitionTarget};
-use rig::{CONNECTION, OperatorProcess, SEED_TOKEN, Site, eventually, free_port, lease_holder};
 
 const CHART: &str = "charts/jira-active-sync";
 const RELEASE: &str = "rbac";
@@ -73,12 +71,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     .await;
 
     // The command line and environment the chart gives the operator's container.
-    let fullname = format!("{RELEASE}-jira-active-sync");
-    let deployment = release_ns
-        .api::<Deployment>()
-        .get(&fullname)
-        .await
-        .expect("Deployment");
+    let deployment = release_deployment(&release_ns, RELEASE).await;
     let pod = deployment
         .spec
         .and_then(|spec| spec.template.spec)
@@ -124,22 +117,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
         .service_account_name
         .clone()
         .expect("serviceAccountName");
-    let request = TokenRequest {
-        spec: TokenRequestSpec {
-            audiences: Vec::new(),
-            expiration_seconds: Some(3600),
-            ..TokenRequestSpec::default()
-        },
-        ..TokenRequest::default()
-    };
-    let token = release_ns
-        .api::<ServiceAccount>()
-        .create_token_request(&account, &PostParams::default(), &request)
-        .await
-        .expect("token for the ServiceAccount")
-        .status
-        .expect("token status")
-        .token;
+    let token = release_ns.service_account_token(&account).await;
     let kubeconfig = std::env::temp_dir().join(format!("{}-operator.kubeconfig", release_ns.name));
     token_kubeconfig(cluster, &token, &kubeconfig);
 
@@ -152,7 +130,7 @@ async fn the_operator_does_its_whole_job_with_the_charts_service_account_and_not
     )
     .await;
     let log = std::env::temp_dir().join(format!("{}-operator-0.log", release_ns.name));
-    let mut replica = OperatorProcess::spawn(&args, &env, Some(&kubeconfig), log);
+    let mut replica = Operator::spawn(&args, &env, Some(&kubeconfig), log);
 
     eventually(
         "the operator takes its Lease",

@@ -3,39 +3,28 @@
 //! logged is checked against its operation (which must exist in the document), its documented query
 //! parameters and its request schema.
 
-mod openapi;
-
-use std::net::SocketAddr;
+mod support;
 
 use jira_active_sync::jira::{
     ClientConfig, Credentials, Description, Flavor, IssueUpdate, JiraClient, NewIssue,
     StatusCategory, TaskSection, TransitionTarget,
 };
-use jira_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
-use openapi::{OpenApi, document};
-use serde_json::{Value, json};
+use serde_json::json;
+use support::Mode;
+use support::conformance::request_problems;
+use support::emulator::{EMAIL, Emulator, SEED_TOKEN};
+use support::openapi::document;
 
-async fn start(flavor: Flavor) -> (EmulatorHandle, JiraClient, &'static OpenApi) {
-    let (emulated, spec) = match flavor {
-        Flavor::Cloud => (jira_emulator::Flavor::Cloud, openapi::Flavor::Cloud),
-        Flavor::DataCenter => (
-            jira_emulator::Flavor::Datacenter,
-            openapi::Flavor::DataCenter,
-        ),
-    };
-    let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let config = EmulatorConfig {
-        flavor: emulated,
-        ..EmulatorConfig::default()
-    };
-    let handle = Emulator::start(listen, config).await.unwrap();
+/// An in-process emulator of `flavor` and a client of it with its own default settings (Basic
+/// authentication as the seeded admin on both flavors).
+async fn start(flavor: Flavor) -> (Emulator, JiraClient) {
+    let emulator = Emulator::start(Mode::InProcess, flavor, false).await;
     let credentials = Credentials::Basic {
-        email: "admin@example.com".to_owned(),
-        api_token: "emulator-token".to_owned(),
+        email: EMAIL.to_owned(),
+        api_token: SEED_TOKEN.to_owned(),
     };
-    let client =
-        JiraClient::new(ClientConfig::new(handle.base_url(), flavor, credentials)).unwrap();
-    (handle, client, document(spec))
+    let client = JiraClient::new(ClientConfig::new(&emulator.url, flavor, credentials)).unwrap();
+    (emulator, client)
 }
 
 fn description() -> Description {
@@ -159,62 +148,36 @@ async fn drive(client: &JiraClient) {
     client.delete_issue(&created.key).await.unwrap();
 }
 
-/// Checks every logged request against the document; returns the divergences.
-async fn check_logged_requests(handle: &EmulatorHandle, spec: &OpenApi) -> Vec<String> {
-    let log: Value = reqwest::get(format!("{}/_emulator/requests", handle.base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let entries = log["requests"].as_array().cloned().unwrap_or_default();
+/// Checks every logged request against the document of the emulator's flavor; returns the
+/// divergences, answers refused by the emulator included.
+async fn check_logged_requests(emulator: &Emulator) -> Vec<String> {
+    let spec = document(emulator.flavor().into());
+    let requests = emulator.logged().await;
     assert!(
-        entries.len() >= 20,
-        "the client's requests were logged: {log}"
+        requests.len() >= 20,
+        "the client's requests were logged: {requests:?}"
     );
-    let mut failures = Vec::new();
-    let mut bodies_checked = 0;
-    for entry in entries {
-        let method = entry["method"].as_str().unwrap_or_default();
-        let path = entry["path"].as_str().unwrap_or_default();
-        let status = entry["status"].as_u64().unwrap_or_default();
-        let name = format!("{method} {path}");
-        if status >= 400 {
-            failures.push(format!("{name} was answered {status}"));
-        }
-        let operation = match spec.operation(method, path) {
-            Ok(operation) => operation,
-            Err(error) => {
-                failures.push(format!(
-                    "{name}: the client calls an undocumented operation: {error}"
-                ));
-                continue;
-            }
-        };
-        let documented = spec.query_parameters(method, path).unwrap_or_default();
-        let query = entry["query"].as_str().unwrap_or_default();
-        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-            let parameter = pair.split('=').next().unwrap_or_default();
-            // `expand` is taken by every Jira REST resource (Atlassian's REST expand mechanism),
-            // though the Data Center document leaves it out of some, such as transitions.
-            if parameter != "expand" && !documented.iter().any(|name| name == parameter) {
-                failures.push(format!(
-                    "{name}: query parameter '{parameter}' is not documented for {} (documented: {documented:?})",
-                    operation.template
-                ));
-            }
-        }
-        if let Some(body) = entry.get("body").filter(|b| !b.is_null()) {
-            bodies_checked += 1;
-            if let Err(error) = spec.validate_request(method, path, body) {
-                failures.push(format!(
-                    "{name} ({}): {error}\nbody: {body}",
-                    operation.template
-                ));
-            }
-        }
-    }
+    let refused = requests
+        .iter()
+        .filter(|request| request.status >= 400)
+        .map(|request| {
+            format!(
+                "{} {} was answered {}",
+                request.method, request.path, request.status
+            )
+        });
+    let failures = refused
+        .chain(
+            requests
+                .iter()
+                .flat_map(|request| request_problems(spec, request)),
+        )
+        .collect();
     // Creates, bulk create, edit, searches, transitions, comment and property all send bodies.
+    let bodies_checked = requests
+        .iter()
+        .filter(|request| request.body.as_ref().is_some_and(|body| !body.is_null()))
+        .count();
     assert!(
         bodies_checked >= 9,
         "only {bodies_checked} request bodies were checked"
@@ -223,9 +186,9 @@ async fn check_logged_requests(handle: &EmulatorHandle, spec: &OpenApi) -> Vec<S
 }
 
 async fn conforms(flavor: Flavor) {
-    let (handle, client, spec) = start(flavor).await;
+    let (emulator, client) = start(flavor).await;
     drive(&client).await;
-    let failures = check_logged_requests(&handle, spec).await;
+    let failures = check_logged_requests(&emulator).await;
     assert!(
         failures.is_empty(),
         "{} requests of the {flavor:?} client diverge from the document:\n\n{}",

@@ -5,7 +5,6 @@
 //! Quick by default (150 tasks, 5 kills). The full run of the reliability issue:
 //! `JAS_CRASH_TASKS=1000 JAS_CRASH_KILLS=20 cargo test --test crash -- --nocapture`.
 
-mod rig;
 mod support;
 
 use std::collections::BTreeMap;
@@ -14,14 +13,10 @@ use std::time::Duration;
 use rand::Rng;
 use serde_json::json;
 
-use rig::{OperatorProcess, Site};
-
-fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use support::Mode;
+use support::operator::Operator;
+use support::settings::setting;
+use support::{Site, eventually};
 
 /// Creates whose answers the emulator drops, after carrying them out.
 async fn lose_create_answers(site: &Site, count: u32) {
@@ -36,8 +31,8 @@ async fn lose_create_answers(site: &Site, count: u32) {
 
 #[tokio::test]
 async fn kill_9_during_a_sync_loses_and_duplicates_nothing() {
-    let tasks = setting("JAS_CRASH_TASKS", 150);
-    let kills = setting("JAS_CRASH_KILLS", 5);
+    let tasks: usize = setting("JAS_CRASH_TASKS", 150);
+    let kills: usize = setting("JAS_CRASH_KILLS", 5);
     let site = Site::new("crash", "crash-token-7f3a", json!({})).await;
     // Longer than the operator's polling and reconcile cycle, shorter than its settle window.
     site.jira.config(json!({"searchLagMs": 3000})).await;
@@ -47,7 +42,7 @@ async fn kill_9_during_a_sync_loses_and_duplicates_nothing() {
     site.individual_sync("s", "crash").await;
     let options = site.operator_options("10s");
     let log = site.log_path();
-    let mut operator = OperatorProcess::start(&options, log.clone()).await;
+    let mut operator = Operator::start(Mode::Process, &options, log.clone()).await;
     let mut rng = rand::rng();
     let mut state_changes = 0;
     for kill in 0..kills {
@@ -55,16 +50,12 @@ async fn kill_9_during_a_sync_loses_and_duplicates_nothing() {
         let upper = 1500 + 400 * u64::try_from(kill).unwrap_or(0).min(10);
         let wait = rng.random_range(200..upper);
         tokio::time::sleep(Duration::from_millis(wait)).await;
-        assert!(
-            operator.running(),
-            "the operator exited on its own before kill {kill}; see {}",
-            log.display()
-        );
+        operator.assert_running(&format!("on its own before kill {kill}"));
         operator.kill().await;
         // While it is down, producers keep working: some tasks complete, some re-open.
         state_changes += site.flip_some(&names, &mut expected, &mut rng).await;
         lose_create_answers(&site, 1).await;
-        operator = OperatorProcess::start(&options, log.clone()).await;
+        operator = Operator::start(Mode::Process, &options, log.clone()).await;
     }
     site.until_exact(&expected, "crash suite", &log).await;
     // Searches now see everything at once; wait past the settle window and the poll interval, so a
@@ -83,17 +74,9 @@ async fn kill_9_during_a_sync_loses_and_duplicates_nothing() {
         .count();
     println!(
         "crash: tasks={tasks} kills_survived={kills} state_changes={state_changes} bulk_create_calls={creates} \
-         create_answers_lost={lost} search_lag_ms=3000 tickets={} duplicates={} missing={} wrong={}",
-        reckoning.tickets,
-        reckoning.duplicates,
-        reckoning.missing.len(),
-        reckoning.wrong.len()
+         create_answers_lost={lost} search_lag_ms=3000 {reckoning}"
     );
-    assert!(
-        operator.running(),
-        "the operator exited on its own; see {}",
-        log.display()
-    );
+    operator.assert_running("on its own");
     assert!(lost > 0, "the dropResponse fault never fired");
     assert!(reckoning.exact(), "{reckoning:#?}");
 }
@@ -120,8 +103,8 @@ async fn a_create_stays_pending_until_search_shows_it() {
     site.individual_sync("s", "pending").await;
     let options = site.operator_options("60s");
     let log = site.log_path();
-    let operator = OperatorProcess::start(&options, log.clone()).await;
-    let keys = support::wait::eventually(
+    let operator = Operator::start(Mode::Process, &options, log.clone()).await;
+    let keys = eventually(
         "every task records its ticket",
         Duration::from_secs(30),
         || async {
@@ -141,7 +124,7 @@ async fn a_create_stays_pending_until_search_shows_it() {
         .await
         .expect("task patched");
     let client = site.jira.client(&site.token);
-    support::wait::eventually("the edit reaches Jira", Duration::from_secs(30), || async {
+    eventually("the edit reaches Jira", Duration::from_secs(30), || async {
         let issue = client.get_issue(&keys[&names[0]]).await.ok()?;
         issue.summary.contains("Fix it now").then_some(())
     })
@@ -153,8 +136,8 @@ async fn a_create_stays_pending_until_search_shows_it() {
         log.display()
     );
     operator.kill().await;
-    let mut operator = OperatorProcess::start(&options, log.clone()).await;
-    support::wait::eventually(
+    let mut operator = Operator::start(Mode::Process, &options, log.clone()).await;
+    eventually(
         "search shows the creates",
         Duration::from_secs(60),
         || async { (recorded_pending(&site).await == 0).then_some(()) },

@@ -9,16 +9,16 @@
 //! removed v3 `/search`), and the admin webhook API, which neither document covers, are printed as
 //! gaps of the documents; their bodies must still be Jira's `ErrorCollection`.
 
-mod openapi;
+mod support;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
 use jira_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Flavor, Seed};
-use openapi::{OpenApi, document};
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
+use support::openapi::{self, OpenApi, document};
 
 /// What a request is meant to be.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use axum::routing::post;
 use hmac::{Hmac, Mac};
 use jira_emulator::webhooks::RetryPolicy;
 use jira_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
-use reqwest::Client;
+use reqwest::{Client, Method, Response};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -69,13 +69,9 @@ async fn emulator(rate_limits: bool) -> EmulatorHandle {
     .unwrap()
 }
 
-async fn call(
-    http: &Client,
-    method: reqwest::Method,
-    url: String,
-    body: Value,
-) -> reqwest::Response {
-    http.request(method, url)
+/// Sends `method {base}{path}` with a JSON body, as the seeded admin.
+async fn call(http: &Client, base: &str, method: Method, path: &str, body: Value) -> Response {
+    http.request(method, format!("{base}{path}"))
         .basic_auth("admin@example.com", Some("emulator-token"))
         .json(&body)
         .send()
@@ -113,32 +109,22 @@ async fn issue_events_reach_matching_webhooks_signed_identified_and_retried() {
     });
     let response = call(
         &http,
-        reqwest::Method::POST,
-        format!("{base}/rest/webhooks/1.0/webhook"),
+        &base,
+        Method::POST,
+        "/rest/webhooks/1.0/webhook",
         registration,
     )
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
 
     let ops = json!({"fields": {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "filtered out"}});
-    call(
-        &http,
-        reqwest::Method::POST,
-        format!("{base}/rest/api/3/issue"),
-        ops,
-    )
-    .await;
+    call(&http, &base, Method::POST, "/rest/api/3/issue", ops).await;
     let sec = json!({"fields": {"project": {"key": "SEC"}, "issuetype": {"name": "Task"}, "summary": "watched"}});
-    let created: Value = call(
-        &http,
-        reqwest::Method::POST,
-        format!("{base}/rest/api/3/issue"),
-        sec,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let created: Value = call(&http, &base, Method::POST, "/rest/api/3/issue", sec)
+        .await
+        .json()
+        .await
+        .unwrap();
     let key = created["key"].as_str().unwrap();
 
     // The first attempt fails with 500, so the same delivery comes again as retry 1.
@@ -171,8 +157,9 @@ async fn issue_events_reach_matching_webhooks_signed_identified_and_retried() {
     let transition = json!({"transition": {"id": "11"}});
     let response = call(
         &http,
-        reqwest::Method::POST,
-        format!("{base}/rest/api/3/issue/{key}/transitions"),
+        &base,
+        Method::POST,
+        &format!("/rest/api/3/issue/{key}/transitions"),
         transition,
     )
     .await;
@@ -223,13 +210,7 @@ async fn cloud_rate_limits_refuse_a_burst_of_writes_to_one_issue_with_jiras_head
     let mut refused = None;
     for i in 0..25 {
         let edit = json!({"fields": {"summary": format!("edit {i}")}});
-        let response = call(
-            &http,
-            reqwest::Method::PUT,
-            format!("{base}/rest/api/3/issue/SEC-1"),
-            edit,
-        )
-        .await;
+        let response = call(&http, &base, Method::PUT, "/rest/api/3/issue/SEC-1", edit).await;
         if response.status() == StatusCode::TOO_MANY_REQUESTS {
             refused = Some((i, response));
             break;
@@ -251,12 +232,6 @@ async fn cloud_rate_limits_refuse_a_burst_of_writes_to_one_issue_with_jiras_head
         .unwrap();
     assert_eq!(toggle.status(), StatusCode::OK);
     let edit = json!({"fields": {"summary": "after turning limits off"}});
-    let response = call(
-        &http,
-        reqwest::Method::PUT,
-        format!("{base}/rest/api/3/issue/SEC-1"),
-        edit,
-    )
-    .await;
+    let response = call(&http, &base, Method::PUT, "/rest/api/3/issue/SEC-1", edit).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 }

@@ -4,7 +4,6 @@
 //! the status category of its ticket and which tasks share that ticket. The simulator is what the
 //! planner's tests trust; this suite keeps it from drifting from what the executor does.
 
-mod rig;
 mod support;
 
 use std::time::Duration;
@@ -18,8 +17,11 @@ use jira_active_sync::planner::simulation::{
 };
 use kube::ResourceExt;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
-use rig::{CONNECTION, OperatorProcess, SEED_TOKEN, Site};
 use serde_json::{Value, json};
+use support::emulator::SEED_TOKEN;
+use support::operator::Operator;
+use support::site::CONNECTION;
+use support::{Mode, Site};
 
 /// How long a round may take to converge on a slow CI machine.
 const PATIENCE: Duration = Duration::from_secs(90);
@@ -40,7 +42,8 @@ async fn the_executor_ends_where_the_simulated_jira_says_in_every_scenario() {
 async fn run(index: usize, scenario: Scenario) -> Option<String> {
     let expected = World::run(&scenario);
     let site = Site::new(&format!("sim-{index}"), SEED_TOKEN, json!({})).await;
-    let operator = OperatorProcess::start(&site.operator_options("5s"), site.log_path()).await;
+    let options = site.operator_options("5s");
+    let operator = Operator::start(Mode::Process, &options, site.log_path()).await;
     for task in &scenario.tasks {
         create_task(&site, task).await;
     }

@@ -4,19 +4,21 @@
 //! tasks; the other replica takes over within the lease duration, finishes the sync, and no
 //! ticket is duplicated. Then SIGTERM stops the new leader cleanly and frees the Lease.
 
-mod rig;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::cluster::cluster;
-use support::wait::within;
 
 use jira_active_sync::api::JiraConnection;
 use jira_active_sync::planner::TicketIdentity;
-use rig::{CONNECTION, OperatorProcess, SEED_TOKEN, Site, eventually, free_port, lease_holder};
+use support::cluster::cluster;
+use support::emulator::SEED_TOKEN;
+use support::operator::{Operator, free_port, lease_holder};
+use support::site::CONNECTION;
+use support::wait::within;
+use support::{Site, eventually};
 
 /// Cloud's bulk create endpoint.
 const BULK_CREATE: &str = "/rest/api/3/issue/bulk";
@@ -26,7 +28,7 @@ const LEASE_DURATION_SECS: u64 = 4;
 const SYNC: &str = "failover-sync";
 const TASKS: usize = 30;
 
-async fn replica(site: &Site, identity: &str) -> OperatorProcess {
+async fn replica(site: &Site, identity: &str) -> Operator {
     let args: Vec<String> = [
         "run",
         "--listen",
@@ -46,7 +48,7 @@ async fn replica(site: &Site, identity: &str) -> OperatorProcess {
         ("RUST_LOG", "info,jira_active_sync=debug"),
     ];
     let log = std::env::temp_dir().join(format!("{}-{identity}.log", site.ns.name));
-    OperatorProcess::spawn(&args, &env, cluster().await.kubeconfig(), log)
+    Operator::spawn(&args, &env, cluster().await.kubeconfig(), log)
 }
 
 #[tokio::test]

@@ -1,19 +1,52 @@
 //! The Jira client against the project's Jira emulator over real HTTP, for both flavors: every
 //! operation, error mapping, retries, lost responses and rate-limit scoping.
 
-mod jira_support;
-mod openapi;
 mod support;
 
 use std::time::Duration;
 
 use jira_active_sync::jira::{
-    Description, EpicField, Flavor, IssueUpdate, JiraError, NewIssue, StatusCategory, TaskSection,
-    TransitionTarget,
+    ClientConfig, Description, EpicField, Flavor, IssueUpdate, JiraClient, JiraError, NewIssue,
+    RateLimit, RetryPolicy, StatusCategory, TaskSection, TransitionTarget,
 };
 use serde_json::json;
 
-use jira_support::Site;
+use support::Mode;
+use support::conformance::assert_requests_conform;
+use support::emulator::Emulator;
+use support::emulator_admin::between;
+
+/// The entity property the client reads along with issues.
+const SYNC_PROPERTY: &str = "activesync.dev.sync";
+
+/// Serializes the tests that need the emulator to see bursts above its rate limits: run alongside
+/// each other on two cores, they could spread their requests too thin to reach the limits.
+async fn timing_sensitive() -> tokio::sync::MutexGuard<'static, ()> {
+    static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    ALONE.lock().await
+}
+
+/// The client under test's configuration, acting as the emulator's admin with `secret`.
+fn tuned_config(emulator: &Emulator, secret: &str) -> ClientConfig {
+    let mut config = emulator.client_config(secret);
+    // Far above the emulator's limits, so that its rate limits (not ours) are what tests meet.
+    config.rate_limit = RateLimit {
+        requests_per_second: 1000,
+        burst: 1000,
+    };
+    config.retry = RetryPolicy {
+        max_attempts: 8,
+        min_delay: Duration::from_millis(20),
+        max_delay: Duration::from_secs(1),
+        max_wait: Duration::from_secs(10),
+    };
+    config
+}
+
+/// The client under test, acting as the emulator's seeded admin.
+fn tuned_client(emulator: &Emulator) -> JiraClient {
+    JiraClient::new(tuned_config(emulator, emulator.seed_secret())).expect("client builds")
+}
 
 fn task_section(title: &str) -> TaskSection {
     TaskSection {
@@ -48,8 +81,8 @@ fn new_issue(summary: &str, label: &str) -> NewIssue {
 }
 
 async fn every_operation(flavor: Flavor) {
-    let site = Site::start(flavor, false).await;
-    let jira = &site.client;
+    let emulator = Emulator::start(Mode::InProcess, flavor, false).await;
+    let jira = tuned_client(&emulator);
 
     // Connection check.
     let me = jira.myself().await.unwrap();
@@ -83,7 +116,7 @@ async fn every_operation(flavor: Flavor) {
         .unwrap()
         .expect("alice exists");
     assert_eq!(alice.display_name, "Alice Example");
-    let before = site.requests().await.len();
+    let before = emulator.logged().await.len();
     assert_eq!(
         jira.user_by_email("alice@example.com").await.unwrap(),
         Some(alice.clone())
@@ -97,7 +130,7 @@ async fn every_operation(flavor: Flavor) {
         None
     );
     assert_eq!(
-        site.requests().await.len(),
+        emulator.logged().await.len(),
         before + 1,
         "cached look-ups reach Jira"
     );
@@ -115,7 +148,7 @@ async fn every_operation(flavor: Flavor) {
     let created = jira.create_issue(&wanted).await.unwrap();
     assert_eq!(
         created.url,
-        format!("{}/browse/{}", site.base_url(), created.key)
+        format!("{}/browse/{}", emulator.url, created.key)
     );
     let issue = jira.get_issue(&created.key).await.unwrap();
     assert_eq!(issue.summary, wanted.summary);
@@ -162,12 +195,12 @@ async fn every_operation(flavor: Flavor) {
         (issue.due_date, issue.assignee, issue.epic),
         (None, None, None)
     );
-    let before = site.requests().await.len();
+    let before = emulator.logged().await.len();
     jira.edit_issue(&created.key, &IssueUpdate::default())
         .await
         .unwrap();
     assert_eq!(
-        site.requests().await.len(),
+        emulator.logged().await.len(),
         before,
         "an empty edit is not sent"
     );
@@ -197,7 +230,7 @@ async fn every_operation(flavor: Flavor) {
     );
 
     // More than one bulk call and more than one search page.
-    site.clear_log().await;
+    emulator.clear_requests().await;
     let many: Vec<NewIssue> = (0..120)
         .map(|i| new_issue(&format!("many {i}"), "jas-many"))
         .collect();
@@ -208,7 +241,7 @@ async fn every_operation(flavor: Flavor) {
         .map(|r| r.unwrap().key)
         .collect();
     assert_eq!(made.len(), 120);
-    assert_eq!(site.count("POST", "/issue/bulk").await, 3);
+    assert_eq!(emulator.count("POST", "/issue/bulk").await, 3);
     let found = jira
         .search("project = SEC AND labels = jas-many ORDER BY key ASC")
         .await
@@ -224,17 +257,17 @@ async fn every_operation(flavor: Flavor) {
         Flavor::DataCenter => "/search",
     };
     assert!(
-        site.count("POST", search_path).await >= 2,
+        emulator.count("POST", search_path).await >= 2,
         "search was not paged"
     );
 
     // Bulk fetch: at most 100 per call, missing keys left out.
-    site.clear_log().await;
+    emulator.clear_requests().await;
     let fetched = jira.bulk_fetch(&made).await.unwrap();
     assert_eq!(fetched.len(), 120);
     match flavor {
-        Flavor::Cloud => assert_eq!(site.count("POST", "/issue/bulkfetch").await, 2),
-        Flavor::DataCenter => assert!(site.count("POST", "/search").await >= 2),
+        Flavor::Cloud => assert_eq!(emulator.count("POST", "/issue/bulkfetch").await, 2),
+        Flavor::DataCenter => assert!(emulator.count("POST", "/search").await >= 2),
     }
 
     // Workflow: by category with resolution and comment, back by status name.
@@ -332,7 +365,7 @@ async fn every_operation(flavor: Flavor) {
     assert!(!err.is_retryable());
 
     // Every request the client sent conforms to the official OpenAPI document.
-    site.assert_requests_conform().await;
+    assert_requests_conform(&emulator).await;
 }
 
 #[tokio::test]
@@ -348,40 +381,37 @@ async fn every_operation_data_center() {
 /// Entity properties given at create are stored with the issue, and a search returns them (inside
 /// the search on Cloud; with one read per issue on Data Center).
 async fn properties_set_at_create(flavor: Flavor) {
-    let site = Site::start(flavor, false).await;
-    let jira = &site.client;
+    let emulator = Emulator::start(Mode::InProcess, flavor, false).await;
+    let jira = tuned_client(&emulator);
     let value = json!({"sync": "vuln", "task": "payments/cve", "tasks": ["a", "b"]});
     let mut wanted = new_issue("with metadata", "jas-meta");
-    wanted.properties = vec![(jira_support::SYNC_PROPERTY.to_owned(), value.clone())];
+    wanted.properties = vec![(SYNC_PROPERTY.to_owned(), value.clone())];
     let key = jira.create_issue(&wanted).await.unwrap().key;
     let bulk = jira.bulk_create(std::slice::from_ref(&wanted)).await;
     let bulk_key = bulk[0].as_ref().unwrap().key.clone();
     for key in [&key, &bulk_key] {
         assert_eq!(
-            jira.get_property(key, jira_support::SYNC_PROPERTY)
-                .await
-                .unwrap(),
+            jira.get_property(key, SYNC_PROPERTY).await.unwrap(),
             Some(value.clone())
         );
     }
-    site.clear_log().await;
+    emulator.clear_requests().await;
     let searched = jira
-        .search_with_properties(
-            "labels = jas-meta",
-            &[jira_support::SYNC_PROPERTY, "absent.key"],
-        )
+        .search_with_properties("labels = jas-meta", &[SYNC_PROPERTY, "absent.key"])
         .await
         .unwrap();
     assert_eq!(searched.len(), 2);
     let expected: std::collections::BTreeMap<String, serde_json::Value> =
-        [(jira_support::SYNC_PROPERTY.to_owned(), value.clone())]
+        [(SYNC_PROPERTY.to_owned(), value.clone())]
             .into_iter()
             .collect();
     for issue in &searched {
         assert_eq!(issue.properties, expected);
     }
-    let property_reads = site.count("GET", "/properties/absent.key").await
-        + site.count("GET", "/properties/activesync.dev.sync").await;
+    let property_reads = emulator.count("GET", "/properties/absent.key").await
+        + emulator
+            .count("GET", "/properties/activesync.dev.sync")
+            .await;
     match flavor {
         Flavor::Cloud => assert_eq!(property_reads, 0),
         Flavor::DataCenter => assert_eq!(property_reads, 4),
@@ -397,7 +427,7 @@ async fn properties_set_at_create(flavor: Flavor) {
             .await,
         Err(JiraError::InvalidInput { .. })
     ));
-    site.assert_requests_conform().await;
+    assert_requests_conform(&emulator).await;
 }
 
 #[tokio::test]
@@ -414,8 +444,8 @@ async fn properties_set_at_create_data_center() {
 
 /// Keys of issues that no longer exist are left out of a bulk fetch instead of failing it.
 async fn bulk_fetch_leaves_out_missing_keys(flavor: Flavor) {
-    let site = Site::start(flavor, false).await;
-    let jira = &site.client;
+    let emulator = Emulator::start(Mode::InProcess, flavor, false).await;
+    let jira = tuned_client(&emulator);
     let key = jira
         .create_issue(&new_issue("fetched", "jas-fetch"))
         .await
@@ -435,7 +465,7 @@ async fn bulk_fetch_leaves_out_missing_keys(flavor: Flavor) {
         fetched.iter().map(|i| i.key.clone()).collect::<Vec<_>>(),
         vec![key]
     );
-    site.assert_requests_conform().await;
+    assert_requests_conform(&emulator).await;
 }
 
 #[tokio::test]
@@ -450,15 +480,16 @@ async fn bulk_fetch_leaves_out_missing_keys_data_center() {
 }
 
 async fn priorities_are_listed(flavor: Flavor) {
-    let site = Site::start(flavor, false).await;
-    let priorities = site.client.priorities().await.unwrap();
+    let emulator = Emulator::start(Mode::InProcess, flavor, false).await;
+    let client = tuned_client(&emulator);
+    let priorities = client.priorities().await.unwrap();
     assert!(
         ["Highest", "High", "Medium", "Low", "Lowest"]
             .iter()
             .all(|name| priorities.iter().any(|p| p.name == *name)),
         "{priorities:?}"
     );
-    site.assert_requests_conform().await;
+    assert_requests_conform(&emulator).await;
 }
 
 #[tokio::test]
@@ -473,10 +504,10 @@ async fn priorities_are_listed_data_center() {
 
 #[tokio::test]
 async fn user_look_ups_expire_from_the_cache() {
-    let site = Site::start(Flavor::Cloud, false).await;
-    let mut config = site.config();
+    let emulator = Emulator::start(Mode::InProcess, Flavor::Cloud, false).await;
+    let mut config = tuned_config(&emulator, emulator.seed_secret());
     config.user_cache_ttl = Duration::from_millis(300);
-    let client = jira_active_sync::jira::JiraClient::new(config).unwrap();
+    let client = JiraClient::new(config).unwrap();
     for _ in 0..3 {
         client
             .user_by_email("bob@example.com")
@@ -484,14 +515,14 @@ async fn user_look_ups_expire_from_the_cache() {
             .unwrap()
             .unwrap();
     }
-    assert_eq!(site.count("GET", "/user/search").await, 1);
+    assert_eq!(emulator.count("GET", "/user/search").await, 1);
     tokio::time::sleep(Duration::from_millis(400)).await;
     client
         .user_by_email("bob@example.com")
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(site.count("GET", "/user/search").await, 2);
+    assert_eq!(emulator.count("GET", "/user/search").await, 2);
     assert!(matches!(
         client.user_by_email("not an email").await,
         Err(JiraError::InvalidInput { .. })
@@ -502,13 +533,13 @@ async fn user_look_ups_expire_from_the_cache() {
 /// the sustained rate.
 #[tokio::test]
 async fn the_token_bucket_paces_requests_on_the_wire() {
-    let site = Site::start(Flavor::Cloud, false).await;
-    let mut config = site.config();
+    let emulator = Emulator::start(Mode::InProcess, Flavor::Cloud, false).await;
+    let mut config = tuned_config(&emulator, emulator.seed_secret());
     config.rate_limit = jira_active_sync::jira::RateLimit {
         requests_per_second: 10,
         burst: 2,
     };
-    let client = jira_active_sync::jira::JiraClient::new(config).unwrap();
+    let client = JiraClient::new(config).unwrap();
     let started = std::time::Instant::now();
     let calls = (0..6).map(|_| {
         let client = client.clone();
@@ -519,14 +550,15 @@ async fn the_token_bucket_paces_requests_on_the_wire() {
     }
     // Two tokens at once, then one every 100 ms: the sixth cannot leave before 400 ms.
     assert!(started.elapsed() >= Duration::from_millis(400));
-    assert_eq!(site.count("GET", "/serverInfo").await, 6);
+    assert_eq!(emulator.count("GET", "/serverInfo").await, 6);
 }
 
 #[tokio::test]
 async fn refused_credentials_are_an_authentication_error_without_the_secret() {
     for flavor in [Flavor::Cloud, Flavor::DataCenter] {
-        let site = Site::start(flavor, false).await;
-        let client = site.client_with_secret("wrong-s3cret");
+        let emulator = Emulator::start(Mode::InProcess, flavor, false).await;
+        let client =
+            JiraClient::new(tuned_config(&emulator, "wrong-s3cret")).expect("client builds");
         let err = client.myself().await.unwrap_err();
         assert!(matches!(err, JiraError::Authentication { .. }), "{err:?}");
         assert!(!format!("{err} {err:?} {client:?}").contains("wrong-s3cret"));
@@ -535,11 +567,12 @@ async fn refused_credentials_are_an_authentication_error_without_the_secret() {
 
 #[tokio::test]
 async fn a_create_whose_answer_is_lost_is_not_repeated() {
-    let site = Site::start(Flavor::Cloud, false).await;
-    site.fault(json!({"method": "POST", "path": "/rest/api/3/issue", "action": "dropResponse"}))
+    let emulator = Emulator::start(Mode::InProcess, Flavor::Cloud, false).await;
+    let client = tuned_client(&emulator);
+    emulator
+        .fault(json!({"method": "POST", "path": "/rest/api/3/issue", "action": "dropResponse"}))
         .await;
-    let err = site
-        .client
+    let err = client
         .create_issue(&new_issue("lost answer", "jas-lost"))
         .await
         .unwrap_err();
@@ -548,23 +581,25 @@ async fn a_create_whose_answer_is_lost_is_not_repeated() {
         "{err:?}"
     );
     assert!(err.is_retryable());
-    assert_eq!(site.count("POST", "/issue").await, 1);
+    assert_eq!(emulator.count("POST", "/issue").await, 1);
     // The caller finds the committed issue by its label instead of creating a second one.
-    let found = site.client.search("labels = jas-lost").await.unwrap();
+    let found = client.search("labels = jas-lost").await.unwrap();
     assert_eq!(found.len(), 1);
 }
 
 #[tokio::test]
 async fn a_bulk_create_whose_answer_is_lost_fails_every_element_once() {
-    let site = Site::start(Flavor::Cloud, false).await;
-    site.fault(
-        json!({"method": "POST", "path": "/rest/api/3/issue/bulk", "action": "dropResponse"}),
-    )
-    .await;
+    let emulator = Emulator::start(Mode::InProcess, Flavor::Cloud, false).await;
+    let client = tuned_client(&emulator);
+    emulator
+        .fault(
+            json!({"method": "POST", "path": "/rest/api/3/issue/bulk", "action": "dropResponse"}),
+        )
+        .await;
     let batch: Vec<NewIssue> = (0..3)
         .map(|i| new_issue(&format!("lost {i}"), "jas-lost-bulk"))
         .collect();
-    let results = site.client.bulk_create(&batch).await;
+    let results = client.bulk_create(&batch).await;
     assert_eq!(results.len(), 3);
     assert!(
         results
@@ -572,28 +607,29 @@ async fn a_bulk_create_whose_answer_is_lost_fails_every_element_once() {
             .all(|r| matches!(r, Err(JiraError::Transient { status: None, .. }))),
         "{results:?}"
     );
-    assert_eq!(site.count("POST", "/issue/bulk").await, 1);
-    let found = site.client.search("labels = jas-lost-bulk").await.unwrap();
+    assert_eq!(emulator.count("POST", "/issue/bulk").await, 1);
+    let found = client.search("labels = jas-lost-bulk").await.unwrap();
     assert_eq!(found.len(), 3);
 }
 
 #[tokio::test]
 async fn server_errors_are_retried_for_reads_but_not_for_creates() {
-    let site = Site::start(Flavor::Cloud, false).await;
-    site.fault(
-        json!({"method": "GET", "path": "/rest/api/3/issue/SEC-1", "count": 2,
+    let emulator = Emulator::start(Mode::InProcess, Flavor::Cloud, false).await;
+    let client = tuned_client(&emulator);
+    emulator
+        .fault(
+            json!({"method": "GET", "path": "/rest/api/3/issue/SEC-1", "count": 2,
                       "action": "error", "status": 503}),
-    )
-    .await;
-    assert_eq!(site.client.get_issue("SEC-1").await.unwrap().key, "SEC-1");
-    assert_eq!(site.count("GET", "/issue/SEC-1").await, 3);
+        )
+        .await;
+    assert_eq!(client.get_issue("SEC-1").await.unwrap().key, "SEC-1");
+    assert_eq!(emulator.count("GET", "/issue/SEC-1").await, 3);
 
-    site.fault(
+    emulator.fault(
         json!({"method": "POST", "path": "/rest/api/3/issue", "action": "error", "status": 500}),
     )
     .await;
-    let err = site
-        .client
+    let err = client
         .create_issue(&new_issue("server error", "jas-500"))
         .await
         .unwrap_err();
@@ -607,46 +643,49 @@ async fn server_errors_are_retried_for_reads_but_not_for_creates() {
         ),
         "{err:?}"
     );
-    assert_eq!(site.count("POST", "/issue").await, 1);
+    assert_eq!(emulator.count("POST", "/issue").await, 1);
 }
 
 #[tokio::test]
 async fn a_rate_limited_create_is_repeated_after_retry_after() {
-    let site = Site::start(Flavor::Cloud, false).await;
-    site.fault(
-        json!({"method": "POST", "path": "/rest/api/3/issue", "action": "error",
+    let emulator = Emulator::start(Mode::InProcess, Flavor::Cloud, false).await;
+    let client = tuned_client(&emulator);
+    emulator
+        .fault(
+            json!({"method": "POST", "path": "/rest/api/3/issue", "action": "error",
                       "status": 429, "retryAfterSecs": 1}),
-    )
-    .await;
-    let created = site
-        .client
+        )
+        .await;
+    let created = client
         .create_issue(&new_issue("after 429", "jas-429"))
         .await
         .unwrap();
-    let log = site.requests_to("POST", "/issue").await;
+    let log = emulator.requests_to("POST", "/issue").await;
     assert_eq!(
         log.iter().map(|r| r.status).collect::<Vec<_>>(),
         vec![429, 201]
     );
     assert!(
-        jira_support::between(log[0].time, log[1].time) >= Duration::from_millis(990),
+        between(log[0].time, log[1].time) >= Duration::from_millis(990),
         "Retry-After not obeyed"
     );
     assert_eq!(
-        site.client.search("labels = jas-429").await.unwrap()[0].key,
+        client.search("labels = jas-429").await.unwrap()[0].key,
         created.key
     );
 }
 
 #[tokio::test]
 async fn a_long_burst_pause_fails_fast_and_holds_only_that_endpoint() {
-    let site = Site::start(Flavor::Cloud, false).await;
-    site.fault(
-        json!({"method": "GET", "path": "/rest/api/3/issue/SEC-1", "action": "error",
+    let emulator = Emulator::start(Mode::InProcess, Flavor::Cloud, false).await;
+    let client = tuned_client(&emulator);
+    emulator
+        .fault(
+            json!({"method": "GET", "path": "/rest/api/3/issue/SEC-1", "action": "error",
                       "status": 429, "retryAfterSecs": 120}),
-    )
-    .await;
-    let err = site.client.get_issue("SEC-1").await.unwrap_err();
+        )
+        .await;
+    let err = client.get_issue("SEC-1").await.unwrap_err();
     match &err {
         JiraError::RateLimited {
             retry_after,
@@ -659,7 +698,7 @@ async fn a_long_burst_pause_fails_fast_and_holds_only_that_endpoint() {
         other => panic!("expected RateLimited, got {other:?}"),
     }
     // The same endpoint is held back without another request reaching Jira ...
-    let again = site.client.get_issue("SEC-1").await.unwrap_err();
+    let again = client.get_issue("SEC-1").await.unwrap_err();
     match &again {
         JiraError::RateLimited {
             retry_after: Some(left),
@@ -671,32 +710,31 @@ async fn a_long_burst_pause_fails_fast_and_holds_only_that_endpoint() {
         }
         other => panic!("expected RateLimited, got {other:?}"),
     }
-    assert_eq!(site.count("GET", "/issue/SEC-1").await, 1);
+    assert_eq!(emulator.count("GET", "/issue/SEC-1").await, 1);
     // ... while other endpoints carry on.
-    site.client.myself().await.unwrap();
-    site.client.search("project = SEC").await.unwrap();
+    client.myself().await.unwrap();
+    client.search("project = SEC").await.unwrap();
 }
 
 /// Jira Cloud's per-issue write limit (20 writes per 2 s) on one issue holds back only that issue.
 #[tokio::test]
 async fn per_issue_rate_limit_holds_only_that_issue() {
-    let _alone = jira_support::timing_sensitive().await;
-    let site = Site::start(Flavor::Cloud, true).await;
-    let hot = site
-        .client
+    let _alone = timing_sensitive().await;
+    let emulator = Emulator::start(Mode::InProcess, Flavor::Cloud, true).await;
+    let client = tuned_client(&emulator);
+    let hot = client
         .create_issue(&new_issue("hot", "jas-hot"))
         .await
         .unwrap()
         .key;
-    let cold = site
-        .client
+    let cold = client
         .create_issue(&new_issue("cold", "jas-cold"))
         .await
         .unwrap()
         .key;
-    site.clear_log().await;
+    emulator.clear_requests().await;
     let edit = |key: String, n: usize| {
-        let client = site.client.clone();
+        let client = client.clone();
         async move {
             let update = IssueUpdate {
                 summary: Some(format!("edit {n}")),
@@ -708,7 +746,7 @@ async fn per_issue_rate_limit_holds_only_that_issue() {
     let hot_edits = futures::future::join_all((0..30).map(|n| edit(hot.clone(), n)));
     let cold_edits = async {
         // Start once the hot issue has been limited, then keep writing the cold one.
-        site.wait_for_status(429).await;
+        emulator.wait_for_status(429).await;
         let mut results = Vec::new();
         for n in 0..5 {
             results.push(edit(cold.clone(), n).await);
@@ -719,7 +757,7 @@ async fn per_issue_rate_limit_holds_only_that_issue() {
     assert!(hot_results.iter().all(Result::is_ok), "{hot_results:?}");
     assert!(cold_results.iter().all(Result::is_ok), "{cold_results:?}");
 
-    let log = site.requests().await;
+    let log = emulator.logged().await;
     let limited: Vec<_> = log.iter().filter(|r| r.status == 429).collect();
     assert!(
         !limited.is_empty(),
@@ -740,29 +778,30 @@ async fn per_issue_rate_limit_holds_only_that_issue() {
         .filter(|r| r.seq > first.seq && r.seq < next_hot.seq && r.path.ends_with(&cold))
         .count();
     assert!(cold_meanwhile > 0, "the cold issue waited for the hot one");
-    site.assert_requests_conform().await;
+    assert_requests_conform(&emulator).await;
 }
 
 /// Jira Cloud's burst limit (GET 100/s) holds back that method and endpoint only.
 #[tokio::test]
 async fn burst_rate_limit_holds_only_that_endpoint() {
-    let _alone = jira_support::timing_sensitive().await;
-    let site = Site::start(Flavor::Cloud, false).await;
+    let _alone = timing_sensitive().await;
+    let emulator = Emulator::start(Mode::InProcess, Flavor::Cloud, false).await;
+    let client = tuned_client(&emulator);
     let flood = || {
         futures::future::join_all((0..400).map(|_| {
-            let client = site.client.clone();
+            let client = client.clone();
             async move { client.get_issue("SEC-1").await }
         }))
     };
     // Warm the connection pool first, so that the flood reaches the emulator at the speed of
     // requests rather than of new connections (which a loaded machine can keep below 100/s).
     assert!(flood().await.iter().all(Result::is_ok));
-    site.set_rate_limits(true).await;
-    site.clear_log().await;
+    emulator.set_rate_limits(true).await;
+    emulator.clear_requests().await;
     let reads = flood();
     let searches = async {
-        site.wait_for_status(429).await;
-        site.client.search("project = SEC").await
+        emulator.wait_for_status(429).await;
+        client.search("project = SEC").await
     };
     let (reads, search) = tokio::join!(reads, searches);
     assert!(
@@ -771,7 +810,7 @@ async fn burst_rate_limit_holds_only_that_endpoint() {
         reads.iter().find(|r| r.is_err())
     );
     search.unwrap();
-    let log = site.requests().await;
+    let log = emulator.logged().await;
     let limited: Vec<_> = log.iter().filter(|r| r.status == 429).collect();
     assert!(
         !limited.is_empty(),
@@ -797,21 +836,23 @@ async fn burst_rate_limit_holds_only_that_endpoint() {
 /// A burst pause Jira asks for is sat out by that endpoint alone: other calls go ahead meanwhile.
 #[tokio::test]
 async fn a_burst_pause_is_sat_out_by_that_endpoint_alone() {
-    let site = Site::start(Flavor::Cloud, false).await;
-    site.fault(
-        json!({"method": "GET", "path": "/rest/api/3/issue/SEC-1", "action": "error",
+    let emulator = Emulator::start(Mode::InProcess, Flavor::Cloud, false).await;
+    let client = tuned_client(&emulator);
+    emulator
+        .fault(
+            json!({"method": "GET", "path": "/rest/api/3/issue/SEC-1", "action": "error",
                       "status": 429, "retryAfterSecs": 2}),
-    )
-    .await;
-    let read = site.client.get_issue("SEC-1");
+        )
+        .await;
+    let read = client.get_issue("SEC-1");
     let others = async {
-        site.wait_for_status(429).await;
-        site.client.myself().await.unwrap();
-        site.client.search("project = SEC").await.unwrap();
+        emulator.wait_for_status(429).await;
+        client.myself().await.unwrap();
+        client.search("project = SEC").await.unwrap();
     };
     let (read, ()) = tokio::join!(read, others);
     assert_eq!(read.unwrap().key, "SEC-1");
-    let log = site.requests().await;
+    let log = emulator.logged().await;
     let reads: Vec<_> = log
         .iter()
         .filter(|r| r.path.ends_with("/issue/SEC-1"))
@@ -820,7 +861,7 @@ async fn a_burst_pause_is_sat_out_by_that_endpoint_alone() {
         reads.iter().map(|r| r.status).collect::<Vec<_>>(),
         vec![429, 200]
     );
-    assert!(jira_support::between(reads[0].time, reads[1].time) >= Duration::from_millis(1990));
+    assert!(between(reads[0].time, reads[1].time) >= Duration::from_millis(1990));
     let others_seq: Vec<u64> = log
         .iter()
         .filter(|r| r.path.ends_with("/myself") || r.path.ends_with("/search/jql"))

@@ -9,7 +9,6 @@
 //! `JAS_FAULTS_TASKS=1000 JAS_FAULTS_STORM_SECS=60 JAS_FAULTS_OUTAGE_SECS=120 cargo test --test jira_faults -- --nocapture`.
 //! `JAS_FAULTS_ONLY=outage,slow` runs only the named scenarios.
 
-mod rig;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,7 +23,11 @@ use rand::seq::IndexedRandom;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use rig::{OperatorProcess, Reckoning, Site};
+use support::Mode;
+use support::Site;
+use support::operator::Operator;
+use support::reckoning::Reckoning;
+use support::settings::setting;
 
 /// The connection's client-side ceiling: low, so that the operator has to hold itself back.
 const RPS: f64 = 5.0;
@@ -35,13 +38,6 @@ const WINDOWS_MS: [i64; 5] = [500, 1_000, 2_000, 5_000, 10_000];
 /// let out apart may be stamped closer by this much (`JAS_FAULTS_ARRIVAL_JITTER_MS` on a machine so
 /// loaded that the emulator's process stalls).
 const ARRIVAL_JITTER_MS: u64 = 50;
-
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// What the sync's `Ready` must say while a fault lasts.
 struct Told {
@@ -385,7 +381,8 @@ async fn run(scenario: Scenario, tasks: usize, jitter_ms: u64) -> Figures {
     let mut expected: BTreeMap<String, bool> = names.iter().map(|n| (n.clone(), false)).collect();
     let mut log = RequestLog::from_now(&site).await;
     site.individual_sync("s", check).await;
-    let operator = OperatorProcess::start(&site.operator_options("3s"), site.log_path()).await;
+    let operator =
+        Operator::start(Mode::Process, &site.operator_options("3s"), site.log_path()).await;
     let patience = Duration::from_secs(120 + tasks as u64 / 4);
     // Listing every task is the costly check: large runs do it less often, so as not to load the
     // machine whose request timings are measured.
@@ -620,7 +617,7 @@ async fn run(scenario: Scenario, tasks: usize, jitter_ms: u64) -> Figures {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jira_faults_are_survived_exactly_within_the_client_rate() {
-    let tasks = usize::try_from(setting("JAS_FAULTS_TASKS", 100)).unwrap_or(100);
+    let tasks = usize::try_from(setting::<u64>("JAS_FAULTS_TASKS", 100)).unwrap_or(100);
     let storm = Duration::from_secs(setting("JAS_FAULTS_STORM_SECS", 15));
     let outage = Duration::from_secs(setting("JAS_FAULTS_OUTAGE_SECS", 30));
     let only: Option<Vec<String>> = std::env::var("JAS_FAULTS_ONLY")

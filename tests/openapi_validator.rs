@@ -1,10 +1,10 @@
 //! Checks the OpenAPI validator the conformance tests rely on, with bodies known to be good or bad,
 //! against Atlassian's real documents.
 
-mod openapi;
+mod support;
 
-use openapi::{Flavor, document};
 use serde_json::json;
+use support::openapi::{self, Flavor, document};
 
 fn cloud_user() -> serde_json::Value {
     json!({

@@ -3,7 +3,6 @@
 //! encoding. And no namespace reaches another's: a sync or connection naming a connection or Secret
 //! that exists only in another namespace gets nothing from it.
 
-mod rig;
 mod support;
 
 use std::time::Duration;
@@ -16,8 +15,12 @@ use kube::Api;
 use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-use rig::{EMAIL, EmulatorProcess, OperatorProcess, Site, condition_of, eventually, recorded_keys};
-use support::TestNamespace;
+use jira_active_sync::jira::Flavor;
+use support::Mode;
+use support::emulator::{EMAIL, Emulator};
+use support::operator::Operator;
+use support::site::{condition_of, recorded_keys};
+use support::{Site, TestNamespace, eventually};
 
 /// Every object of kind `K` in `ns`, as JSON text.
 async fn listed<K>(ns: &TestNamespace) -> String
@@ -44,7 +47,7 @@ async fn the_token_appears_in_no_log_event_status_or_metric() {
     site.individual_sync("s", "sec").await;
     let mut options = site.operator_options("10s");
     options.rust_log = "debug";
-    let operator = OperatorProcess::start(&options, site.log_path()).await;
+    let operator = Operator::start(Mode::Process, &options, site.log_path()).await;
     eventually(
         "every task has its ticket",
         Duration::from_secs(90),
@@ -103,7 +106,7 @@ async fn a_namespace_cannot_use_another_namespaces_connection_or_secret() {
     let b = Site::new("xns-b", token_b, json!({})).await;
     let a = TestNamespace::new("xns-a").await;
     // Had A's connection read B's Secret, its requests would succeed here.
-    let jira_a = EmulatorProcess::start().await;
+    let jira_a = Emulator::start(Mode::Process, Flavor::Cloud, false).await;
     jira_a.set_admin_token(token_b).await;
     a.create::<JiraConnection>(json!({
         "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraConnection",
@@ -130,7 +133,7 @@ async fn a_namespace_cannot_use_another_namespaces_connection_or_secret() {
     }
     let mut options = b.operator_options("10s");
     options.also_watch = vec![a.name.clone()];
-    let operator = OperatorProcess::start(&options, b.log_path()).await;
+    let operator = Operator::start(Mode::Process, &options, b.log_path()).await;
 
     let patience = Duration::from_secs(60);
     eventually("B's own connection is ready", patience, || async {

@@ -1,7 +1,6 @@
 //! The sync end to end: the operator binary (scoped to the test's namespace) against a real
-//! kube-apiserver + etcd and the Jira emulator over real HTTP, both on the process rig.
+//! kube-apiserver + etcd and the Jira emulator over real HTTP, both as processes (`tests/support`).
 
-mod rig;
 mod support;
 
 use std::ops::Deref;
@@ -11,8 +10,12 @@ use jira_active_sync::api::{ComplianceTask, JiraActiveSync, condition_status};
 use jira_active_sync::jira::{JiraClient, StatusCategory, TransitionTarget};
 use kube::ResourceExt;
 use kube::api::DeleteParams;
-use rig::{CONNECTION, EMAIL, OperatorProcess, SEED_TOKEN, Site};
 use serde_json::{Value, json};
+use support::Mode;
+use support::emulator::{EMAIL, SEED_TOKEN};
+use support::operator::Operator;
+use support::site::CONNECTION;
+use support::{Site, eventually};
 
 /// How long anything may take to converge on a slow CI machine.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -21,7 +24,7 @@ const PATIENCE: Duration = Duration::from_secs(60);
 struct Env {
     site: Site,
     client: JiraClient,
-    operator: Option<OperatorProcess>,
+    operator: Option<Operator>,
 }
 
 impl Deref for Env {
@@ -47,7 +50,7 @@ impl Env {
 
     async fn start_operator(&mut self) {
         let options = self.site.operator_options("5s");
-        self.operator = Some(OperatorProcess::start(&options, self.site.log_path()).await);
+        self.operator = Some(Operator::start(Mode::Process, &options, self.site.log_path()).await);
     }
 
     /// Kills the operator as a crash would: no graceful shutdown.
@@ -101,15 +104,6 @@ impl Env {
     }
 }
 
-/// Waits up to [`PATIENCE`] for `check` to give `Some`.
-async fn eventually<T, F, Fut>(what: &str, check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    support::wait::eventually(what, PATIENCE, check).await
-}
-
 fn individual(check: &str) -> Value {
     json!({"connectionRef": {"name": CONNECTION}, "scope": {"checks": [check]},
            "jira": {"project": "SEC", "labels": ["compliance"]}, "mode": "Individual"})
@@ -130,7 +124,7 @@ async fn individual_ticket_closes_when_its_task_completes_and_reopens_with_it() 
     env.task("cve-1", "vuln", Some("alice@example.com")).await;
     env.task("cve-2", "vuln", None).await;
     env.sync("vuln", individual("vuln")).await;
-    let tickets = eventually("two tickets", || async {
+    let tickets = eventually("two tickets", PATIENCE, || async {
         let t = env.tickets("vuln").await;
         (t.len() == 2).then_some(t)
     })
@@ -144,7 +138,7 @@ async fn individual_ticket_closes_when_its_task_completes_and_reopens_with_it() 
     assert!(cve1.labels.contains(&"compliance".to_owned()));
     assert!(cve1.assignee.is_some(), "alice is a Jira user");
     let key = cve1.key.clone();
-    let (recorded, _) = eventually("the task status names the ticket", || async {
+    let (recorded, _) = eventually("the task status names the ticket", PATIENCE, || async {
         let s = env.task_status("cve-1").await;
         s.0.is_some().then_some(s)
     })
@@ -152,12 +146,12 @@ async fn individual_ticket_closes_when_its_task_completes_and_reopens_with_it() 
     assert_eq!(recorded.as_deref(), Some(key.as_str()));
 
     env.set_state("cve-1", "Completed").await;
-    eventually("the ticket is done", || async {
+    eventually("the ticket is done", PATIENCE, || async {
         (env.client.get_issue(&key).await.ok()?.status.category == StatusCategory::Done)
             .then_some(())
     })
     .await;
-    eventually("the task shows done", || async {
+    eventually("the task shows done", PATIENCE, || async {
         (env.task_status("cve-1").await.1.as_deref() == Some("done")).then_some(())
     })
     .await;
@@ -168,7 +162,7 @@ async fn individual_ticket_closes_when_its_task_completes_and_reopens_with_it() 
     );
 
     env.set_state("cve-1", "Open").await;
-    eventually("the ticket re-opens", || async {
+    eventually("the ticket re-opens", PATIENCE, || async {
         (env.client.get_issue(&key).await.ok()?.status.category == StatusCategory::New)
             .then_some(())
     })
@@ -194,7 +188,7 @@ async fn batch_tickets_follow_their_tasks_and_close_when_all_complete() {
             .await;
     }
     env.sync("dash", batch(json!({}))).await;
-    let tickets = eventually("two batch tickets", || async {
+    let tickets = eventually("two batch tickets", PATIENCE, || async {
         let t = env.tickets("dash").await;
         (t.len() == 2).then_some(t)
     })
@@ -213,7 +207,7 @@ async fn batch_tickets_follow_their_tasks_and_close_when_all_complete() {
     );
     let key = bob.key.clone();
     env.set_state("b1", "Completed").await;
-    eventually("the description shows b1 completed", || async {
+    eventually("the description shows b1 completed", PATIENCE, || async {
         let issue = env.client.get_issue(&key).await.ok()?;
         (issue.summary == "Compliance tasks: bob@example.com (1 open of 2)").then_some(())
     })
@@ -228,7 +222,7 @@ async fn batch_tickets_follow_their_tasks_and_close_when_all_complete() {
         StatusCategory::New
     );
     env.set_state("b2", "Completed").await;
-    eventually("bob's ticket closes", || async {
+    eventually("bob's ticket closes", PATIENCE, || async {
         (env.client.get_issue(&key).await.ok()?.status.category == StatusCategory::Done)
             .then_some(())
     })
@@ -247,14 +241,14 @@ async fn done_in_jira_follows_jira_completion() {
     }
     let mut keys = Vec::new();
     for i in 0..3 {
-        let key = eventually("a ticket per sync", || async {
+        let key = eventually("a ticket per sync", PATIENCE, || async {
             env.task_status(&format!("t{i}")).await.0
         })
         .await;
         env.jira_transition(&key, StatusCategory::Done).await;
         keys.push(key);
     }
-    eventually("Reflect shows done on the open task", || async {
+    eventually("Reflect shows done on the open task", PATIENCE, || async {
         let (_, category) = env.task_status("t0").await;
         let task = env.get_task("t0").await;
         (category.as_deref() == Some("done")
@@ -262,15 +256,19 @@ async fn done_in_jira_follows_jira_completion() {
             .then_some(())
     })
     .await;
-    eventually("CompleteTasks completes the task", || async {
+    eventually("CompleteTasks completes the task", PATIENCE, || async {
         (env.get_task("t1").await.spec.state == jira_active_sync::api::TaskState::Completed)
             .then_some(())
     })
     .await;
-    eventually("Reopen re-opens the ticket with a comment", || async {
-        (env.client.get_issue(&keys[2]).await.ok()?.status.category == StatusCategory::New)
-            .then_some(())
-    })
+    eventually(
+        "Reopen re-opens the ticket with a comment",
+        PATIENCE,
+        || async {
+            (env.client.get_issue(&keys[2]).await.ok()?.status.category == StatusCategory::New)
+                .then_some(())
+        },
+    )
     .await;
     assert!(
         env.comments(&keys[2])
@@ -286,7 +284,10 @@ async fn webhook_brings_jira_status_to_the_task() {
     let mut spec = individual("check");
     spec["pollInterval"] = json!("1h");
     env.sync("s", spec).await;
-    let key = eventually("a ticket", || async { env.task_status("t").await.0 }).await;
+    let key = eventually("a ticket", PATIENCE, || async {
+        env.task_status("t").await.0
+    })
+    .await;
     env.jira_transition(&key, StatusCategory::Indeterminate)
         .await;
     let body = json!({"webhookEvent": "jira:issue_updated",
@@ -313,6 +314,7 @@ async fn webhook_brings_jira_status_to_the_task() {
     };
     let accepted = eventually(
         "the webhook secret is loaded and the delivery taken",
+        PATIENCE,
         || async {
             let response = http
                 .post(&url)
@@ -329,6 +331,7 @@ async fn webhook_brings_jira_status_to_the_task() {
     assert!(accepted.contains("1 sync(s) woken"), "{accepted}");
     eventually(
         "the task shows In Progress within the poll interval of 1h",
+        PATIENCE,
         || async {
             (env.task_status("t").await.1.as_deref() == Some("indeterminate")).then_some(())
         },
@@ -348,7 +351,7 @@ async fn deletion_policies_retain_delete_and_close() {
     let mut keys = Vec::new();
     for i in 0..3 {
         keys.push(
-            eventually("a ticket per sync", || async {
+            eventually("a ticket per sync", PATIENCE, || async {
                 env.task_status(&format!("t{i}")).await.0
             })
             .await,
@@ -357,7 +360,7 @@ async fn deletion_policies_retain_delete_and_close() {
     let syncs = env.ns.api::<JiraActiveSync>();
     for i in 0..3 {
         let name = format!("s{i}");
-        eventually("the finalizer is on", || async {
+        eventually("the finalizer is on", PATIENCE, || async {
             let s = env.get_sync(&name).await?;
             s.finalizers()
                 .iter()
@@ -369,11 +372,11 @@ async fn deletion_policies_retain_delete_and_close() {
             .delete(&name, &DeleteParams::default())
             .await
             .expect("delete");
-        eventually("the sync is gone", || async {
+        eventually("the sync is gone", PATIENCE, || async {
             env.get_sync(&name).await.is_none().then_some(())
         })
         .await;
-        eventually("the task status is cleared", || async {
+        eventually("the task status is cleared", PATIENCE, || async {
             env.task_status(&format!("t{i}"))
                 .await
                 .0
@@ -401,14 +404,17 @@ async fn deletion_waits_while_jira_is_down() {
     let mut spec = individual("check");
     spec["deletionPolicy"] = json!("Delete");
     env.sync("s", spec).await;
-    let key = eventually("a ticket", || async { env.task_status("t").await.0 }).await;
+    let key = eventually("a ticket", PATIENCE, || async {
+        env.task_status("t").await.0
+    })
+    .await;
     env.jira.fault(json!({"path": "/rest/*", "count": 100000, "action": "error", "status": 503, "message": "maintenance"})).await;
     env.ns
         .api::<JiraActiveSync>()
         .delete("s", &DeleteParams::default())
         .await
         .expect("delete");
-    let message = eventually("a condition says why the sync stays", || async {
+    let message = eventually("a condition says why the sync stays", PATIENCE, || async {
         let sync = env.get_sync("s").await?;
         let status = sync.status?;
         let ready = status.conditions.iter().find(|c| c.type_ == "Ready")?;
@@ -425,7 +431,7 @@ async fn deletion_waits_while_jira_is_down() {
         "the finalizer holds the sync"
     );
     env.jira.clear_faults().await;
-    eventually("the sync goes once Jira is back", || async {
+    eventually("the sync goes once Jira is back", PATIENCE, || async {
         env.get_sync("s").await.is_none().then_some(())
     })
     .await;
@@ -442,13 +448,13 @@ async fn a_restart_mid_sync_makes_no_duplicates() {
         env.task(&format!("t{i:02}"), "check", None).await;
     }
     env.sync("s", individual("check")).await;
-    eventually("the sync has begun", || async {
+    eventually("the sync has begun", PATIENCE, || async {
         (!env.tickets("s").await.is_empty()).then_some(())
     })
     .await;
     env.kill_operator().await;
     env.start_operator().await;
-    let tickets = eventually("60 tickets", || async {
+    let tickets = eventually("60 tickets", PATIENCE, || async {
         let t = env.tickets("s").await;
         (t.len() >= 60).then_some(t)
     })
@@ -480,13 +486,13 @@ async fn two_syncs_naming_one_check_conflict_and_the_older_wins() {
     let env = Env::new("conflict").await;
     env.task("t", "check", None).await;
     env.sync("older", individual("check")).await;
-    eventually("the older sync has the ticket", || async {
+    eventually("the older sync has the ticket", PATIENCE, || async {
         env.task_status("t").await.0
     })
     .await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     env.sync("newer", individual("check")).await;
-    let message = eventually("the newer sync reports Conflict", || async {
+    let message = eventually("the newer sync reports Conflict", PATIENCE, || async {
         let status = env.get_sync("newer").await?.status?;
         let c = status.conditions.iter().find(|c| c.type_ == "Conflict")?;
         (c.status == "True").then(|| c.message.clone())
@@ -504,7 +510,7 @@ async fn a_project_outside_allowed_projects_writes_nothing() {
     let mut spec = individual("check");
     spec["jira"]["project"] = json!("HR");
     env.sync("s", spec).await;
-    let reason = eventually("Ready=False with a reason", || async {
+    let reason = eventually("Ready=False with a reason", PATIENCE, || async {
         let status = env.get_sync("s").await?.status?;
         let c = status.conditions.iter().find(|c| c.type_ == "Ready")?;
         (c.status == "False").then(|| c.reason.clone())
@@ -512,4 +518,29 @@ async fn a_project_outside_allowed_projects_writes_nothing() {
     .await;
     assert_eq!(reason, "ProjectNotAllowed");
     assert!(env.tickets("s").await.is_empty());
+}
+
+/// The harness's operator in the test process (for suites that need no real crash) syncs as the
+/// binary does.
+#[tokio::test]
+async fn an_operator_in_the_test_process_makes_and_records_the_ticket() {
+    let site = Site::new("in-process", SEED_TOKEN, json!({})).await;
+    site.task("t", "inproc", None).await;
+    site.individual_sync("s", "inproc").await;
+    let mut operator = Operator::start(
+        Mode::InProcess,
+        &site.operator_options("5s"),
+        site.log_path(),
+    )
+    .await;
+    let keys = eventually("the task records its ticket", PATIENCE, || async {
+        let keys = site.recorded_keys().await;
+        (!keys.is_empty()).then_some(keys)
+    })
+    .await;
+    let tickets: Vec<String> = site.tickets("s").await.into_iter().map(|t| t.key).collect();
+    assert_eq!(tickets, [keys["t"].clone()]);
+    assert!(operator.running());
+    assert!(operator.get("/metrics").await.is_some());
+    operator.kill().await;
 }

@@ -4,7 +4,6 @@
 //! result flips, a reworded message, a resource's result and a report going away, an unchanged
 //! resync and the source's deletion each end where they should.
 
-mod rig;
 mod support;
 
 use std::collections::BTreeMap;
@@ -19,9 +18,12 @@ use kube::api::{
 };
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Api, Client, ResourceExt};
-use rig::{CONNECTION, OperatorProcess, SEED_TOKEN, Site};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use support::emulator::SEED_TOKEN;
+use support::operator::Operator;
+use support::site::CONNECTION;
+use support::{Mode, Site};
 use tokio::sync::OnceCell;
 
 /// How long anything may take to converge on a slow CI machine.
@@ -105,7 +107,7 @@ fn open_reports() -> ApiResource {
 /// A site with report CRDs, the operator, an all-tasks Individual sync into SEC and a source.
 struct Env {
     site: Site,
-    operator: OperatorProcess,
+    operator: Operator,
 }
 
 impl Env {
@@ -124,7 +126,8 @@ impl Env {
                 "metadata": {"name": "findings"}, "spec": source
             }))
             .await;
-        let operator = OperatorProcess::start(&site.operator_options("5s"), site.log_path()).await;
+        let operator =
+            Operator::start(Mode::Process, &site.operator_options("5s"), site.log_path()).await;
         Env { site, operator }
     }
 

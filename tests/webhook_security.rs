@@ -3,7 +3,6 @@
 //! ticket), while a valid signed delivery brings Jira's status to the task and a replay of it does not
 //! act again.
 
-mod rig;
 mod support;
 
 use std::collections::BTreeMap;
@@ -18,9 +17,11 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use rig::{OperatorProcess, Site, eventually};
+use support::Mode;
+use support::operator::Operator;
+use support::{Site, eventually};
 
-/// The connection's admin token; the rig's Secret holds `{TOKEN}-hook` as the webhook secret.
+/// The connection's admin token; the site's Secret holds `{TOKEN}-hook` as the webhook secret.
 const TOKEN: &str = "webhook-token-5e1";
 /// How long a delivery that was acted on takes at most to show as Jira requests.
 const WINDOW: Duration = Duration::from_secs(3);
@@ -267,7 +268,7 @@ async fn requests_since(site: &Site, since: u64) -> Vec<String> {
 }
 
 /// The operator's `webhook_deliveries` counters by outcome.
-async fn counters(operator: &OperatorProcess) -> BTreeMap<String, u64> {
+async fn counters(operator: &Operator) -> BTreeMap<String, u64> {
     let metrics = operator.get("/metrics").await.expect("metrics");
     metrics
         .lines()
@@ -299,7 +300,7 @@ async fn forged_and_malformed_deliveries_change_nothing_and_a_replay_acts_once()
     let mut options = site.operator_options("1s");
     options.rust_log =
         "debug,kube=info,tower=info,hyper=info,hyper_util=info,h2=info,reqwest=info,rustls=info";
-    let operator = OperatorProcess::start(&options, site.log_path()).await;
+    let operator = Operator::start(Mode::Process, &options, site.log_path()).await;
     let operator_addr = operator.listen;
     let labels = vec![format!("jas.{}.s", site.ns.name)];
 

@@ -23,7 +23,7 @@ fn dns_label_schema(description: &str) -> Schema {
     })
 }
 
-fn object_name_schema(_: &mut SchemaGenerator) -> Schema {
+pub(crate) fn object_name_schema(_: &mut SchemaGenerator) -> Schema {
     dns_label_schema("Name of the object, in the same namespace.")
 }
 

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{Condition, LocalObjectRef, SecretKeyRef};
 
-/// How to reach one Jira site: its URL, flavor, credentials, webhook secret and client-side rate limit.
+/// How to reach one Jira site: its URL, flavor, credentials, way in, trusted CA, webhook secret and
+/// client-side rate limit.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "activesync.dev",
@@ -23,6 +24,14 @@ use super::common::{Condition, LocalObjectRef, SecretKeyRef};
     printcolumn = r#"{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.gateway) || self.flavor == 'Cloud'").message(
+    "gateway is Jira Cloud's (api.atlassian.com): remove it for a DataCenter connection"
+))]
+#[x_kube(validation = Rule::new(
+    "self.flavor != 'Cloud' || self.auth.type != 'OAuth2ClientCredentials' || has(self.gateway)"
+).message(
+    "auth.type OAuth2ClientCredentials on Cloud needs gateway (service account tokens work only through api.atlassian.com): add gateway: {} or gateway: {cloudId: ...}"
+))]
 pub struct JiraConnectionSpec {
     /// Base URL of the Jira site, e.g. `https://acme.atlassian.net`. Must be https, except for loopback hosts.
     #[schemars(length(min = 1, max = 2048))]
@@ -38,6 +47,13 @@ pub struct JiraConnectionSpec {
     pub flavor: Flavor,
     /// Credentials, read from a Secret in the same namespace.
     pub auth: ConnectionAuth,
+    /// Call Jira Cloud through Atlassian's API gateway (`https://api.atlassian.com/ex/jira/{cloudId}`)
+    /// instead of the site URL: scoped API tokens and service accounts work only this way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<Gateway>,
+    /// TLS settings: a private CA to trust for the site, the gateway and the token endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
     /// The HMAC secret of the Jira admin webhook that reports ticket changes (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<WebhookConfig>,
@@ -65,23 +81,94 @@ pub enum Flavor {
 }
 
 /// Credentials for a Jira site.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.tokenUrl) || self.type == 'OAuth2ClientCredentials'").message(
+    "auth.tokenUrl applies only to auth.type OAuth2ClientCredentials"
+))]
+#[x_kube(validation = Rule::new("!has(self.scopes) || self.type == 'OAuth2ClientCredentials'").message(
+    "auth.scopes applies only to auth.type OAuth2ClientCredentials"
+))]
 pub struct ConnectionAuth {
-    /// `Basic` (keys `email` and `apiToken` in the Secret) or `Bearer` (key `token`: a personal access token).
+    /// `Basic` (Secret keys `email` and `apiToken`), `Bearer` (key `token`: a personal access
+    /// token) or `OAuth2ClientCredentials` (keys `clientId` and `clientSecret`: a service account).
     #[serde(rename = "type")]
     pub type_: AuthType,
     /// The Secret holding the credentials, in the same namespace as the connection.
     pub secret_ref: LocalObjectRef,
+    /// OAuth2ClientCredentials only: the token endpoint. Default: Cloud
+    /// `https://auth.atlassian.com/oauth/token`, Data Center `{url}/rest/oauth2/latest/token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 2048))]
+    #[x_kube(validation = Rule::new("isURL(self)").message("tokenUrl must be an absolute URL such as https://auth.atlassian.com/oauth/token"))]
+    #[x_kube(validation = Rule::new(
+        "!isURL(self) || url(self).getScheme() == 'https' || self.matches('^http://(localhost|127(\\\\.[0-9]{1,3}){3}|\\\\[::1\\\\])(:[0-9]+)?([/?#].*)?$')"
+    ).message("tokenUrl must use https (plain http is allowed only for loopback hosts such as localhost or 127.0.0.1)"))]
+    pub token_url: Option<String>,
+    /// OAuth2ClientCredentials only: scopes to ask the token endpoint for (Data Center, e.g.
+    /// `WRITE`); empty asks for the client's own (Cloud service accounts get the scopes set on
+    /// their credential).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    #[schemars(length(max = 50), inner(length(min = 1, max = 255)))]
+    pub scopes: Vec<String>,
 }
 
 /// How the operator authenticates to Jira.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
 pub enum AuthType {
-    /// Email and API token (Jira Cloud).
+    /// Email and API token, classic or scoped (Jira Cloud).
     Basic,
     /// Personal access token (Jira Data Center).
     Bearer,
+    /// OAuth 2.0 client credentials of a service account (Cloud or Data Center).
+    OAuth2ClientCredentials,
+}
+
+/// Atlassian Cloud's API gateway.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Gateway {
+    /// The site's cloud id; when absent, the operator asks the site's `/_edge/tenant_info` once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64))]
+    #[x_kube(validation = Rule::new("self.matches('^[A-Za-z0-9-]+$')").message(
+        "gateway.cloudId must be a cloud id such as a436116f-02ce-4520-8fbb-7301462a1674"
+    ))]
+    pub cloud_id: Option<String>,
+    /// The gateway's base URL; default `https://api.atlassian.com`. Set it only for a proxy or an
+    /// emulator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 2048))]
+    #[x_kube(validation = Rule::new("isURL(self)").message("gateway.url must be an absolute URL such as https://api.atlassian.com"))]
+    #[x_kube(validation = Rule::new(
+        "!isURL(self) || url(self).getScheme() == 'https' || self.matches('^http://(localhost|127(\\\\.[0-9]{1,3}){3}|\\\\[::1\\\\])(:[0-9]+)?([/?#].*)?$')"
+    ).message("gateway.url must use https (plain http is allowed only for loopback hosts such as localhost or 127.0.0.1)"))]
+    pub url: Option<String>,
+}
+
+/// TLS settings of a connection.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsConfig {
+    /// A Secret key holding the PEM certificate(s) of a private CA, trusted besides the public ones.
+    pub ca_secret_ref: CaSecretRef,
+}
+
+/// A Secret key holding PEM CA certificates.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CaSecretRef {
+    /// Name of the Secret, in the same namespace.
+    #[schemars(schema_with = "super::common::object_name_schema")]
+    pub name: String,
+    /// Key within the Secret.
+    #[serde(default = "default_ca_key")]
+    pub key: String,
+}
+
+fn default_ca_key() -> String {
+    "ca.crt".to_owned()
 }
 
 /// The Jira admin webhook that reports ticket changes to the operator.

@@ -10,8 +10,8 @@ pub use common::{
     Condition, ConnectionRef, JiraLabel, LocalObjectRef, SecretKeyRef, condition_status,
 };
 pub use connection::{
-    AuthType, ConnectionAuth, Flavor, JiraAccount, JiraConnection, JiraConnectionSpec,
-    JiraConnectionStatus, RateLimit, ServerInfo, WebhookConfig,
+    AuthType, CaSecretRef, ConnectionAuth, Flavor, Gateway, JiraAccount, JiraConnection,
+    JiraConnectionSpec, JiraConnectionStatus, RateLimit, ServerInfo, TlsConfig, WebhookConfig,
 };
 pub use source::{
     AssigneeRule, ComplianceTaskSource, ComplianceTaskSourceSpec, ComplianceTaskSourceStatus,

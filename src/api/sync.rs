@@ -253,9 +253,9 @@ pub struct JiraActiveSyncStatus {
     pub last_sync_time: Option<jiff::Timestamp>,
     /// Tickets whose create was sent but which Jira's search may not show yet, one group per pass
     /// that sent creates. Recorded before the creates go out, so that an operator restarted after a
-    /// crash does not repeat a create whose answer was lost. Bounded: a group holds a filter of its
-    /// identities (about 1.2 bytes each), not the identities. Always written (empty included) so
-    /// that settled groups are removed.
+    /// crash does not repeat a create whose answer was lost. Bounded: while the identities take
+    /// under 64 KB they are listed; past that each group holds a filter of them (about 1.2 bytes
+    /// each). Always written (empty included) so that settled groups are removed.
     #[serde(default)]
     pub pending_create_groups: Vec<PendingCreateGroup>,
     /// The same, one entry per create, as operators before pending-create groups wrote it: read
@@ -272,10 +272,14 @@ pub struct PendingCreateGroup {
     pub sent: jiff::Timestamp,
     /// How many creates.
     pub count: u32,
-    /// A Bloom filter of the creates' identity labels (base64; 7 SHA-256-derived probes per
-    /// identity): a create whose identity it holds is not repeated while the group is pending. A
-    /// false match (about 1 in 100) only delays a create by the search settle window.
-    pub filter: String,
+    /// The creates' identity labels, while all groups' identities take under 64 KB.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identities: Vec<String>,
+    /// Otherwise a Bloom filter of them (base64; 7 SHA-256-derived probes per identity): a create
+    /// whose identity it holds is not repeated until the search settle window has passed. A false
+    /// match (about 1 in 100) only delays a create by that window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
 }
 
 /// A create sent to Jira and not yet seen in its search.

@@ -5,24 +5,42 @@
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
+use super::conditions::Cond;
 use super::context::{Context, filled};
 use super::error::{Error, jira_reason};
 use super::executor::{Outcome, Target, execute};
 use super::gather::observed_tickets;
 use super::memory::SyncKey;
-use super::pass::{Blocked, RETRY};
+use super::pass::{Blocked, deletion_backoff, retry_note};
 use super::report::write_status;
 use super::target::resolve_client;
 use crate::api::{ComplianceTask, DeletionPolicy, JiraActiveSync};
 use crate::jira::{Flavor, JiraClient};
 use crate::planner::{SyncView, plan_deletion};
 
+/// The annotation that gives up a blocked cleanup deliberately: the sync goes, its tickets stay as
+/// they are (as under `deletionPolicy: Retain`).
+pub const ABANDON_CLEANUP: &str = "activesync.dev/abandon-cleanup";
+
+/// What a blocked deletion's message says about giving up.
+const WAY_OUT: &str = "to let the sync go without touching its tickets, annotate it with \
+     activesync.dev/abandon-cleanup=true or set spec.deletionPolicy: Retain";
+
+/// Whether the sync's deletion policy needs Jira: not under `Retain`, nor when cleanup is abandoned.
+fn needs_jira(sync: &JiraActiveSync) -> bool {
+    let abandoned = sync
+        .annotations()
+        .get(ABANDON_CLEANUP)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    sync.spec.deletion_policy != DeletionPolicy::Retain && !abandoned
+}
+
 /// Runs the deletion policy of a sync being deleted.
 pub async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
     let key = SyncKey::of(sync)?;
     let now = jiff::Timestamp::now();
     let recorded = recorded_tasks(ctx, &key).await;
-    let (client, tickets) = if sync.spec.deletion_policy == DeletionPolicy::Retain {
+    let (client, tickets) = if !needs_jira(sync) {
         (None, Vec::new())
     } else {
         let client = match resolve_client(sync, ctx, &key).await {
@@ -33,7 +51,7 @@ pub async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Err
             Ok(tickets) => (Some(client), tickets),
             Err(Error::Jira(e)) => {
                 let message = format!("deletion waits for Jira: {e}");
-                let blocked = Blocked::by(jira_reason(&e), message, false, Some(RETRY));
+                let blocked = Blocked::by(jira_reason(&e), message, false, None);
                 return cleanup_blocked(sync, ctx, blocked, now).await;
             }
             Err(e) => return Err(e),
@@ -59,7 +77,7 @@ pub async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Err
     if let Some(first) = outcome.failures.first() {
         let policy = sync.spec.deletion_policy;
         let message = format!("deletion ({policy:?}) is not finished: {}", first.message);
-        let blocked = Blocked::by(first.reason, message, true, Some(RETRY));
+        let blocked = Blocked::by(first.reason, message, true, None);
         return cleanup_blocked(sync, ctx, blocked, now).await;
     }
     ctx.memory.forget(&key);
@@ -102,16 +120,29 @@ async fn clear_statuses(ctx: &Context, namespace: &str, tasks: &[String]) -> Res
     Ok(())
 }
 
-/// The deletion cannot finish yet: say why, keep the finalizer, and try again.
+/// The deletion cannot finish yet: say why, when it tries again and how to give up, keep the
+/// finalizer, and back off.
 async fn cleanup_blocked(
     sync: &JiraActiveSync,
     ctx: &Context,
     blocked: Blocked,
     now: jiff::Timestamp,
 ) -> Result<Action, Error> {
-    write_status(sync, ctx, &blocked.conditions, None, now).await?;
+    let key = SyncKey::of(sync)?;
+    let attempts = ctx.memory.with(&key, |m| {
+        m.deletion_attempts = m.deletion_attempts.saturating_add(1);
+        m.deletion_attempts
+    });
+    let retry_in = deletion_backoff(attempts);
+    let message = format!("{}{}; {WAY_OUT}", blocked.message, retry_note(retry_in));
+    let conditions = [
+        Cond::no("Ready", blocked.reason, message.clone()),
+        Cond::no("Synced", blocked.reason, message.clone()),
+    ];
+    write_status(sync, ctx, &conditions, None, now).await?;
     Err(Error::DeletionBlocked {
         reason: blocked.reason,
-        message: blocked.message,
+        message,
+        retry_in,
     })
 }

@@ -8,9 +8,10 @@ use futures::channel::mpsc::UnboundedSender;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use super::error::{AUTHENTICATION_FAILED, FORBIDDEN};
 use super::events::Publisher;
 use super::memory::{Memory, SyncKey};
-use super::metrics::Metrics;
+use super::metrics::{AuthFailureLabels, Metrics};
 use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
 use crate::jira::JiraClient;
 use crate::planner::sync_label;
@@ -32,8 +33,8 @@ pub struct Settings {
 pub struct ConnectedClient {
     /// The client.
     pub client: JiraClient,
-    /// The connection's generation and its Secret's resourceVersion, so a change to either rebuilds
-    /// the client.
+    /// The connection's generation and its Secrets' resourceVersions (credentials, CA, webhook), so
+    /// a change to any rebuilds the client.
     pub built_from: (String, String),
     /// The webhook HMAC secret, if the connection names one.
     pub webhook_secret: Option<String>,
@@ -68,6 +69,8 @@ pub struct Context {
     clients: Mutex<HashMap<(String, String), ConnectedClient>>,
     /// Wakes a sync out of turn (webhooks, connections becoming ready).
     triggers: UnboundedSender<ObjectRef<JiraActiveSync>>,
+    /// Wakes a connection out of turn (a sync's credentials refused).
+    connection_triggers: UnboundedSender<ObjectRef<JiraConnection>>,
 }
 
 /// Waits until a reflector store holds its first full list. kube's `wait_until_ready` wakes only
@@ -100,6 +103,7 @@ impl Context {
         settings: Settings,
         stores: Stores,
         triggers: UnboundedSender<ObjectRef<JiraActiveSync>>,
+        connection_triggers: UnboundedSender<ObjectRef<JiraConnection>>,
     ) -> Context {
         Context {
             kube,
@@ -110,6 +114,7 @@ impl Context {
             memory: Memory::default(),
             clients: Mutex::default(),
             triggers,
+            connection_triggers,
         }
     }
 
@@ -147,6 +152,38 @@ impl Context {
     pub fn trigger(&self, sync: ObjectRef<JiraActiveSync>) {
         // The receiver lives as long as the controller; after shutdown nothing needs waking.
         let _ = self.triggers.unbounded_send(sync);
+    }
+
+    /// Counts a refusal of a connection's credentials (`reason` `AuthenticationFailed` or
+    /// `Forbidden`; other reasons are not about credentials). A sync that met it wakes the
+    /// connection, whose conditions then say what to rotate or grant without waiting for its
+    /// next check.
+    pub fn credentials_refused(
+        &self,
+        namespace: &str,
+        connection: &str,
+        reason: &str,
+        from_sync: bool,
+    ) {
+        let reason = match reason {
+            AUTHENTICATION_FAILED => AUTHENTICATION_FAILED,
+            FORBIDDEN => FORBIDDEN,
+            _ => return,
+        };
+        self.metrics
+            .authentication_failures
+            .get_or_create(&AuthFailureLabels {
+                namespace: namespace.to_owned(),
+                connection: connection.to_owned(),
+                reason,
+            })
+            .inc();
+        if from_sync {
+            // As with syncs, nothing needs waking after shutdown.
+            let _ = self
+                .connection_triggers
+                .unbounded_send(ObjectRef::new(connection).within(namespace));
+        }
     }
 
     /// Wakes every sync of `namespace` that uses the connection `name`.

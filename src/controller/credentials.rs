@@ -1,11 +1,12 @@
-//! Credentials and webhook secrets, read from Secrets of the connection's own namespace.
+//! Credentials, webhook secrets and trusted CAs, read from Secrets of the connection's own namespace.
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 
+use super::connection::jira_flavor;
 use super::error::Error;
 use crate::api::{AuthType, JiraConnection};
-use crate::jira::Credentials;
+use crate::jira::{Credentials, OAuth2Client};
 
 /// A Secret's value for `key`, as UTF-8 text with surrounding whitespace removed.
 fn value(secret: &Secret, key: &str) -> Option<String> {
@@ -44,11 +45,22 @@ pub async fn read_secret(
         .ok_or_else(|| Error::Credentials(format!("Secret {namespace}/{name} not found")))
 }
 
+/// The Secret keys an auth type reads; the secret one (to rotate) last.
+pub fn secret_keys(auth: AuthType) -> &'static [&'static str] {
+    match auth {
+        AuthType::Basic => &["email", "apiToken"],
+        AuthType::Bearer => &["token"],
+        AuthType::OAuth2ClientCredentials => &["clientId", "clientSecret"],
+    }
+}
+
 /// The credentials a connection names, from its Secret: `email` + `apiToken` for Basic, `token` for
-/// Bearer.
+/// Bearer, `clientId` + `clientSecret` for OAuth2ClientCredentials (with the token endpoint and
+/// scopes of the spec).
 pub fn credentials(connection: &JiraConnection, secret: &Secret) -> Result<Credentials, Error> {
-    let name = &connection.spec.auth.secret_ref.name;
-    Ok(match connection.spec.auth.type_ {
+    let auth = &connection.spec.auth;
+    let name = &auth.secret_ref.name;
+    Ok(match auth.type_ {
         AuthType::Basic => Credentials::Basic {
             email: required(secret, name, "email")?,
             api_token: required(secret, name, "apiToken")?,
@@ -56,7 +68,36 @@ pub fn credentials(connection: &JiraConnection, secret: &Secret) -> Result<Crede
         AuthType::Bearer => Credentials::Bearer {
             token: required(secret, name, "token")?,
         },
+        AuthType::OAuth2ClientCredentials => {
+            let flavor = jira_flavor(connection.spec.flavor);
+            Credentials::OAuth2ClientCredentials(OAuth2Client {
+                client_id: required(secret, name, "clientId")?,
+                client_secret: required(secret, name, "clientSecret")?,
+                token_url: auth
+                    .token_url
+                    .clone()
+                    .unwrap_or_else(|| flavor.default_token_url(&connection.spec.url)),
+                scopes: auth.scopes.clone(),
+                encoding: flavor.token_request_encoding(),
+            })
+        }
     })
+}
+
+/// The private CA a connection trusts (PEM), from the key its `tls.caSecretRef` names.
+pub fn trusted_ca(connection: &JiraConnection, secret: &Secret) -> Result<Option<Vec<u8>>, Error> {
+    let Some(tls) = &connection.spec.tls else {
+        return Ok(None);
+    };
+    let reference = &tls.ca_secret_ref;
+    let pem = required(secret, &reference.name, &reference.key)?;
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(Error::Credentials(format!(
+            "Secret {} key {:?} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            reference.name, reference.key
+        )));
+    }
+    Ok(Some(pem.into_bytes()))
 }
 
 /// The webhook HMAC secret of a connection, if it names one.
@@ -121,6 +162,48 @@ mod tests {
         let conn = connection("Bearer");
         assert!(credentials(&conn, &secret(&[("token", "pat")])).is_ok());
         assert!(credentials(&conn, &secret(&[("token", "  ")])).is_err());
+    }
+
+    #[test]
+    fn oauth2_takes_client_id_and_secret_and_defaults_the_token_url_per_flavor() {
+        let mut conn = connection("OAuth2ClientCredentials");
+        let keys = secret(&[("clientId", "svc"), ("clientSecret", "s")]);
+        let Credentials::OAuth2ClientCredentials(client) = credentials(&conn, &keys).expect("ok")
+        else {
+            panic!("expected OAuth 2.0 client credentials");
+        };
+        assert_eq!(client.token_url, "https://auth.atlassian.com/oauth/token");
+        conn.spec.flavor = crate::api::Flavor::DataCenter;
+        conn.spec.url = "https://jira.corp.example".into();
+        let Credentials::OAuth2ClientCredentials(client) = credentials(&conn, &keys).expect("ok")
+        else {
+            panic!("expected OAuth 2.0 client credentials");
+        };
+        assert_eq!(
+            client.token_url,
+            "https://jira.corp.example/rest/oauth2/latest/token"
+        );
+        let err = credentials(&conn, &secret(&[("clientId", "svc")])).expect_err("no secret");
+        assert!(err.to_string().contains("clientSecret"), "{err}");
+    }
+
+    #[test]
+    fn a_trusted_ca_must_be_pem() {
+        let mut conn = connection("Basic");
+        assert_eq!(trusted_ca(&conn, &secret(&[])).expect("no tls"), None);
+        conn.spec.tls = Some(crate::api::TlsConfig {
+            ca_secret_ref: crate::api::CaSecretRef {
+                name: "corp-ca".into(),
+                key: "ca.crt".into(),
+            },
+        });
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+        assert!(
+            trusted_ca(&conn, &secret(&[("ca.crt", pem)]))
+                .expect("pem")
+                .is_some()
+        );
+        assert!(trusted_ca(&conn, &secret(&[("ca.crt", "not a cert")])).is_err());
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub enum Error {
     /// The connection's Secret is missing or lacks a key.
     #[error("{0}")]
     Credentials(String),
+    /// The credentials' OAuth 2.0 token lacks scopes the operator needs.
+    #[error("{0}")]
+    MissingScopes(String),
     /// A sync's `scope.taskSelector` cannot be parsed.
     #[error("{0}")]
     InvalidSelector(String),
@@ -27,8 +30,10 @@ pub enum Error {
     DeletionBlocked {
         /// PascalCase reason of what blocks it.
         reason: &'static str,
-        /// What blocks it and what is retried.
+        /// What blocks it, when it is retried, and how to give up.
         message: String,
+        /// When to try again (backing off while it stays blocked).
+        retry_in: std::time::Duration,
     },
     /// An object lacks something the API server always sets (namespace, name).
     #[error("object has no {0}")]
@@ -61,6 +66,7 @@ impl Error {
             },
             Error::Jira(e) => jira_reason(e),
             Error::Credentials(_) => "CredentialsInvalid",
+            Error::MissingScopes(_) => FORBIDDEN,
             Error::InvalidSelector(_) => "InvalidTaskSelector",
             Error::DeletionBlocked { reason, .. } => reason,
             Error::MissingMetadata(_) => "InvalidObject",
@@ -115,8 +121,8 @@ fn kube_message(error: &kube::Error) -> String {
 /// A short PascalCase reason for a Jira failure.
 pub fn jira_reason(error: &JiraError) -> &'static str {
     match error {
-        JiraError::Authentication { .. } => "JiraAuthenticationFailed",
-        JiraError::Permission { .. } => "JiraPermissionDenied",
+        JiraError::Authentication { .. } => AUTHENTICATION_FAILED,
+        JiraError::Permission { .. } => FORBIDDEN,
         JiraError::NotFound { .. } => "JiraNotFound",
         JiraError::Validation { .. } => "JiraRejectedInput",
         JiraError::RateLimited { .. } => "JiraRateLimited",
@@ -129,8 +135,14 @@ pub fn jira_reason(error: &JiraError) -> &'static str {
         JiraError::NoTransition { .. } => "JiraNoTransition",
         JiraError::UnexpectedResponse { .. } => "JiraUnexpectedResponse",
         JiraError::InvalidInput { .. } => "JiraInvalidInput",
+        JiraError::UntrustedCertificate { .. } => "CertificateUntrusted",
     }
 }
+
+/// The reason of credentials Jira (or its token endpoint) refused: expired, revoked or wrong.
+pub const AUTHENTICATION_FAILED: &str = "AuthenticationFailed";
+/// The reason of a call the credentials may not make: a missing scope or project permission.
+pub const FORBIDDEN: &str = "Forbidden";
 
 #[cfg(test)]
 mod tests {

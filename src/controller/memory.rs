@@ -57,6 +57,8 @@ pub struct SyncMemory {
     pub restored_pending: bool,
     /// The spec generation whose Jira target (project, issue type, epic) checked out.
     pub checked_generation: Option<i64>,
+    /// Failed attempts at the deletion policy in a row, for the backoff between them.
+    pub deletion_attempts: u32,
 }
 
 /// The memory of every sync of a scope.

@@ -41,6 +41,17 @@ pub struct WebhookLabels {
     pub outcome: &'static str,
 }
 
+/// Credentials a connection's Jira (or token endpoint) refused.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AuthFailureLabels {
+    /// The connection's namespace.
+    pub namespace: String,
+    /// The connection's name.
+    pub connection: String,
+    /// `AuthenticationFailed` (401: expired, revoked, wrong) or `Forbidden` (403: scope or permission).
+    pub reason: &'static str,
+}
+
 /// Every metric of the operator.
 pub struct Metrics {
     registry: Registry,
@@ -52,6 +63,8 @@ pub struct Metrics {
     pub actions: Family<ActionLabels, Counter>,
     /// Webhook deliveries by outcome.
     pub webhooks: Family<WebhookLabels, Counter>,
+    /// Refused credentials by connection and reason.
+    pub authentication_failures: Family<AuthFailureLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -83,12 +96,19 @@ impl Default for Metrics {
             "Jira webhook deliveries by outcome",
             webhooks.clone(),
         );
+        let authentication_failures = Family::<AuthFailureLabels, Counter>::default();
+        registry.register(
+            "authentication_failures",
+            "Credentials Jira or its token endpoint refused (expired, revoked, wrong or under-scoped), by connection and reason",
+            authentication_failures.clone(),
+        );
         Metrics {
             registry,
             reconciles,
             reconcile_seconds,
             actions,
             webhooks,
+            authentication_failures,
         }
     }
 }

@@ -127,6 +127,7 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
         task_writer,
         sync_writer,
         trigger_rx,
+        conn_trigger_rx,
         conn_controller,
         sources,
     } = parts;
@@ -166,7 +167,7 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
         .shutdown_on_signal()
         .run(sync::reconcile, sync::error_policy, ctx.clone())
         .for_each(log_watch_failure);
-    let connection_controller = run_connections(&client, ns, conn_controller, ctx);
+    let connection_controller = run_connections(&client, ns, conn_controller, conn_trigger_rx, ctx);
     let source_controller = source::run(client.clone(), ns, sources);
     futures::join!(sync_controller, connection_controller, source_controller);
 }
@@ -181,6 +182,7 @@ async fn run_connections(
     client: &kube::Client,
     ns: Option<&str>,
     controller: Controller<JiraConnection>,
+    triggers: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraConnection>>,
     ctx: Arc<Context>,
 ) {
     let store = ctx.stores.connections.clone();
@@ -193,13 +195,14 @@ async fn run_connections(
     controller
         .with_config(controller_config())
         .watches_stream(secrets, move |secret| connections_using(&store, &secret))
+        .reconcile_on(triggers)
         .shutdown_on_signal()
         .run(connection::reconcile, connection::error_policy, ctx)
         .for_each(log_watch_failure)
         .await;
 }
 
-/// The connections whose credentials or webhook secret live in `secret`.
+/// The connections whose credentials, webhook secret or trusted CA live in `secret`.
 fn connections_using(
     store: &reflector::Store<JiraConnection>,
     secret: &PartialObjectMeta<Secret>,
@@ -215,6 +218,10 @@ fn connections_using(
                     .webhook
                     .as_ref()
                     .is_some_and(|w| w.secret_ref.name == name)
+                || c.spec
+                    .tls
+                    .as_ref()
+                    .is_some_and(|t| t.ca_secret_ref.name == name)
         })
         .map(|c| ObjectRef::from(c.as_ref()))
         .collect()
@@ -255,6 +262,7 @@ struct ScopeParts {
     task_writer: reflector::store::Writer<ComplianceTask>,
     sync_writer: reflector::store::Writer<JiraActiveSync>,
     trigger_rx: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraActiveSync>>,
+    conn_trigger_rx: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraConnection>>,
     conn_controller: Controller<JiraConnection>,
     sources: source::SourceParts,
 }
@@ -276,6 +284,7 @@ impl ScopeParts {
         );
         let connections = conn_controller.store();
         let (trigger_tx, trigger_rx) = futures::channel::mpsc::unbounded();
+        let (conn_trigger_tx, conn_trigger_rx) = futures::channel::mpsc::unbounded();
         let settings = &options.settings;
         let sources = source::SourceParts::new(
             client,
@@ -296,12 +305,14 @@ impl ScopeParts {
             options.settings.clone(),
             stores,
             trigger_tx,
+            conn_trigger_tx,
         );
         ScopeParts {
             ctx: Arc::new(ctx),
             task_writer,
             sync_writer,
             trigger_rx,
+            conn_trigger_rx,
             conn_controller,
             sources,
         }

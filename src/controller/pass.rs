@@ -72,7 +72,7 @@ pub struct Conflict {
 pub struct Blocked {
     /// PascalCase reason.
     pub reason: &'static str,
-    /// What blocks the sync, and when it tries again.
+    /// What blocks the sync (the conditions add when it tries again).
     pub message: String,
     /// The conditions to set.
     pub conditions: Vec<Cond>,
@@ -93,20 +93,20 @@ impl Blocked {
         connected: bool,
         retry: Option<Duration>,
     ) -> Blocked {
-        let message = match retry {
+        let noted = match retry {
             Some(retry) => format!("{message}{}", retry_note(retry)),
-            None => message,
+            None => message.clone(),
         };
         let connection = if connected {
             Cond::yes("JiraConnected", "Connected", "the connection is ready")
         } else {
-            Cond::no("JiraConnected", reason, message.clone())
+            Cond::no("JiraConnected", reason, noted.clone())
         };
         Blocked {
             reason,
             conditions: vec![
-                Cond::no("Ready", reason, message.clone()),
-                Cond::no("Synced", reason, message.clone()),
+                Cond::no("Ready", reason, noted.clone()),
+                Cond::no("Synced", reason, noted),
                 connection,
             ],
             message,
@@ -119,6 +119,16 @@ impl Blocked {
         self.conditions.push(Cond::yes("Stalled", reason, message));
         self
     }
+}
+
+/// The longest wait between two attempts at a blocked deletion.
+const DELETION_RETRY_CAP: Duration = Duration::from_secs(300);
+
+/// The wait before attempt `attempts + 1` at a blocked deletion: [`RETRY`], doubling each time, at
+/// most five minutes.
+pub fn deletion_backoff(attempts: u32) -> Duration {
+    let doublings = attempts.saturating_sub(1).min(16);
+    RETRY.saturating_mul(1 << doublings).min(DELETION_RETRY_CAP)
 }
 
 /// When to look at the sync again after a pass: at the poll interval, soon after failures that may
@@ -332,6 +342,14 @@ mod tests {
             SEARCH_WAIT_FLOOR,
             "a wait already due still leaves the index a moment"
         );
+    }
+
+    #[test]
+    fn a_blocked_deletion_backs_off_to_five_minutes() {
+        let waits: Vec<u64> = (1..=7).map(|a| deletion_backoff(a).as_secs()).collect();
+        assert_eq!(waits, [15, 30, 60, 120, 240, 300, 300]);
+        assert_eq!(deletion_backoff(0), RETRY);
+        assert_eq!(deletion_backoff(u32::MAX), DELETION_RETRY_CAP);
     }
 
     #[test]

@@ -26,6 +26,11 @@ pub async fn write_status(
     now: jiff::Timestamp,
 ) -> Result<JiraActiveSyncStatus, Error> {
     let key = SyncKey::of(sync)?;
+    // Credentials refused in a pass are news for the connection: it re-checks them at once.
+    if let Some(ready) = conditions.iter().find(|c| c.type_ == "Ready" && !c.status) {
+        let connection = &sync.spec.connection_ref.name;
+        ctx.credentials_refused(&key.namespace, connection, &ready.reason, true);
+    }
     let current = sync.status.clone().unwrap_or_default();
     let pending_create_groups = ctx.memory.with(&key, |m| {
         restore_pending(m, &current, now);

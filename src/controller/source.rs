@@ -399,6 +399,10 @@ async fn cleanup(source: &ComplianceTaskSource, ctx: &SourceContext) -> Result<A
     }
     match failures.into_iter().next() {
         None => Ok(Action::await_change()),
-        Some((reason, message)) => Err(Error::DeletionBlocked { reason, message }),
+        Some((reason, message)) => Err(Error::DeletionBlocked {
+            reason,
+            message,
+            retry_in: RETRY,
+        }),
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Error as FinalizerError, Event as Finalizer, finalizer};
 use kube::{Api, ResourceExt};
 
@@ -12,17 +13,18 @@ use super::cleanup::cleanup;
 use super::conditions::Cond;
 use super::context::{Context, filled};
 use super::error::{Error, jira_reason};
-use super::executor::{FirstFailure, Target};
+use super::executor::{FirstFailure, Target, publish};
 use super::gather::{CurrentTickets, Ownership, accounts, current_tickets, ownership};
 use super::memory::SyncKey;
 use super::pass::{Blocked, CONFLICT_RETRY, RETRY, pass_conditions, requeue_after};
 use super::report::{execute_reporting, report_blocked, restore_pending, write_status};
+use super::steps::StepEvent;
 use super::target::{check_target, resolve_client};
 use super::tickets::Freshness;
 use crate::api::{FINALIZER, JiraActiveSync};
 use crate::jira::JiraClient;
 use crate::planner::{
-    AccountLookup, ObservedTicket, PendingCreates, PlanInput, SyncView, Warning, plan,
+    AccountLookup, ObservedTicket, PendingCreates, PlanInput, Subject, SyncView, Warning, plan,
 };
 
 /// Reconciles one sync (through the finalizer helper).
@@ -50,10 +52,16 @@ pub async fn reconcile(sync: Arc<JiraActiveSync>, ctx: Arc<Context>) -> Result<A
 pub fn error_policy(sync: Arc<JiraActiveSync>, error: &Error, _: Arc<Context>) -> Action {
     let reason = error.reason();
     tracing::warn!(sync = %sync.name_any(), namespace = ?sync.namespace(), reason, %error, "JiraActiveSync reconcile failed");
-    if error.is_conflict() {
-        Action::requeue(CONFLICT_RETRY)
-    } else {
-        Action::requeue(RETRY)
+    match error {
+        _ if error.is_conflict() => Action::requeue(CONFLICT_RETRY),
+        Error::DeletionBlocked { retry_in, .. } => Action::requeue(*retry_in),
+        Error::Finalizer(inner) => match inner.as_ref() {
+            FinalizerError::CleanupFailed(Error::DeletionBlocked { retry_in, .. }) => {
+                Action::requeue(*retry_in)
+            }
+            _ => Action::requeue(RETRY),
+        },
+        _ => Action::requeue(RETRY),
     }
 }
 
@@ -126,12 +134,10 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
     let mut plan = plan(&input);
     drop(input);
     let warnings = std::mem::take(&mut plan.warnings);
-    for Warning::UnknownAssignee { email, tasks } in &warnings {
-        tracing::warn!(%email, ?tasks, sync = %key, "no Jira user has this email; the ticket stays unassigned");
-    }
     let (counts, wait_until) = (plan.counts, plan.wait_until);
     let first_failure = FirstFailure::default();
     let target = Target::of(sync, &key.namespace, &key.name, &client).reporting_to(&first_failure);
+    warn(ctx, &target, &warnings).await;
     let (outcome, reported) = execute_reporting(sync, ctx, &target, plan, now).await;
     // The pass's last write follows the one made mid-pass, so a condition that went False then
     // keeps its transition time.
@@ -150,6 +156,41 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
     let sync = reported.as_ref().unwrap_or(sync);
     write_status(sync, ctx, &conditions, Some(counts), now).await?;
     Ok(Action::requeue(requeue))
+}
+
+/// Tells of what the plan warns about: in the log and as a Warning Event on the sync (repeats fold
+/// into one Event series).
+async fn warn(ctx: &Context, target: &Target<'_>, warnings: &[Warning]) {
+    for Warning::UnknownAssignee { email, tasks } in warnings {
+        tracing::warn!(%email, ?tasks, sync = %target.sync, "no Jira user has this email; the ticket stays unassigned");
+        let subject = Subject {
+            identity: None,
+            tasks: tasks.clone(),
+        };
+        let names: Vec<String> = tasks
+            .iter()
+            .take(10)
+            .map(|t| format!("{}/{t}", target.namespace))
+            .collect();
+        let more = tasks.len().saturating_sub(names.len());
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        let note = format!(
+            "no Jira user has the email {email}: the tickets of {}{more} stay unassigned until one does",
+            names.join(", ")
+        );
+        let event = StepEvent {
+            type_: EventType::Warning,
+            reason: "UnknownAssignee",
+            action: "Assign",
+            note,
+            subject,
+        };
+        publish(ctx, target, event).await;
+    }
 }
 
 /// What a pass plans from.

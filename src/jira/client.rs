@@ -105,6 +105,15 @@ impl JiraClient {
             })
     }
 
+    /// The scopes the operator needs that the credentials' OAuth 2.0 token lacks, as its token
+    /// endpoint told them (connection check, part 3); empty for other credentials.
+    pub async fn missing_scopes(&self) -> Result<Vec<&'static str>, JiraError> {
+        let granted = self.inner.transport.granted_scopes().await?;
+        Ok(granted
+            .map(|granted| super::scopes::missing(self.flavor(), &granted))
+            .unwrap_or_default())
+    }
+
     /// What the site runs (connection check, part 2).
     pub async fn server_info(&self) -> Result<ServerInfo, JiraError> {
         let path = format!("{}/serverInfo", self.api());

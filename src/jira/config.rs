@@ -1,4 +1,5 @@
-//! How to reach one Jira site: address, flavor, credentials and the politeness limits.
+//! How to reach one Jira site: address, flavor, credentials, the way in (site URL or Cloud's API
+//! gateway), the CA to trust and the politeness limits.
 
 use std::fmt;
 use std::time::Duration;
@@ -37,6 +38,78 @@ pub enum Credentials {
         /// Personal access token (secret).
         token: String,
     },
+    /// A service account's OAuth 2.0 client credentials, exchanged for expiring access tokens.
+    OAuth2ClientCredentials(OAuth2Client),
+}
+
+/// An OAuth 2.0 client of the client credentials grant. `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuth2Client {
+    /// Client id.
+    pub client_id: String,
+    /// Client secret (secret).
+    pub client_secret: String,
+    /// The token endpoint.
+    pub token_url: String,
+    /// Scopes to ask for; empty asks for the client's own.
+    pub scopes: Vec<String>,
+    /// How the token endpoint takes the grant.
+    pub encoding: TokenRequestEncoding,
+}
+
+/// How a token endpoint takes the grant's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRequestEncoding {
+    /// A JSON body (Atlassian Cloud's `auth.atlassian.com`).
+    Json,
+    /// A form-encoded body (Data Center's `/rest/oauth2/latest/token`, RFC 6749).
+    Form,
+}
+
+impl fmt::Debug for OAuth2Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2Client")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("token_url", &self.token_url)
+            .field("scopes", &self.scopes)
+            .field("encoding", &self.encoding)
+            .finish()
+    }
+}
+
+/// Atlassian Cloud's token endpoint for OAuth 2.0 client credentials.
+pub const CLOUD_TOKEN_URL: &str = "https://auth.atlassian.com/oauth/token";
+/// Atlassian Cloud's API gateway.
+pub const CLOUD_GATEWAY_URL: &str = "https://api.atlassian.com";
+
+impl Flavor {
+    /// The token endpoint of a site of this flavor when the connection names none.
+    pub fn default_token_url(self, site: &str) -> String {
+        match self {
+            Flavor::Cloud => CLOUD_TOKEN_URL.to_owned(),
+            Flavor::DataCenter => {
+                format!("{}/rest/oauth2/latest/token", site.trim_end_matches('/'))
+            }
+        }
+    }
+
+    /// How this flavor's token endpoint takes the grant.
+    pub fn token_request_encoding(self) -> TokenRequestEncoding {
+        match self {
+            Flavor::Cloud => TokenRequestEncoding::Json,
+            Flavor::DataCenter => TokenRequestEncoding::Form,
+        }
+    }
+}
+
+/// Calls through Atlassian Cloud's API gateway (`{url}/ex/jira/{cloudId}`) rather than the site URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gateway {
+    /// The gateway's base, normally [`CLOUD_GATEWAY_URL`].
+    pub url: String,
+    /// The site's cloud id; `None` asks the site's `/_edge/tenant_info` once.
+    pub cloud_id: Option<String>,
 }
 
 impl fmt::Debug for Credentials {
@@ -51,6 +124,7 @@ impl fmt::Debug for Credentials {
                 .debug_struct("Bearer")
                 .field("token", &"<redacted>")
                 .finish(),
+            Credentials::OAuth2ClientCredentials(client) => client.fmt(f),
         }
     }
 }
@@ -107,6 +181,11 @@ pub struct ClientConfig {
     pub flavor: Flavor,
     /// Who the client acts as.
     pub credentials: Credentials,
+    /// The API gateway to call instead of the site URL (Cloud scoped tokens and service accounts).
+    pub gateway: Option<Gateway>,
+    /// A private CA (PEM, one or more certificates) trusted besides the public roots, for the site,
+    /// the gateway and the token endpoint.
+    pub trusted_ca_pem: Option<Vec<u8>>,
     /// Client-side token bucket.
     pub rate_limit: RateLimit,
     /// Retry and backoff behaviour.
@@ -124,6 +203,8 @@ impl ClientConfig {
             base_url: base_url.into(),
             flavor,
             credentials,
+            gateway: None,
+            trusted_ca_pem: None,
             rate_limit: RateLimit::default(),
             retry: RetryPolicy::default(),
             request_timeout: Duration::from_secs(30),
@@ -145,10 +226,18 @@ mod tests {
         let bearer = Credentials::Bearer {
             token: "pat-s3cr3t".into(),
         };
+        let oauth = Credentials::OAuth2ClientCredentials(OAuth2Client {
+            client_id: "svc-client".into(),
+            client_secret: "oauth-s3cr3t".into(),
+            token_url: CLOUD_TOKEN_URL.into(),
+            scopes: vec!["read:jira-work".into()],
+            encoding: TokenRequestEncoding::Json,
+        });
         let config = ClientConfig::new("https://x.example", Flavor::Cloud, basic.clone());
         for shown in [
             format!("{basic:?}"),
             format!("{bearer:?}"),
+            format!("{oauth:?}"),
             format!("{config:?}"),
             format!("{config:#?}"),
         ] {
@@ -156,5 +245,18 @@ mod tests {
             assert!(shown.contains("<redacted>"));
         }
         assert!(format!("{basic:?}").contains("admin@example.com"));
+        assert!(format!("{oauth:?}").contains("svc-client"));
+    }
+
+    #[test]
+    fn token_urls_default_per_flavor() {
+        assert_eq!(
+            Flavor::Cloud.default_token_url("https://acme.atlassian.net"),
+            "https://auth.atlassian.com/oauth/token"
+        );
+        assert_eq!(
+            Flavor::DataCenter.default_token_url("https://jira.corp.example/"),
+            "https://jira.corp.example/rest/oauth2/latest/token"
+        );
     }
 }

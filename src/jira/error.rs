@@ -18,13 +18,15 @@ pub enum JiraError {
         /// Jira's messages.
         messages: Vec<String>,
     },
-    /// 403: the account lacks a permission.
-    #[error("{request}: permission denied (403){}", messages_suffix(.messages))]
+    /// 403: the account lacks a permission, or a scoped credential a scope.
+    #[error("{request}: permission denied (403){}{}", messages_suffix(.messages), scope_suffix(.needed_scope))]
     Permission {
         /// Method and path of the request.
         request: String,
         /// Jira's messages.
         messages: Vec<String>,
+        /// The OAuth 2.0 scope the call needs, when the credentials are scoped.
+        needed_scope: Option<&'static str>,
     },
     /// 404: the issue, project, property or user does not exist or is not visible.
     #[error("{request}: not found (404){}", messages_suffix(.messages))]
@@ -92,6 +94,15 @@ pub enum JiraError {
         /// What did not fit.
         message: String,
     },
+    /// The server's TLS certificate is not trusted: signed by a CA the connection does not trust,
+    /// or issued for another name.
+    #[error("{request}: the server's TLS certificate is not trusted: {message}")]
+    UntrustedCertificate {
+        /// Method and path of the request.
+        request: String,
+        /// What the TLS library found wrong.
+        message: String,
+    },
     /// The connection settings or the call's arguments are unusable.
     #[error("invalid Jira client input: {message}")]
     InvalidInput {
@@ -129,6 +140,7 @@ impl JiraError {
             | JiraError::Transient { .. }
             | JiraError::NoTransition { .. }
             | JiraError::UnexpectedResponse { .. }
+            | JiraError::UntrustedCertificate { .. }
             | JiraError::InvalidInput { .. } => Vec::new(),
         }
     }
@@ -151,6 +163,7 @@ impl JiraError {
             403 => JiraError::Permission {
                 request,
                 messages: collection.all_messages(),
+                needed_scope: None,
             },
             404 => JiraError::NotFound {
                 request,
@@ -176,6 +189,22 @@ impl JiraError {
                 status: Some(status),
                 message: collection.all_messages().join("; "),
             },
+        }
+    }
+}
+
+impl JiraError {
+    /// Names the scope a refused call needs (for scoped credentials; a no-op on other errors).
+    pub(crate) fn needing_scope(self, scope: Option<&'static str>) -> JiraError {
+        match self {
+            JiraError::Permission {
+                request, messages, ..
+            } => JiraError::Permission {
+                request,
+                messages,
+                needed_scope: scope,
+            },
+            other => other,
         }
     }
 }
@@ -237,6 +266,12 @@ fn messages_suffix(messages: &[String]) -> String {
     } else {
         format!(": {}", messages.join("; "))
     }
+}
+
+fn scope_suffix(scope: &Option<&'static str>) -> String {
+    scope
+        .map(|s| format!("; this call needs the OAuth 2.0 scope {s}"))
+        .unwrap_or_default()
 }
 
 fn validation_suffix(error_messages: &[String], errors: &BTreeMap<String, String>) -> String {

@@ -1,6 +1,8 @@
 //! The operator's only door to Jira: one client type for Jira Cloud (REST v3, ADF, `parent` epics,
 //! Basic email + API token) and Jira Data Center (REST v2, wiki markup, the Epic Link custom field,
-//! Bearer personal access token). No controller logic lives here.
+//! Bearer personal access token), either with OAuth 2.0 client credentials (service accounts),
+//! Cloud through its API gateway, and a private CA where the site has one. No controller logic
+//! lives here.
 //!
 //! # Interface
 //!
@@ -54,15 +56,19 @@
 //! tells whether trying later can help. Errors name the request (method and path) and carry Jira's
 //! messages; credentials never appear in errors, logs or `Debug` output.
 
+mod authorization;
 mod client;
 mod config;
 pub mod description;
 mod error;
+mod gateway;
 mod issues;
 pub mod jql;
 mod model;
+mod oauth;
 mod rate_limit;
 mod retry;
+mod scopes;
 mod search;
 mod throttle;
 mod transport;
@@ -70,7 +76,10 @@ mod wire;
 mod workflow;
 
 pub use client::JiraClient;
-pub use config::{ClientConfig, Credentials, Flavor, RateLimit, RetryPolicy};
+pub use config::{
+    CLOUD_GATEWAY_URL, CLOUD_TOKEN_URL, ClientConfig, Credentials, Flavor, Gateway, OAuth2Client,
+    RateLimit, RetryPolicy, TokenRequestEncoding,
+};
 pub use description::{Description, TaskSection};
 pub use error::JiraError;
 pub use issues::BULK_CREATE_LIMIT;

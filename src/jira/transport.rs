@@ -1,5 +1,6 @@
-//! One HTTP exchange with Jira, made polite: authentication, the connection's token bucket and
-//! scoped pauses, retries with backoff where safe, and mapping of failures to [`JiraError`].
+//! One HTTP exchange with Jira, made polite: authentication (renewing an OAuth 2.0 token Jira
+//! refuses, once), the site URL or the API gateway, the connection's token bucket and scoped
+//! pauses, retries with backoff where safe, and mapping of failures to [`JiraError`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,12 +9,16 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
 use tracing::{debug, warn};
 
-use super::config::{ClientConfig, Credentials, RetryPolicy};
+use super::authorization::Authorizer;
+use super::config::{ClientConfig, Flavor, Gateway, RetryPolicy};
 use super::error::JiraError;
+use super::gateway;
 use super::rate_limit::{self, PauseScope};
 use super::retry::{self, Failure, Safety};
+use super::scopes;
 use super::throttle::Throttle;
 
 /// The HTTP side of a client, shared by its clones.
@@ -21,7 +26,12 @@ use super::throttle::Throttle;
 pub struct Transport {
     http: reqwest::Client,
     base: Url,
-    authorization: HeaderValue,
+    flavor: Flavor,
+    gateway: Option<Gateway>,
+    /// Where API paths are appended: the site, or the gateway's `/ex/jira/{cloudId}` (whose cloud id
+    /// may have to be asked of the site first).
+    api_base: OnceCell<Url>,
+    authorizer: Authorizer,
     throttle: Throttle,
     retry: RetryPolicy,
 }
@@ -134,20 +144,59 @@ impl Transport {
                 message: format!("base URL {:?} must be an http(s) URL", config.base_url),
             });
         }
-        let http = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .user_agent(concat!("jira-active-sync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| JiraError::InvalidInput {
-                message: format!("cannot build the HTTP client: {e}"),
-            })?;
+        let http = http_client(config)?;
+        // Without a gateway the site is the API base; a gateway with a cloud id is known now.
+        let api_base = match &config.gateway {
+            None => OnceCell::new_with(Some(base.clone())),
+            Some(Gateway {
+                url,
+                cloud_id: Some(cloud_id),
+            }) => OnceCell::new_with(Some(gateway::api_base(url, cloud_id)?)),
+            Some(_) => OnceCell::new(),
+        };
         Ok(Arc::new(Transport {
+            authorizer: Authorizer::new(&config.credentials, &http)?,
             http,
             base,
-            authorization: authorization(&config.credentials)?,
+            flavor: config.flavor,
+            gateway: config.gateway.clone(),
+            api_base,
             throttle: Throttle::new(config.rate_limit),
             retry: config.retry,
         }))
+    }
+
+    /// The URL of a request: its path under the API base, with its query.
+    async fn url_of(&self, request: &Request<'_>) -> Result<Url, JiraError> {
+        let base = self
+            .api_base
+            .get_or_try_init(|| async {
+                let gateway = self
+                    .gateway
+                    .as_ref()
+                    .ok_or_else(|| JiraError::InvalidInput {
+                        message: "no API base and no gateway".to_owned(),
+                    })?;
+                let cloud_id = gateway::discover_cloud_id(&self.http, &self.base).await?;
+                debug!(%cloud_id, "discovered the site's cloud id");
+                gateway::api_base(&gateway.url, &cloud_id)
+            })
+            .await?;
+        let mut url = base.clone();
+        url.set_path(&format!(
+            "{}{}",
+            url.path().trim_end_matches('/'),
+            request.path
+        ));
+        if !request.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&request.query);
+        }
+        Ok(url)
+    }
+
+    /// The scopes the connection's OAuth 2.0 token grants, when its endpoint says.
+    pub async fn granted_scopes(&self) -> Result<Option<Vec<String>>, JiraError> {
+        self.authorizer.granted_scopes().await
     }
 
     /// The site root (no trailing slash).
@@ -159,17 +208,10 @@ impl Transport {
     pub async fn send(&self, request: Request<'_>) -> Result<Answer, JiraError> {
         let label = request.label();
         let endpoint = request.endpoint();
-        let mut url = self.base.clone();
-        url.set_path(&format!(
-            "{}{}",
-            url.path().trim_end_matches('/'),
-            request.path
-        ));
-        if !request.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(&request.query);
-        }
+        let url = self.url_of(&request).await?;
         let mut delays = retry::backoff(&self.retry);
         let mut attempt = 0;
+        let mut renewed = false;
         loop {
             attempt += 1;
             if let Err(pause) = self
@@ -187,10 +229,21 @@ impl Transport {
                     reason: pause.reason,
                 });
             }
-            let failed = match self.attempt(&request, &url, &label).await {
+            let authorization = self.authorizer.header().await?;
+            let failed = match self.attempt(&request, &url, &label, &authorization).await {
                 Ok(answer) => return Ok(answer),
                 Err(failed) => failed,
             };
+            // A refused access token may have expired or been revoked early: one fresh token, and
+            // the request again (a 401 means Jira did nothing); a second refusal is the answer.
+            if matches!(failed.error, JiraError::Authentication { .. })
+                && !renewed
+                && self.authorizer.refused(&authorization).await
+            {
+                renewed = true;
+                debug!(request = %label, "Jira refused the access token; renewing it once");
+                continue;
+            }
             let backoff = delays.next();
             // Jira did not say how long: hold the scope for the backoff delay instead.
             let wait = failed.wait.or(backoff).unwrap_or(self.retry.min_delay);
@@ -227,22 +280,20 @@ impl Transport {
         request: &Request<'_>,
         url: &Url,
         label: &str,
+        authorization: &HeaderValue,
     ) -> Result<Answer, Failed> {
         let mut builder = self
             .http
             .request(request.method.clone(), url.clone())
-            .header(AUTHORIZATION, self.authorization.clone())
+            .header(AUTHORIZATION, authorization.clone())
             .header(ACCEPT, "application/json");
         if let Some(body) = &request.body {
             builder = builder
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
-        let transient = |status: Option<u16>, e: &reqwest::Error| JiraError::Transient {
-            request: label.to_owned(),
-            status,
-            message: transport_message(e),
-        };
+        let transient =
+            |status: Option<u16>, e: &reqwest::Error| connection_failure(label, status, e);
         let response = builder.send().await.map_err(|e| Failed {
             failure: if e.is_connect() {
                 Failure::NotSent
@@ -283,7 +334,11 @@ impl Transport {
                 reason,
             }
         } else {
-            JiraError::from_response(label, code, &body, wait, reason)
+            // OAuth 2.0 tokens and the gateway's scoped API tokens are the scoped credentials.
+            let scope = (self.authorizer.scoped() || self.gateway.is_some())
+                .then(|| scopes::needed(self.flavor, &request.method, request.template))
+                .flatten();
+            JiraError::from_response(label, code, &body, wait, reason).needing_scope(scope)
         };
         Err(Failed {
             failure: if limited {
@@ -308,20 +363,72 @@ struct Failed {
     wait: Option<Duration>,
 }
 
-fn authorization(credentials: &Credentials) -> Result<HeaderValue, JiraError> {
-    use base64::Engine;
-    let value = match credentials {
-        Credentials::Basic { email, api_token } => format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{email}:{api_token}"))
-        ),
-        Credentials::Bearer { token } => format!("Bearer {token}"),
-    };
-    let mut header = HeaderValue::from_str(&value).map_err(|_| JiraError::InvalidInput {
-        message: "credentials contain characters not allowed in an HTTP header".to_owned(),
-    })?;
-    header.set_sensitive(true);
-    Ok(header)
+/// The HTTP client of a connection: its timeout, and the private CA it trusts besides the public
+/// roots.
+fn http_client(config: &ClientConfig) -> Result<reqwest::Client, JiraError> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(config.request_timeout)
+        .user_agent(concat!("jira-active-sync/", env!("CARGO_PKG_VERSION")));
+    if let Some(pem) = &config.trusted_ca_pem {
+        let certificates =
+            reqwest::Certificate::from_pem_bundle(pem).map_err(|e| JiraError::InvalidInput {
+                message: format!("the CA certificate is not PEM: {e}"),
+            })?;
+        if certificates.is_empty() {
+            return Err(JiraError::InvalidInput {
+                message: "the CA bundle holds no PEM certificate".to_owned(),
+            });
+        }
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    builder.build().map_err(|e| JiraError::InvalidInput {
+        message: format!("cannot build the HTTP client: {e}"),
+    })
+}
+
+/// A request that got no answer: an untrusted certificate (which no retry cures) or a transient
+/// failure.
+pub(super) fn connection_failure(
+    request: &str,
+    status: Option<u16>,
+    error: &reqwest::Error,
+) -> JiraError {
+    if let Some(certificate) = certificate_problem(error) {
+        return JiraError::UntrustedCertificate {
+            request: request.to_owned(),
+            message: certificate,
+        };
+    }
+    JiraError::Transient {
+        request: request.to_owned(),
+        status,
+        message: transport_message(error),
+    }
+}
+
+/// What rustls found wrong with the server's certificate, if that is why the request failed.
+fn certificate_problem(error: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(rustls::Error::InvalidCertificate(_)) = rustls_error(cause) {
+            return Some(cause.to_string());
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// The rustls error inside `error`: `io::Error` hides the error it wraps from `source()`, so the
+/// wrappers are opened with `get_ref`.
+fn rustls_error<'a>(mut error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(found) = error.downcast_ref::<rustls::Error>() {
+            return Some(found);
+        }
+        error = error.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
 }
 
 /// A transport error's description: its kind and causes, without the URL.

@@ -2,10 +2,11 @@
 //! settle window passes), the planner waits for it rather than making the ticket twice; the sync's
 //! status records them so that a process started after a crash waits too.
 //!
-//! This process knows its own creates exactly. The status holds one bounded group per pass (when it
-//! was sent, how many, and a Bloom filter of the identities) so that it stays small at any size:
-//! 20,000 creates take about 32 KB. A process that restores such a group cannot tell when search
-//! shows each of its creates, so the group waits out the settle window.
+//! This process knows its own creates exactly. The status holds one group per pass (when it was
+//! sent, how many, and its identities) and stays small at any size: past 64 KB of identities each
+//! group keeps a Bloom filter of them instead, so 20,000 creates take about 32 KB. A process that
+//! restores a filter cannot tell when search shows each of its creates, so such a group waits out
+//! the settle window.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +23,8 @@ const BITS_PER_IDENTITY: usize = 10;
 const PROBES: u64 = 7;
 /// The smallest filter, in bytes.
 const MIN_FILTER_BYTES: usize = 8;
+/// Up to this many bytes of identities, the record lists them.
+const LISTED_IDENTITIES: usize = 64 * 1024;
 
 /// The pending creates of one sync.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,9 +57,17 @@ impl PendingCreates {
         now: Timestamp,
     ) {
         for group in groups {
-            let mut filter = IdentityFilter::decode(&group.filter).unwrap_or_default();
+            let sent = group.sent.min(now);
+            if !group.identities.is_empty() {
+                for identity in &group.identities {
+                    self.exact.entry(identity.clone()).or_insert(sent);
+                }
+                continue;
+            }
+            let filter = group.filter.as_deref().and_then(IdentityFilter::decode);
+            let mut filter = filter.unwrap_or_default();
             filter.count = group.count;
-            self.restored.push((group.sent.min(now), filter));
+            self.restored.push((sent, filter));
         }
         for entry in legacy {
             self.exact
@@ -95,26 +106,36 @@ impl PendingCreates {
         self.exact.is_empty() && self.restored.is_empty()
     }
 
-    /// As the sync's status records them: one group per send time.
+    /// As the sync's status records them: one group per send time, listing the identities while
+    /// they take under 64 KB, else with a filter of them.
     pub fn records(&self) -> Vec<PendingCreateGroup> {
         let mut by_sent: BTreeMap<Timestamp, Vec<&str>> = BTreeMap::new();
         for (identity, sent) in &self.exact {
             by_sent.entry(*sent).or_default().push(identity);
         }
-        let exact = by_sent
-            .into_iter()
-            .map(|(sent, identities)| PendingCreateGroup {
+        let listed = self.exact.keys().map(String::len).sum::<usize>() <= LISTED_IDENTITIES;
+        let exact = by_sent.into_iter().map(|(sent, identities)| {
+            let count = u32::try_from(identities.len()).unwrap_or(u32::MAX);
+            let filter = (!listed).then(|| IdentityFilter::of(&identities).encode());
+            let identities = match listed {
+                true => identities.into_iter().map(str::to_owned).collect(),
+                false => Vec::new(),
+            };
+            PendingCreateGroup {
                 sent,
-                count: u32::try_from(identities.len()).unwrap_or(u32::MAX),
-                filter: IdentityFilter::of(&identities).encode(),
-            });
+                count,
+                identities,
+                filter,
+            }
+        });
         let restored = self
             .restored
             .iter()
             .map(|(sent, filter)| PendingCreateGroup {
                 sent: *sent,
                 count: filter.count,
-                filter: filter.encode(),
+                identities: Vec::new(),
+                filter: Some(filter.encode()),
             });
         exact.chain(restored).collect()
     }
@@ -210,17 +231,34 @@ mod tests {
         let records = first.records();
         assert_eq!(records.len(), 2, "one group per send time");
         assert_eq!(records[0].count, 2);
+        assert_eq!(records[0].identities, ["jas-task.a", "jas-task.b"]);
         let mut second = PendingCreates::default();
         second.restore(&records, &[], at(6));
-        assert_eq!(second.sent("jas-task.a"), Some(at(0)));
-        assert_eq!(second.sent("jas-task.c"), Some(at(5)));
-        assert_eq!(second.sent("jas-task.other"), None);
-        assert_eq!(second.records(), records, "carried forward unchanged");
-        // A restored group cannot tell which of its creates search shows: it waits out the window.
-        second.settle(&["jas-task.a".into()], at(29), WINDOW);
-        assert_eq!(second.sent("jas-task.a"), Some(at(0)));
-        second.settle(&[], at(35), WINDOW);
-        assert!(second.is_empty());
+        assert_eq!(second, first, "a listed record restores exactly");
+        second.settle(&["jas-task.a".into()], at(10), WINDOW);
+        assert_eq!(second.sent("jas-task.a"), None, "search shows it");
+        assert_eq!(second.sent("jas-task.b"), Some(at(0)));
+    }
+
+    #[test]
+    fn a_restored_filter_waits_out_the_window() {
+        let filter = IdentityFilter::of(&["jas-task.a", "jas-task.b"]);
+        let group = PendingCreateGroup {
+            sent: at(0),
+            count: 2,
+            identities: Vec::new(),
+            filter: Some(filter.encode()),
+        };
+        let mut pending = PendingCreates::default();
+        pending.restore(std::slice::from_ref(&group), &[], at(6));
+        assert_eq!(pending.sent("jas-task.a"), Some(at(0)));
+        assert_eq!(pending.sent("jas-task.other"), None);
+        assert_eq!(pending.records(), [group], "carried forward unchanged");
+        // It cannot tell which of its creates search shows.
+        pending.settle(&["jas-task.a".into()], at(29), WINDOW);
+        assert_eq!(pending.sent("jas-task.a"), Some(at(0)));
+        pending.settle(&[], at(35), WINDOW);
+        assert!(pending.is_empty());
     }
 
     #[test]
@@ -232,7 +270,8 @@ mod tests {
         let garbled = PendingCreateGroup {
             sent: at(0),
             count: 3,
-            filter: "not base64!".into(),
+            identities: Vec::new(),
+            filter: Some("not base64!".into()),
         };
         let mut pending = PendingCreates::default();
         pending.restore(&[garbled], &legacy, at(60));
@@ -269,6 +308,11 @@ mod tests {
             pending.note(name(i), at(0));
         }
         let records = pending.records();
+        assert!(
+            records
+                .iter()
+                .all(|g| g.identities.is_empty() && g.filter.is_some())
+        );
         let size = serde_json::to_vec(&records).expect("serialises").len();
         assert!(size < 100 * 1024, "{size} bytes");
         let mut restored = PendingCreates::default();

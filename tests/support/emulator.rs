@@ -1,73 +1,200 @@
-//! The Jira emulator's admin API (`/_emulator/...`, no authentication): faults, runtime settings
-//! and the request log, for an emulator in this process or in another.
+//! The Jira emulator of a test: in this process (`jira_emulator::Emulator::start`), or as the
+//! `jira-emulator` binary in a process of its own (so that it outlives, and is not stalled by, an
+//! operator process the test kills). Either way the test reaches it over real HTTP, the REST API
+//! through [`Emulator::client`] and the admin API through the methods of `emulator_admin.rs`.
 
-use serde_json::Value;
+use std::process::Stdio;
+use std::time::Duration;
 
-/// A client for one emulator's admin API; every call insists on success.
-pub struct EmulatorAdmin {
-    base_url: String,
-    http: reqwest::Client,
+use jira_active_sync::jira::{ClientConfig, Credentials, Flavor, JiraClient};
+use jira_emulator::{EmulatorConfig, EmulatorHandle};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use super::Mode;
+
+/// The seeded admin user, whom tests and the operator act as.
+pub const EMAIL: &str = "admin@example.com";
+/// The admin's API token in the default seed (Cloud).
+pub const SEED_TOKEN: &str = "emulator-token";
+/// The admin's personal access token in the default seed (Data Center).
+pub const SEED_PAT: &str = "emulator-pat";
+
+/// A running emulator, stopped when dropped.
+pub struct Emulator {
+    /// Its base URL.
+    pub url: String,
+    /// The PEM of the CA of its certificate, when it serves HTTPS.
+    pub ca_pem: Option<String>,
+    flavor: Flavor,
+    /// The admin API's HTTP client.
+    pub(super) http: reqwest::Client,
+    running: Running,
 }
 
-impl EmulatorAdmin {
-    /// The admin API of the emulator at `base_url`.
-    pub fn new(base_url: &str) -> EmulatorAdmin {
-        EmulatorAdmin {
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::new(),
+enum Running {
+    InProcess(EmulatorHandle),
+    Process(Child),
+}
+
+impl Emulator {
+    /// Starts an emulator of `flavor` on a free loopback port, with Jira Cloud's rate limits
+    /// when `rate_limits`, and the default seed.
+    pub async fn start(mode: Mode, flavor: Flavor, rate_limits: bool) -> Emulator {
+        Emulator::start_with(mode, flavor, rate_limits, false).await
+    }
+
+    /// Like [`Emulator::start`], over HTTPS with a CA of its own when `tls` (its PEM in
+    /// [`Emulator::ca_pem`]; the admin API trusts it).
+    pub async fn start_with(mode: Mode, flavor: Flavor, rate_limits: bool, tls: bool) -> Emulator {
+        let ca_path = tls.then(|| {
+            let name = format!("jas-emulator-ca-{}-{}.pem", std::process::id(), free_port());
+            std::env::temp_dir().join(name)
+        });
+        let mut running = match mode {
+            Mode::InProcess => Running::InProcess(in_process(flavor, rate_limits, tls).await),
+            Mode::Process => Running::Process(process(flavor, rate_limits, ca_path.as_deref())),
+        };
+        let url = match &mut running {
+            Running::InProcess(handle) => handle.base_url().to_owned(),
+            Running::Process(child) => printed_url(child).await,
+        };
+        let ca_pem = match (&running, &ca_path) {
+            (Running::InProcess(handle), _) => handle.ca_pem().map(str::to_owned),
+            (Running::Process(_), Some(path)) => {
+                let pem = std::fs::read_to_string(path).expect("the emulator wrote its CA");
+                let _ = std::fs::remove_file(path);
+                Some(pem)
+            }
+            (Running::Process(_), None) => None,
+        };
+        Emulator {
+            url,
+            http: admin_http(ca_pem.as_deref()),
+            ca_pem,
+            flavor,
+            running,
         }
     }
 
-    /// Sends `method /_emulator/{path}` (with a JSON body if given) and gives the JSON answer
-    /// (`null` when there is none).
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self.http.request(
-            method.clone(),
-            format!("{}/_emulator/{path}", self.base_url),
-        );
-        if let Some(body) = body {
-            request = request.json(&body);
+    /// The Jira it emulates.
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    /// The admin's secret in the default seed: an API token on Cloud, a PAT on Data Center.
+    pub fn seed_secret(&self) -> &'static str {
+        match self.flavor {
+            Flavor::Cloud => SEED_TOKEN,
+            Flavor::DataCenter => SEED_PAT,
         }
-        let response = request.send().await.expect("admin request");
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        assert!(
-            status.is_success(),
-            "{method} /_emulator/{path}: {status} {text}"
-        );
-        serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
-    /// Adds a fault rule.
-    pub async fn fault(&self, rule: Value) {
-        self.call(reqwest::Method::POST, "faults", Some(rule)).await;
+    /// Client configuration (the client's own defaults) acting as the admin with `secret`.
+    pub fn client_config(&self, secret: &str) -> ClientConfig {
+        let credentials = match self.flavor {
+            Flavor::Cloud => Credentials::Basic {
+                email: EMAIL.into(),
+                api_token: secret.into(),
+            },
+            Flavor::DataCenter => Credentials::Bearer {
+                token: secret.into(),
+            },
+        };
+        ClientConfig::new(&self.url, self.flavor, credentials)
     }
 
-    /// Removes every fault rule.
-    pub async fn clear_faults(&self) {
-        self.call(reqwest::Method::DELETE, "faults", None).await;
+    /// A client acting as the admin with `secret`.
+    pub fn client(&self, secret: &str) -> JiraClient {
+        JiraClient::new(self.client_config(secret)).expect("client")
     }
 
-    /// Changes runtime settings (`searchLagMs`, `latencyMs`, `rateLimits`).
-    pub async fn config(&self, change: Value) {
-        self.call(reqwest::Method::PATCH, "config", Some(change))
-            .await;
+    /// Whether it still serves: a process may have exited; one in this process serves until
+    /// dropped.
+    pub fn running(&mut self) -> bool {
+        match &mut self.running {
+            Running::InProcess(_) => true,
+            Running::Process(child) => matches!(child.try_wait(), Ok(None)),
+        }
     }
+}
 
-    /// The request log from sequence number `since` on.
-    pub async fn requests(&self, since: u64) -> Vec<Value> {
-        let log = self
-            .call(
-                reqwest::Method::GET,
-                &format!("requests?since={since}"),
-                None,
-            )
-            .await;
-        log["requests"].as_array().cloned().unwrap_or_default()
+/// An HTTP client for the admin API, trusting the emulator's CA when it has one.
+fn admin_http(ca_pem: Option<&str>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder();
+    if let Some(pem) = ca_pem {
+        let ca = reqwest::Certificate::from_pem(pem.as_bytes()).expect("the CA is PEM");
+        builder = builder.add_root_certificate(ca);
     }
+    builder.build().expect("HTTP client")
+}
 
-    /// Forgets the request log and counters.
-    pub async fn clear_requests(&self) {
-        self.call(reqwest::Method::DELETE, "requests", None).await;
+/// A free loopback port number, to name a file after.
+fn free_port() -> u16 {
+    super::operator::free_port().port()
+}
+
+async fn in_process(flavor: Flavor, rate_limits: bool, tls: bool) -> EmulatorHandle {
+    let config = EmulatorConfig {
+        flavor: match flavor {
+            Flavor::Cloud => jira_emulator::Flavor::Cloud,
+            Flavor::DataCenter => jira_emulator::Flavor::Datacenter,
+        },
+        rate_limits,
+        tls,
+        ..EmulatorConfig::default()
+    };
+    jira_emulator::Emulator::start("127.0.0.1:0".parse().expect("address"), config)
+        .await
+        .expect("emulator starts")
+}
+
+/// Starts `jira-emulator` on a free loopback port; it prints its URL once serving. With a CA path
+/// it serves HTTPS and writes its CA there.
+fn process(flavor: Flavor, rate_limits: bool, ca_path: Option<&std::path::Path>) -> Child {
+    let mut command = Command::new(emulator_binary());
+    command.args(["--listen", "127.0.0.1:0", "--flavor"]);
+    command.arg(match flavor {
+        Flavor::Cloud => "cloud",
+        Flavor::DataCenter => "datacenter",
+    });
+    if rate_limits {
+        command.arg("--rate-limits");
     }
+    if let Some(path) = ca_path {
+        command.arg("--tls").arg("--tls-ca-out").arg(path);
+    }
+    command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("jira-emulator starts")
+}
+
+async fn printed_url(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("jira-emulator prints its URL within 30s")
+        .expect("reading jira-emulator's stdout")
+        .expect("jira-emulator printed its URL");
+    url.trim().to_owned()
+}
+
+/// The `jira-emulator` binary of this build: another workspace package, so Cargo gives no
+/// `CARGO_BIN_EXE_` for it; `cargo test` at the workspace root builds it next to this package's
+/// binaries.
+fn emulator_binary() -> std::path::PathBuf {
+    let operator = std::path::Path::new(env!("CARGO_BIN_EXE_jira-active-sync"));
+    let emulator =
+        operator.with_file_name(format!("jira-emulator{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        emulator.exists(),
+        "{} is missing: run the tests from the workspace root (`cargo test --workspace`), or \
+         build it with `cargo build -p jira-emulator`",
+        emulator.display()
+    );
+    emulator
 }

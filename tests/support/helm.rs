@@ -2,6 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use k8s_openapi::api::apps::v1::Deployment;
+
+use super::TestNamespace;
+
 /// Runs `scripts/helm ARGS` (against `kubeconfig`, if given) and returns stdout, or stdout and
 /// stderr as the error.
 pub async fn helm(args: &[&str], kubeconfig: Option<&Path>) -> Result<String, String> {
@@ -33,4 +37,17 @@ pub async fn helm_ok(args: &[&str], kubeconfig: Option<&Path>) -> String {
     helm(args, kubeconfig)
         .await
         .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The name the chart gives the objects of `release` (its `fullname`).
+pub fn release_fullname(release: &str) -> String {
+    format!("{release}-jira-active-sync")
+}
+
+/// The operator's Deployment the chart installed for `release` in `ns`.
+pub async fn release_deployment(ns: &TestNamespace, release: &str) -> Deployment {
+    ns.api::<Deployment>()
+        .get(&release_fullname(release))
+        .await
+        .unwrap_or_else(|e| panic!("no Deployment of release {release}: {e}"))
 }

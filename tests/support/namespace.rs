@@ -1,7 +1,8 @@
 //! A namespace of its own for each test.
 
 use k8s_openapi::NamespaceResourceScope;
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::api::{DeleteParams, ObjectMeta, PostParams};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
@@ -75,6 +76,28 @@ impl TestNamespace {
             .create(&PostParams::default(), &object)
             .await
             .unwrap_or_else(|e| panic!("cannot create a {}: {e}", K::kind(&())))
+    }
+}
+
+impl TestNamespace {
+    /// A token the API server issues for ServiceAccount `account` of this namespace (valid for
+    /// an hour), to act as it and meet exactly its RBAC.
+    pub async fn service_account_token(&self, account: &str) -> String {
+        let request = TokenRequest {
+            spec: TokenRequestSpec {
+                audiences: Vec::new(),
+                expiration_seconds: Some(3600),
+                ..TokenRequestSpec::default()
+            },
+            ..TokenRequest::default()
+        };
+        self.api::<ServiceAccount>()
+            .create_token_request(account, &PostParams::default(), &request)
+            .await
+            .unwrap_or_else(|e| panic!("cannot get a token for ServiceAccount {account}: {e}"))
+            .status
+            .expect("token status")
+            .token
     }
 }
 

@@ -1,10 +1,10 @@
 //! The admin API under `/_emulator/`: reset and seed the site, change settings, read the request log
-//! and counters, and inject faults.
+//! and counters, inject faults, and add, expire or revoke service credentials.
 
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::config::Flavor;
+use super::credentials::{CredentialRegistry, CredentialSpec};
 use super::error::{ApiError, ApiResult};
 use super::faults::FaultRule;
 use super::rate_limit::RateLimitConfig;
@@ -40,6 +41,14 @@ pub fn router() -> Router<Shared> {
             "/_emulator/faults",
             get(faults).post(add_fault).delete(clear_faults),
         )
+        .route(
+            "/_emulator/credentials",
+            get(credentials).post(add_credential),
+        )
+        .route(
+            "/_emulator/credentials/{name}/{change}",
+            post(change_credential),
+        )
 }
 
 fn rebuild(state: &Shared, seed: &Seed) -> ApiResult<()> {
@@ -51,6 +60,7 @@ fn rebuild(state: &Shared, seed: &Seed) -> ApiResult<()> {
     state.log().clear();
     state.webhooks().clear();
     state.deliveries().clear();
+    *state.credentials() = CredentialRegistry::default();
     let mut limiter = state.rate_limiter();
     let config = limiter.config().clone();
     limiter.set_config(config);
@@ -171,4 +181,56 @@ async fn deliveries(State(state): State<Shared>) -> Json<Value> {
 async fn clear_deliveries(State(state): State<Shared>) -> StatusCode {
     state.deliveries().clear();
     StatusCode::NO_CONTENT
+}
+
+/// `GET /_emulator/credentials`: the service credentials, and the cloud id gateway paths name.
+async fn credentials(State(state): State<Shared>) -> Json<Value> {
+    Json(json!({"cloudId": state.cloud_id, "credentials": state.credentials().specs()}))
+}
+
+/// `POST /_emulator/credentials`: adds an OAuth client (`type: oauthClient`, `clientId`,
+/// `clientSecret`, `tokenLifetimeSecs`) or a scoped API token (`type: scopedToken`, `token`),
+/// acting as the user `email` within `scopes`.
+async fn add_credential(State(state): State<Shared>, body: Bytes) -> ApiResult<StatusCode> {
+    let spec: CredentialSpec = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("Invalid credential: {e}")))?;
+    if !state
+        .store()
+        .users()
+        .iter()
+        .any(|u| u.email.eq_ignore_ascii_case(&spec.email))
+    {
+        return Err(ApiError::bad_request(format!(
+            "No user has the email {}.",
+            spec.email
+        )));
+    }
+    state.credentials().add(spec);
+    Ok(StatusCode::CREATED)
+}
+
+/// `POST /_emulator/credentials/{name}/expire|revoke`: its tokens expire now (an OAuth client may
+/// fetch new ones), or it stops working altogether.
+async fn change_credential(
+    State(state): State<Shared>,
+    Path((name, change)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let found = match change.as_str() {
+        "expire" => state.credentials().expire(&name, std::time::Instant::now()),
+        "revoke" => state.credentials().revoke(&name),
+        _ => {
+            return Err(ApiError::message(
+                StatusCode::NOT_FOUND,
+                format!("Unknown change {change}: use expire or revoke."),
+            ));
+        }
+    };
+    if found {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::message(
+            StatusCode::NOT_FOUND,
+            format!("No credential is named {name}."),
+        ))
+    }
 }

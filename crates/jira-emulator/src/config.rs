@@ -48,6 +48,8 @@ pub struct EmulatorConfig {
     pub rate_limits: bool,
     /// How webhook deliveries are retried.
     pub webhook_retry: RetryPolicy,
+    /// Serve HTTPS with a certificate from a CA made at start-up.
+    pub tls: bool,
 }
 
 /// Settings that the admin API can change while the emulator runs.

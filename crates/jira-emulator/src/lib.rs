@@ -5,10 +5,12 @@ mod adf;
 mod admin;
 mod auth;
 mod config;
+mod credentials;
 mod error;
 mod events;
 mod faults;
 mod fields;
+mod gateway;
 mod issue_fields;
 pub mod jql;
 mod middleware;
@@ -17,11 +19,13 @@ pub mod rate_limit;
 mod render;
 mod request_log;
 mod routes;
+mod scopes;
 mod search_index;
 mod seed;
 mod server;
 mod state;
 mod store;
+mod tls;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -40,10 +44,12 @@ pub use seed::{
     Category, Seed, SeedError, SeedIssue, SeedIssueType, SeedPermissions, SeedProject, SeedStatus,
     SeedTransition, SeedUser, SeedWorkflow,
 };
+pub use tls::TlsError;
 
 use rate_limit::{RateLimitConfig, RateLimiter};
 use state::{AppState, Shared};
 use store::Store;
+use tls::TlsIdentity;
 use webhooks::WebhookDeliverer;
 
 /// Why an emulator could not start.
@@ -60,6 +66,9 @@ pub enum EmulatorError {
     /// The seed is unusable.
     #[error(transparent)]
     Seed(#[from] SeedError),
+    /// The HTTPS certificates could not be made.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The HTTP client for webhook deliveries could not be built.
     #[error("cannot build the webhook delivery client: {0}")]
     Webhooks(#[from] reqwest::Error),
@@ -88,7 +97,13 @@ impl Emulator {
                 addr: listen,
                 source,
             })?;
-        let base_url = format!("http://{addr}");
+        let tls = if config.tls {
+            Some(TlsIdentity::generate()?)
+        } else {
+            None
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{addr}");
         let settings = RuntimeSettings {
             flavor: config.flavor,
             rate_limits: config.rate_limits,
@@ -110,11 +125,13 @@ impl Emulator {
         ));
         let app = app(state);
         let (shutdown, signal) = oneshot::channel();
-        let task = tokio::spawn(server::serve(listener, app, signal));
+        let acceptor = tls.as_ref().map(|identity| identity.acceptor.clone());
+        let task = tokio::spawn(server::serve(listener, app, acceptor, signal));
         tracing::info!(%base_url, flavor = ?config.flavor, "jira emulator serving");
         Ok(EmulatorHandle {
             base_url,
             addr,
+            ca_pem: tls.map(|identity| identity.ca_pem),
             shutdown: Some(shutdown),
             task: Some(task),
         })
@@ -136,14 +153,21 @@ fn app(state: Shared) -> Router {
 pub struct EmulatorHandle {
     base_url: String,
     addr: SocketAddr,
+    ca_pem: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
 
 impl EmulatorHandle {
-    /// Where clients reach it, e.g. `http://127.0.0.1:41234` (no trailing slash).
+    /// Where clients reach it, e.g. `http://127.0.0.1:41234` (`https://` when serving TLS; no
+    /// trailing slash).
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The PEM certificate of the CA that signed its server certificate, when serving TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The bound address.

@@ -24,6 +24,12 @@ struct Args {
     /// Enforce Jira Cloud's rate limits from the start.
     #[arg(long)]
     rate_limits: bool,
+    /// Serve HTTPS with a server certificate signed by a CA made at start-up.
+    #[arg(long)]
+    tls: bool,
+    /// Where to write that CA's certificate (PEM), for clients to trust; needs `--tls`.
+    #[arg(long, requires = "tls")]
+    tls_ca_out: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -43,11 +49,16 @@ async fn main() -> anyhow::Result<()> {
         flavor: args.flavor,
         seed,
         rate_limits: args.rate_limits,
+        tls: args.tls,
         ..EmulatorConfig::default()
     };
     let handle = Emulator::start(args.listen, config)
         .await
         .context("starting the emulator")?;
+    if let (Some(path), Some(pem)) = (&args.tls_ca_out, handle.ca_pem()) {
+        std::fs::write(path, pem)
+            .with_context(|| format!("writing the CA certificate to {}", path.display()))?;
+    }
     println!("{}", handle.base_url());
     tokio::signal::ctrl_c()
         .await

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::faults::{FaultAction, InjectedReason};
+use super::gateway::ViaGateway;
 use super::rate_limit::RateLimitedRequest;
 use super::request_log::LoggedRequest;
 use super::state::Shared;
@@ -123,6 +124,7 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
     let arrived = jiff::Timestamp::now();
     let method = request.method().as_str().to_owned();
     let query = request.uri().query().map(str::to_owned);
+    let gateway = request.extensions().get::<ViaGateway>().is_some();
     let endpoint = request
         .extensions()
         .get::<MatchedPath>()
@@ -200,6 +202,7 @@ pub async fn observe(State(state): State<Shared>, request: Request, next: Next) 
             seq: 0,
             method,
             path,
+            gateway,
             query,
             status,
             dropped,

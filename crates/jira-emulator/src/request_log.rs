@@ -16,8 +16,11 @@ pub struct LoggedRequest {
     pub seq: u64,
     /// HTTP method.
     pub method: String,
-    /// Path.
+    /// Path (a gateway request's site path, `/rest/...`).
     pub path: String,
+    /// Whether it came through the gateway path form `/ex/jira/{cloudId}/...`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub gateway: bool,
     /// Query string, if any.
     pub query: Option<String>,
     /// Status of the response (also when it was dropped).

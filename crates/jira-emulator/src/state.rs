@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::config::RuntimeSettings;
+use super::credentials::CredentialRegistry;
 use super::events;
 use super::faults::Faults;
 use super::rate_limit::RateLimiter;
@@ -19,6 +20,9 @@ use super::webhooks::{DeliveryReport, WebhookDeliverer, WebhookRegistry};
 pub struct AppState {
     /// Base URL clients reach the emulator at.
     pub base_url: String,
+    /// The site's cloud id, as `/_edge/tenant_info` tells it and gateway paths name it.
+    pub cloud_id: String,
+    credentials: Mutex<CredentialRegistry>,
     store: RwLock<Store>,
     settings: RwLock<RuntimeSettings>,
     seed: Mutex<Seed>,
@@ -50,6 +54,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// A cloud id in Atlassian's form (a UUID).
+fn new_cloud_id() -> String {
+    let hex = format!("{:032x}", rand::random::<u128>());
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
 impl AppState {
     /// State for a fresh emulator.
     pub fn new(
@@ -62,6 +79,8 @@ impl AppState {
     ) -> Self {
         Self {
             base_url,
+            cloud_id: new_cloud_id(),
+            credentials: Mutex::new(CredentialRegistry::default()),
             store: RwLock::new(store),
             settings: RwLock::new(settings),
             seed: Mutex::new(seed),
@@ -77,6 +96,11 @@ impl AppState {
     /// Reads the site.
     pub fn store(&self) -> RwLockReadGuard<'_, Store> {
         read(&self.store)
+    }
+
+    /// The service credentials (OAuth clients, scoped tokens) and their access tokens.
+    pub fn credentials(&self) -> MutexGuard<'_, CredentialRegistry> {
+        lock(&self.credentials)
     }
 
     /// Changes the site.

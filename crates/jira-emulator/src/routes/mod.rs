@@ -4,6 +4,7 @@ mod catalogue;
 mod comments;
 mod field_list;
 mod issues;
+mod oauth;
 mod projects;
 mod properties;
 mod search;
@@ -90,6 +91,9 @@ pub fn router() -> Router<Shared> {
             );
     }
     router
+        .route("/oauth/token", post(oauth::cloud_token))
+        .route("/rest/oauth2/latest/token", post(oauth::data_center_token))
+        .route("/_edge/tenant_info", get(oauth::tenant_info))
         .route(
             "/rest/webhooks/1.0/webhook",
             get(webhooks::list).post(webhooks::register),

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::support::cluster::cluster;
+use super::cluster::cluster;
 
 /// Request headers the operator's client sets that matter to the API server (authentication is the
 /// proxy's own).
@@ -354,14 +354,33 @@ fn refused(faults: &Faults) -> Option<u16> {
 }
 
 async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let counters = &shared.counters;
-    counters.requests.fetch_add(1, Ordering::SeqCst);
+    shared.counters.requests.fetch_add(1, Ordering::SeqCst);
     let (parts, body) = request.into_parts();
-    let path = parts.uri.path().to_owned();
     let watch = is_watch(parts.uri.query().unwrap_or_default());
     if watch {
-        counters.watches.fetch_add(1, Ordering::SeqCst);
+        shared.counters.watches.fetch_add(1, Ordering::SeqCst);
     }
+    if let Some(answer) = injected_answer(&shared, &parts, watch) {
+        return answer;
+    }
+    let body = match axum::body::to_bytes(body, MAX_REQUEST_BODY).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return status_response(
+                413,
+                "RequestEntityTooLarge",
+                format!("reading the request body: {e}"),
+                json!({}),
+            );
+        }
+    };
+    pass_on(shared, parts, body, watch).await
+}
+
+/// The answer of an armed fault (a refusal, a status-write conflict, an expired watch), which the
+/// API server never sees; `None` when no fault takes this request.
+fn injected_answer(shared: &Shared, parts: &http::request::Parts, watch: bool) -> Option<Response> {
+    let counters = &shared.counters;
     if let Some(code) = refused(&shared.faults) {
         let counter = match code {
             429 => &counters.refused_429,
@@ -369,20 +388,20 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             _ => &counters.refused_500,
         };
         counter.fetch_add(1, Ordering::SeqCst);
-        return refusal(code);
+        return Some(refusal(code));
     }
-    if let Some((resource, group, name)) = status_write(&parts.method, &path)
+    if let Some((resource, group, name)) = status_write(&parts.method, parts.uri.path())
         && take(&shared.faults.conflicts_left)
     {
         counters.conflicts.fetch_add(1, Ordering::SeqCst);
-        return status_response(
+        return Some(status_response(
             409,
             "Conflict",
             format!(
                 "Operation cannot be fulfilled on {resource}.{group} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
             ),
             json!({"name": name, "group": group, "kind": resource}),
-        );
+        ));
     }
     if watch && take(&shared.faults.expiries_left) {
         counters.watches_expired.fetch_add(1, Ordering::SeqCst);
@@ -396,23 +415,22 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        return response;
+        return Some(response);
     }
-    let body = match axum::body::to_bytes(body, MAX_REQUEST_BODY).await {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            return status_response(
-                413,
-                "RequestEntityTooLarge",
-                format!("reading the request body: {e}"),
-                json!({}),
-            );
-        }
-    };
+    None
+}
+
+/// Sends the request on to the API server and streams its answer back (a watch's cuttable).
+async fn pass_on(
+    shared: Arc<Shared>,
+    parts: http::request::Parts,
+    body: Bytes,
+    watch: bool,
+) -> Response {
     let target = parts
         .uri
         .path_and_query()
-        .map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
     let mut upstream = http::Request::builder()
         .method(parts.method.clone())
         .uri(target);
@@ -436,7 +454,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         }
     };
     if answer.status() == StatusCode::FORBIDDEN {
-        counters.forbidden.fetch_add(1, Ordering::SeqCst);
+        shared.counters.forbidden.fetch_add(1, Ordering::SeqCst);
     }
     let (answer_parts, answer_body) = answer.into_parts();
     let body = Body::new(answer_body);

@@ -15,9 +15,6 @@
 //! - an entity property's `value` is typed string, and a property body `{"type": "string",
 //!   "format": "json"}`, where Jira takes and returns any JSON.
 
-// Each integration test uses a part of this shared module.
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -29,6 +26,15 @@ use serde_json::{Map, Value, json};
 pub enum Flavor {
     Cloud,
     DataCenter,
+}
+
+impl From<jira_active_sync::jira::Flavor> for Flavor {
+    fn from(flavor: jira_active_sync::jira::Flavor) -> Flavor {
+        match flavor {
+            jira_active_sync::jira::Flavor::Cloud => Flavor::Cloud,
+            jira_active_sync::jira::Flavor::DataCenter => Flavor::DataCenter,
+        }
+    }
 }
 
 impl Flavor {
