@@ -28,7 +28,7 @@ use support::TestNamespace;
 use support::cluster::cluster;
 use support::helm::{helm, helm_ok, release_deployment, release_fullname};
 
-use jira_active_sync::api::ComplianceTask;
+use jira_active_sync::api::{ComplianceTask, ComplianceTaskSource};
 use jira_active_sync::controller::leader::{LeaderElection, LeaseSettings};
 
 const CHART: &str = "charts/jira-active-sync";
@@ -661,10 +661,12 @@ async fn install_cluster_wide_grants_exactly_what_the_operator_needs_then_upgrad
         .list(&ListParams::default())
         .await
         .expect("the operator lists tasks");
-    let denied = tasks
+    // Task sources delete their tasks (taskDeletionPolicy: Delete); no one's sources.
+    let sources = Api::<ComplianceTaskSource>::namespaced(as_operator.clone(), &other.name);
+    let denied = sources
         .delete("any", &DeleteParams::default())
         .await
-        .expect_err("the operator deletes a task");
+        .expect_err("the operator deletes a task source");
     assert!(
         matches!(&denied, kube::Error::Api(status) if status.code == 403),
         "{denied}"
