@@ -544,6 +544,9 @@ async fn an_unchanged_resync_writes_nothing_and_deleting_the_source_completes_it
             task.name_any()
         );
     }
+    // The report watches stop with the controllers: SIGTERM ends the process.
+    let mut env = env;
+    env.operator.terminate().await;
     env.operator.remove_log();
 }
 

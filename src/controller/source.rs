@@ -165,7 +165,8 @@ pub async fn run(client: kube::Client, namespace: Option<&str>, parts: SourcePar
         .shutdown_on_signal()
         .run(reconcile, error_policy, ctx)
         .for_each(|_| futures::future::ready(()));
-    futures::join!(controller, report_watches);
+    // The report watches never end by themselves: they stop with the controller (at shutdown).
+    futures::future::select(Box::pin(controller), report_watches).await;
 }
 
 /// Reconciles one source (through the finalizer helper).
