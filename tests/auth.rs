@@ -50,6 +50,27 @@ impl AuthSite {
             .await;
     }
 
+    /// A scoped API token of the admin with `scopes`.
+    async fn scoped_token(&self, name: &str, token: &str, scopes: &[&str]) {
+        let credential = json!({"name": name, "type": "scopedToken", "email": EMAIL,
+                                "token": token, "scopes": scopes});
+        self.credential(credential).await;
+    }
+
+    /// An OAuth 2.0 client `id` of a service account with `scopes` (and `extra` settings).
+    async fn oauth_client(
+        &self,
+        name: &str,
+        (id, secret): (&str, &str),
+        scopes: &[&str],
+        extra: Value,
+    ) {
+        let mut credential = json!({"name": name, "type": "oauthClient", "email": EMAIL,
+                                    "clientId": id, "clientSecret": secret, "scopes": scopes});
+        support::site::merge(&mut credential, extra);
+        self.credential(credential).await;
+    }
+
     /// The emulator's cloud id.
     async fn cloud_id(&self) -> String {
         let listed = self
@@ -251,11 +272,8 @@ async fn a_personal_access_token_on_data_center_makes_tickets() {
 #[tokio::test]
 async fn a_scoped_token_works_through_the_gateway_with_a_discovered_cloud_id() {
     let mut site = AuthSite::new("auth-scoped", Flavor::Cloud, false).await;
-    site.credential(
-        json!({"name": "scoped", "type": "scopedToken", "email": EMAIL,
-                           "token": "scoped-token-1", "scopes": CLOUD_SCOPES}),
-    )
-    .await;
+    site.scoped_token("scoped", "scoped-token-1", &CLOUD_SCOPES)
+        .await;
     let at_site = reqwest::Client::new()
         .get(format!("{}/rest/api/3/myself", site.jira.url))
         .basic_auth(EMAIL, Some("scoped-token-1"))
@@ -305,9 +323,9 @@ async fn a_scoped_token_works_through_the_gateway_with_a_discovered_cloud_id() {
 #[tokio::test]
 async fn oauth_client_credentials_on_cloud_survive_expiring_tokens() {
     let mut site = AuthSite::new("auth-oauth-cloud", Flavor::Cloud, false).await;
-    site.credential(json!({"name": "svc", "type": "oauthClient", "email": EMAIL,
-                           "clientId": "svc-client", "clientSecret": "svc-secret",
-                           "scopes": CLOUD_SCOPES, "tokenLifetimeSecs": 3}))
+    let client = ("svc-client", "svc-secret");
+    let lifetime = json!({"tokenLifetimeSecs": 3});
+    site.oauth_client("svc", client, &CLOUD_SCOPES, lifetime)
         .await;
     let cloud_id = site.cloud_id().await;
     site.secret(
@@ -373,9 +391,8 @@ async fn oauth_client_credentials_on_cloud_survive_expiring_tokens() {
 #[tokio::test]
 async fn oauth_client_credentials_on_data_center_make_tickets() {
     let mut site = AuthSite::new("auth-oauth-dc", Flavor::DataCenter, false).await;
-    site.credential(json!({"name": "svc", "type": "oauthClient", "email": EMAIL,
-                           "clientId": "dc-client", "clientSecret": "dc-secret",
-                           "scopes": ["WRITE"]}))
+    let client = ("dc-client", "dc-secret");
+    site.oauth_client("svc", client, &["WRITE"], json!({}))
         .await;
     site.secret(
         "creds",
@@ -417,9 +434,8 @@ async fn oauth_client_credentials_on_data_center_make_tickets() {
 async fn a_revoked_client_gives_a_condition_and_a_rotated_secret_recovers() {
     let mut site = AuthSite::new("auth-revoked", Flavor::Cloud, false).await;
     for (name, id) in [("old", "client-old"), ("new", "client-new")] {
-        site.credential(json!({"name": name, "type": "oauthClient", "email": EMAIL,
-                               "clientId": id, "clientSecret": format!("{id}-secret"),
-                               "scopes": CLOUD_SCOPES}))
+        let secret = format!("{id}-secret");
+        site.oauth_client(name, (id, &secret), &CLOUD_SCOPES, json!({}))
             .await;
     }
     site.secret(
@@ -487,9 +503,7 @@ async fn a_revoked_client_gives_a_condition_and_a_rotated_secret_recovers() {
 async fn an_expired_api_token_is_named_and_a_rotated_one_recovers() {
     let mut site = AuthSite::new("auth-expired", Flavor::Cloud, false).await;
     for (name, token) in [("first", "token-one"), ("second", "token-two")] {
-        site.credential(json!({"name": name, "type": "scopedToken", "email": EMAIL,
-                               "token": token, "scopes": CLOUD_SCOPES}))
-            .await;
+        site.scoped_token(name, token, &CLOUD_SCOPES).await;
     }
     site.secret("creds", json!({"email": EMAIL, "apiToken": "token-one"}))
         .await;
@@ -534,9 +548,8 @@ async fn an_expired_api_token_is_named_and_a_rotated_one_recovers() {
 #[tokio::test]
 async fn an_under_scoped_token_names_the_missing_scope() {
     let mut site = AuthSite::new("auth-scope", Flavor::Cloud, false).await;
-    site.credential(json!({"name": "narrow", "type": "scopedToken", "email": EMAIL,
-                           "token": "narrow-token", "scopes": ["read:jira-work", "write:jira-work"]}))
-        .await;
+    let scopes = ["read:jira-work", "write:jira-work"];
+    site.scoped_token("narrow", "narrow-token", &scopes).await;
     site.secret("creds", json!({"email": EMAIL, "apiToken": "narrow-token"}))
         .await;
     site.connection(
@@ -567,12 +580,10 @@ async fn an_under_scoped_token_names_the_missing_scope() {
 #[tokio::test]
 async fn an_oauth_token_without_write_scope_is_named_before_any_write() {
     let mut site = AuthSite::new("auth-oauth-scope", Flavor::Cloud, false).await;
-    site.credential(
-        json!({"name": "reader", "type": "oauthClient", "email": EMAIL,
-                           "clientId": "reader", "clientSecret": "reader-secret",
-                           "scopes": ["read:jira-work", "read:jira-user"]}),
-    )
-    .await;
+    let scopes = ["read:jira-work", "read:jira-user"];
+    let client = ("reader", "reader-secret");
+    site.oauth_client("reader", client, &scopes, json!({}))
+        .await;
     site.secret(
         "creds",
         json!({"clientId": "reader", "clientSecret": "reader-secret"}),

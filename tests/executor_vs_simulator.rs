@@ -9,14 +9,14 @@ mod support;
 use std::time::Duration;
 
 use futures::future::join_all;
-use jira_active_sync::api::{ComplianceTask, TaskState};
+use jira_active_sync::api::{self, ComplianceTask, JiraActiveSync, TaskState};
 use jira_active_sync::jira::{StatusCategory, TransitionTarget};
 use jira_active_sync::planner::TaskView;
 use jira_active_sync::planner::simulation::{
     Change, Outcome, Scenario, World, outcome_of, scenarios,
 };
 use kube::ResourceExt;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::DeleteParams;
 use serde_json::{Value, json};
 use support::emulator::SEED_TOKEN;
 use support::operator::Operator;
@@ -84,14 +84,8 @@ async fn converged(site: &Site, want: &Outcome) -> Result<(), Outcome> {
 
 /// Where every task of the namespace is, from the statuses the operator wrote.
 async fn outcome(site: &Site) -> Outcome {
-    let tasks = site
-        .ns
-        .api::<ComplianceTask>()
-        .list(&ListParams::default())
-        .await
-        .expect("tasks listed");
+    let tasks = site.all_tasks().await;
     let recorded: Vec<_> = tasks
-        .items
         .iter()
         .map(|t| {
             let jira = t.status.as_ref().and_then(|s| s.jira.as_ref());
@@ -125,30 +119,17 @@ async fn create_task(site: &Site, task: &TaskView) {
 
 /// Makes a change as the simulation does: through the API server, or in Jira as a person would.
 async fn make(site: &Site, change: &Change) {
-    let tasks = site.ns.api::<ComplianceTask>();
-    let patch = |name: &str, spec: Value| {
-        let tasks = tasks.clone();
-        let name = name.to_owned();
-        async move {
-            tasks
-                .patch(
-                    &name,
-                    &PatchParams::default(),
-                    &Patch::Merge(json!({ "spec": spec })),
-                )
-                .await
-                .expect("task patched");
-        }
-    };
     match change {
-        Change::Complete(name) => patch(name, json!({"state": "Completed"})).await,
-        Change::Reopen(name) => patch(name, json!({"state": "Open"})).await,
-        Change::Assign(name, assignee) => patch(name, json!({ "assignee": assignee })).await,
+        Change::Complete(name) => site.set_state(name, "Completed").await,
+        Change::Reopen(name) => site.set_state(name, "Open").await,
+        Change::Assign(name, assignee) => {
+            let spec = json!({ "assignee": assignee });
+            site.patch_spec::<ComplianceTask>(name, spec).await;
+        }
         Change::Remove(name) => {
-            tasks
-                .delete(name, &DeleteParams::default())
-                .await
-                .expect("task deleted");
+            let tasks = site.ns.api::<ComplianceTask>();
+            let deleted = tasks.delete(name, &DeleteParams::default()).await;
+            deleted.expect("task deleted");
         }
         Change::Add(name, assignee) => {
             let task =
@@ -161,34 +142,24 @@ async fn make(site: &Site, change: &Change) {
                 .await
                 .remove(*name)
                 .expect("task has a ticket");
-            site.jira
-                .client(SEED_TOKEN)
-                .transition(
-                    &key,
-                    &TransitionTarget::Category(StatusCategory::Done),
-                    None,
-                    None,
-                )
-                .await
-                .expect("a person closes the ticket in Jira");
+            let done = TransitionTarget::Category(StatusCategory::Done);
+            let client = site.jira.client(SEED_TOKEN);
+            let moved = client.transition(&key, &done, None, None).await;
+            moved.expect("a person closes the ticket in Jira");
         }
-        Change::SwitchMode => switch_mode(site).await,
+        Change::SwitchMode => {
+            let sync = site
+                .ns
+                .api::<JiraActiveSync>()
+                .get(SYNC)
+                .await
+                .expect("sync");
+            let mode = match sync.spec.mode {
+                api::Mode::Individual => "Batch",
+                api::Mode::Batch => "Individual",
+            };
+            site.patch_spec::<JiraActiveSync>(SYNC, json!({ "mode": mode }))
+                .await;
+        }
     }
-}
-
-async fn switch_mode(site: &Site) {
-    let syncs = site.ns.api::<jira_active_sync::api::JiraActiveSync>();
-    let sync = syncs.get(SYNC).await.expect("sync");
-    let mode = match sync.spec.mode {
-        jira_active_sync::api::Mode::Individual => "Batch",
-        jira_active_sync::api::Mode::Batch => "Individual",
-    };
-    syncs
-        .patch(
-            SYNC,
-            &PatchParams::default(),
-            &Patch::Merge(json!({"spec": {"mode": mode}})),
-        )
-        .await
-        .expect("mode switched");
 }

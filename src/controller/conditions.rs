@@ -94,21 +94,13 @@ mod tests {
         let t0 = jiff::Timestamp::from_second(1_000).expect("valid");
         let t1 = jiff::Timestamp::from_second(2_000).expect("valid");
         let first = merge(&[], &[Cond::yes("Ready", "Synced", "ok")], Some(1), t0);
-        let same = merge(
-            &first,
-            &[Cond::yes("Ready", "Synced", "still ok")],
-            Some(2),
-            t1,
-        );
+        let still = [Cond::yes("Ready", "Synced", "still ok")];
+        let same = merge(&first, &still, Some(2), t1);
         assert_eq!(same[0].last_transition_time, Time(t0));
         assert_eq!(same[0].message, "still ok");
         assert_eq!(same[0].observed_generation, Some(2));
-        let flipped = merge(
-            &same,
-            &[Cond::no("Ready", "JiraUnreachable", "down")],
-            Some(2),
-            t1,
-        );
+        let down = [Cond::no("Ready", "JiraUnreachable", "down")];
+        let flipped = merge(&same, &down, Some(2), t1);
         assert_eq!(flipped[0].last_transition_time, Time(t1));
         assert_eq!(flipped[0].status, "False");
     }

@@ -16,7 +16,7 @@ use super::status::record_pending_creates;
 use super::steps::StepEvent;
 use crate::api::JiraActiveSync;
 use crate::jira::{BULK_CREATE_LIMIT, JiraError, NewIssue, Status, StatusCategory};
-use crate::planner::{Assignee, NewTicket, PROPERTY_KEY, Step, TaskWrite};
+use crate::planner::{NewTicket, PROPERTY_KEY, Step, TaskWrite};
 
 /// Creates the tickets in bulk, one bulk call at a time; the task statuses of each call's tickets go
 /// to `writes` as soon as it is answered, so Kubernetes writes overlap the next creates. Gives the
@@ -100,10 +100,7 @@ fn new_issue(target: &Target<'_>, new: &NewTicket) -> Result<NewIssue, serde_jso
         labels: new.fields.labels.clone(),
         priority: new.fields.priority.clone(),
         due_date: new.fields.due_date,
-        assignee: match &new.fields.assignee {
-            Some(Assignee::Account(id)) => Some(id.clone()),
-            _ => None,
-        },
+        assignee: new.fields.assignee_account(),
         epic: new.fields.epic.clone(),
         properties: vec![(
             PROPERTY_KEY.to_owned(),

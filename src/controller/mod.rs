@@ -132,33 +132,17 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
         sources,
     } = parts;
     let task_changed = sources.task_changed();
-    let tasks = reflector::reflector(
-        task_writer,
-        watcher(
-            api::<ComplianceTask>(&client, ns),
-            watcher::Config::default(),
-        )
-        .modify(slim),
-    )
-    .default_backoff()
-    .touched_objects()
-    .inspect_ok(move |task| task_changed(task));
-    let syncs = reflector::reflector(
-        sync_writer,
-        watcher(
-            api::<JiraActiveSync>(&client, ns),
-            watcher::Config::default(),
-        )
-        .modify(slim),
-    )
-    .default_backoff()
-    .applied_objects()
-    // The operator's own status writes must not wake the sync again: only spec (generation) and
-    // finalizer changes do.
-    .predicate_filter(
-        predicates::generation.combine(predicates::finalizers),
-        PredicateConfig::default(),
-    );
+    let tasks = cached(task_writer, &client, ns)
+        .touched_objects()
+        .inspect_ok(move |task| task_changed(task));
+    let syncs = cached(sync_writer, &client, ns)
+        .applied_objects()
+        // The operator's own status writes must not wake the sync again: only spec (generation) and
+        // finalizer changes do.
+        .predicate_filter(
+            predicates::generation.combine(predicates::finalizers),
+            PredicateConfig::default(),
+        );
     let sync_store = ctx.stores.syncs.clone();
     let sync_controller = Controller::for_stream(syncs, ctx.stores.syncs.clone())
         .with_config(controller_config())
@@ -170,6 +154,26 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
     let connection_controller = run_connections(&client, ns, conn_controller, conn_trigger_rx, ctx);
     let source_controller = source::run(client.clone(), ns, sources);
     futures::join!(sync_controller, connection_controller, source_controller);
+}
+
+/// The watch events of a kind in `ns`, slimmed and kept in the reflector store of `writer`, with
+/// backoff on watch errors.
+fn cached<K>(
+    writer: reflector::store::Writer<K>,
+    client: &kube::Client,
+    ns: Option<&str>,
+) -> impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + use<K>
+where
+    K: Resource<DynamicType = (), Scope = kube::core::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let watch = watcher(api::<K>(client, ns), watcher::Config::default()).modify(slim);
+    reflector::reflector(writer, watch).default_backoff()
 }
 
 /// Reconciles at most four objects of a kind at once.

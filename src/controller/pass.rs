@@ -249,6 +249,13 @@ mod tests {
         }
     }
 
+    /// The Ready condition after a pass with `failures`.
+    fn ready_after(failures: &[Failure], requeue: Duration) -> Cond {
+        let conditions = pass_conditions(false, &[], failures, &[], requeue);
+        let ready = conditions.into_iter().find(|c| c.type_ == "Ready");
+        ready.expect("a Ready condition")
+    }
+
     #[test]
     fn a_failed_pass_names_its_first_failure_and_when_it_tries_again() {
         let failures = [failed(
@@ -256,8 +263,7 @@ mod tests {
             "closing SEC-2: POST /rest/api/3/issue/SEC-2/transitions: rate limited by Jira (jira-per-issue-on-write), retry after 1.0s",
             Retry::Soon,
         )];
-        let conditions = pass_conditions(false, &[], &failures, &[], Duration::from_secs(10));
-        let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+        let ready = ready_after(&failures, Duration::from_secs(10));
         assert!(!ready.status);
         assert_eq!(ready.reason, "JiraRateLimited");
         assert!(
@@ -271,8 +277,7 @@ mod tests {
             "updating SEC-1: bad",
             Retry::OnChange,
         )];
-        let conditions = pass_conditions(false, &[], &refused, &[], Duration::from_secs(60));
-        let ready = conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+        let ready = ready_after(&refused, Duration::from_secs(60));
         assert!(!ready.message.contains("retrying"), "{}", ready.message);
     }
 

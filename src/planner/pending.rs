@@ -206,12 +206,18 @@ mod tests {
 
     const WINDOW: SignedDuration = SignedDuration::from_secs(30);
 
+    /// Creates of a, b (sent at 0) and c (sent at `c_sent`).
+    fn three(c_sent: i64) -> PendingCreates {
+        let mut pending = PendingCreates::default();
+        for (identity, sent) in [("jas-task.a", 0), ("jas-task.b", 0), ("jas-task.c", c_sent)] {
+            pending.note(identity.into(), at(sent));
+        }
+        pending
+    }
+
     #[test]
     fn a_create_settles_when_search_shows_it_or_the_window_passes() {
-        let mut pending = PendingCreates::default();
-        pending.note("jas-task.a".into(), at(0));
-        pending.note("jas-task.b".into(), at(0));
-        pending.note("jas-task.c".into(), at(20));
+        let mut pending = three(20);
         pending.settle(&["jas-task.a".into()], at(10), WINDOW);
         assert_eq!(pending.sent("jas-task.a"), None);
         assert_eq!(pending.sent("jas-task.b"), Some(at(0)));
@@ -224,10 +230,7 @@ mod tests {
 
     #[test]
     fn a_restarted_process_waits_for_the_recorded_creates_and_only_those() {
-        let mut first = PendingCreates::default();
-        first.note("jas-task.a".into(), at(0));
-        first.note("jas-task.b".into(), at(0));
-        first.note("jas-task.c".into(), at(5));
+        let first = three(5);
         let records = first.records();
         assert_eq!(records.len(), 2, "one group per send time");
         assert_eq!(records[0].count, 2);

@@ -12,7 +12,7 @@ use super::inputs::{
 };
 use super::pending::PendingCreates;
 use super::plan::{Plan, plan};
-use super::steps::{Assignee, NewTicket, Step, TaskWrite, TransitionStep};
+use super::steps::{NewTicket, Step, TaskWrite, TransitionStep};
 use crate::api::{
     ComplianceTaskSpec, ConnectionRef, DeletionPolicy, JiraActiveSyncSpec, JiraCompletion,
     JiraLabel, Mode, PriorityMap, Scope, Severity, TaskState, TicketTemplate,
@@ -235,10 +235,7 @@ impl World {
             category: StatusCategory::New,
             priority: new.fields.priority.clone(),
             due_date: new.fields.due_date,
-            assignee: match &new.fields.assignee {
-                Some(Assignee::Account(id)) => Some(id.clone()),
-                _ => None,
-            },
+            assignee: new.fields.assignee_account(),
             epic: new.fields.epic.clone(),
             property: Some(new.property.clone()),
         });
@@ -492,66 +489,91 @@ impl World {
     }
 }
 
+/// A scenario of `spec(mode)` without an epic, `tweak`ed.
+fn scenario(
+    name: &'static str,
+    mode: Mode,
+    tweak: fn(&mut JiraActiveSyncSpec),
+    tasks: Vec<TaskView>,
+    rounds: Vec<Vec<Change>>,
+) -> Scenario {
+    let mut spec = spec(mode);
+    spec.jira.epic = None;
+    tweak(&mut spec);
+    Scenario {
+        name,
+        spec,
+        tasks,
+        rounds,
+    }
+}
+
+const ALICE: Option<&str> = Some("alice@example.com");
+const BOB: Option<&str> = Some("bob@example.com");
+
+fn open(name: &str, assignee: Option<&str>) -> TaskView {
+    task(name, assignee, TaskState::Open)
+}
+
 /// The scenario tables: each user-visible path of a sync, in both modes where it applies.
 pub fn scenarios() -> Vec<Scenario> {
-    let alice = Some("alice@example.com");
-    let bob = Some("bob@example.com");
-    let with = |name, mode, tweak: fn(&mut JiraActiveSyncSpec), tasks: Vec<TaskView>, rounds| {
-        let mut spec = spec(mode);
-        spec.jira.epic = None;
-        tweak(&mut spec);
-        Scenario {
-            name,
-            spec,
-            tasks,
-            rounds,
-        }
-    };
-    let open = |name, assignee| task(name, assignee, TaskState::Open);
+    let mut all = task_scenarios();
+    all.extend(jira_scenarios());
+    all
+}
+
+/// Changes producers make to tasks.
+fn task_scenarios() -> Vec<Scenario> {
     vec![
-        with(
+        scenario(
             "complete, re-open and delete in Individual mode",
             Mode::Individual,
             |_| {},
-            vec![open("a", alice), open("b", None)],
+            vec![open("a", ALICE), open("b", None)],
             vec![
                 vec![Change::Complete("a")],
                 vec![Change::Reopen("a")],
                 vec![Change::Remove("b")],
             ],
         ),
-        with(
+        scenario(
             "a batch group rewritten, closed and re-opened by a new task",
             Mode::Batch,
             |_| {},
-            vec![open("a1", alice), open("a2", alice), open("b1", bob)],
+            vec![open("a1", ALICE), open("a2", ALICE), open("b1", BOB)],
             vec![
                 vec![Change::Complete("a1")],
                 vec![Change::Complete("a2")],
-                vec![Change::Add("a3", alice)],
-                vec![Change::Assign("b1", alice)],
+                vec![Change::Add("a3", ALICE)],
+                vec![Change::Assign("b1", ALICE)],
             ],
         ),
-        with(
+        scenario(
+            "switching mode moves every task",
+            Mode::Individual,
+            |_| {},
+            vec![open("a1", ALICE), open("a2", ALICE), open("n", None)],
+            vec![vec![Change::SwitchMode], vec![Change::Complete("n")]],
+        ),
+    ]
+}
+
+/// People moving tickets in Jira, under each `jiraCompletion` that acts on it.
+fn jira_scenarios() -> Vec<Scenario> {
+    vec![
+        scenario(
             "done in Jira while open, under jiraCompletion: Reopen",
             Mode::Individual,
             |s| s.jira_completion = JiraCompletion::Reopen,
             vec![open("a", None)],
             vec![vec![Change::JiraDone("a")]],
         ),
-        with(
+        scenario(
             "done in Jira while open, under jiraCompletion: CompleteTasks",
             Mode::Batch,
             |s| s.jira_completion = JiraCompletion::CompleteTasks,
-            vec![open("a1", alice), open("a2", alice)],
+            vec![open("a1", ALICE), open("a2", ALICE)],
             vec![vec![Change::JiraDone("a1")]],
-        ),
-        with(
-            "switching mode moves every task",
-            Mode::Individual,
-            |_| {},
-            vec![open("a1", alice), open("a2", alice), open("n", None)],
-            vec![vec![Change::SwitchMode], vec![Change::Complete("n")]],
         ),
     ]
 }

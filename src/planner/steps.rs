@@ -22,6 +22,16 @@ pub enum Assignee {
     Unassigned,
 }
 
+impl TicketFields {
+    /// The account a new ticket is assigned to, if any.
+    pub fn assignee_account(&self) -> Option<String> {
+        match &self.assignee {
+            Some(Assignee::Account(id)) => Some(id.clone()),
+            Some(Assignee::Unassigned) | None => None,
+        }
+    }
+}
+
 /// The managed fields of a ticket as they should be.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketFields {

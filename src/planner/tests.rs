@@ -370,17 +370,21 @@ fn a_deleted_task_closes_its_ticket_with_a_comment_and_releases_it() {
     );
 }
 
+/// A world in `mode` whose two open tasks a1 and a2 are alice's, in step.
+fn two_of_alice(mode: Mode) -> World {
+    let alice = Some("alice@example.com");
+    let tasks = vec![
+        task("a1", alice, TaskState::Open),
+        task("a2", alice, TaskState::Open),
+    ];
+    let mut world = World::new(spec(mode), tasks);
+    world.converge();
+    world
+}
+
 #[test]
 fn a_task_leaving_a_batch_rewrites_the_ticket_and_an_emptied_group_closes() {
-    let alice = Some("alice@example.com");
-    let mut world = World::new(
-        spec(Mode::Batch),
-        vec![
-            task("a1", alice, TaskState::Open),
-            task("a2", alice, TaskState::Open),
-        ],
-    );
-    world.converge();
+    let mut world = two_of_alice(Mode::Batch);
     let key = world.key_of("a1");
     world.task_mut("a1").spec.assignee = Some("bob@example.com".into());
     world.converge();
@@ -393,15 +397,7 @@ fn a_task_leaving_a_batch_rewrites_the_ticket_and_an_emptied_group_closes() {
 
 #[test]
 fn switching_mode_moves_every_task_cleanly() {
-    let alice = Some("alice@example.com");
-    let mut world = World::new(
-        spec(Mode::Individual),
-        vec![
-            task("a1", alice, TaskState::Open),
-            task("a2", alice, TaskState::Open),
-        ],
-    );
-    world.converge();
+    let mut world = two_of_alice(Mode::Individual);
     world.spec.mode = Mode::Batch;
     world.converge();
     let members = world.membership();

@@ -129,15 +129,33 @@ impl Site {
 
     /// Sets a task's state (`Open` | `Completed`).
     pub async fn set_state(&self, task: &str, state: &str) {
+        self.patch_spec::<ComplianceTask>(task, json!({ "state": state }))
+            .await;
+    }
+
+    /// Merges `spec` into the spec of the object `name` of kind `K`.
+    pub async fn patch_spec<K>(&self, name: &str, spec: Value)
+    where
+        K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+    {
         self.ns
-            .api::<ComplianceTask>()
+            .api::<K>()
             .patch(
-                task,
+                name,
                 &PatchParams::default(),
-                &Patch::Merge(json!({"spec": {"state": state}})),
+                &Patch::Merge(json!({ "spec": spec })),
             )
             .await
-            .expect("task patched");
+            .expect("spec patched");
+    }
+
+    /// Every task of the namespace.
+    pub async fn all_tasks(&self) -> Vec<ComplianceTask> {
+        let tasks = self.ns.api::<ComplianceTask>();
+        tasks.list(&Default::default()).await.expect("tasks").items
     }
 
     /// Creates an Individual sync `name` of `check` into SEC, polling every 10 s.
@@ -225,7 +243,7 @@ where
     Some((text("status"), text("reason"), text("message")))
 }
 
-fn merge(base: &mut Value, extra: Value) {
+pub fn merge(base: &mut Value, extra: Value) {
     match (base, extra) {
         (Value::Object(base), Value::Object(extra)) => {
             for (key, value) in extra {
