@@ -186,3 +186,44 @@ fn unavailable(kind: ReportKind, error: &watcher::Error) -> String {
         _ => format!("{name} cannot be read: {error}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(code: u16, message: &str) -> watcher::Error {
+        watcher::Error::InitialListFailed(kube::Error::Api(Box::new(kube::core::Status {
+            code,
+            message: message.to_owned(),
+            ..kube::core::Status::default()
+        })))
+    }
+
+    #[test]
+    fn a_missing_crd_and_a_refusal_are_told_apart() {
+        let missing = unavailable(
+            ReportKind::PolicyReport,
+            &refused(404, "the server could not find the requested resource"),
+        );
+        assert_eq!(
+            missing,
+            "PolicyReport (wgpolicyk8s.io/v1alpha2) is not installed in this cluster (no such resource); its reports are not read"
+        );
+        let forbidden = unavailable(
+            ReportKind::Report,
+            &refused(403, "reports.openreports.io is forbidden"),
+        );
+        assert!(
+            forbidden.starts_with("the operator may not list Report (openreports.io/v1alpha1)"),
+            "{forbidden}"
+        );
+    }
+
+    #[test]
+    fn report_kinds_map_to_their_api_resources() {
+        let resource = api_resource(ReportKind::ClusterPolicyReport);
+        assert_eq!(resource.api_version, "wgpolicyk8s.io/v1alpha2");
+        assert_eq!(resource.plural, "clusterpolicyreports");
+        assert_eq!(api_resource(ReportKind::Report).group, "openreports.io");
+    }
+}

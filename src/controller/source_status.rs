@@ -111,3 +111,69 @@ pub async fn write_status(
     let api: Api<ComplianceTaskSource> = Api::namespaced(ctx.kube.clone(), &namespace);
     apply_status(&api, &ctx.manager, &source.name_any(), &status).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source() -> ComplianceTaskSource {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTaskSource",
+            "metadata": {"name": "findings", "namespace": "ns", "generation": 2}, "spec": {}
+        }))
+        .expect("a source")
+    }
+
+    fn gathered(unreadable: Vec<String>, wrote: bool, now: i64) -> Gathered {
+        Gathered {
+            counts: SourceCounts {
+                reports: 3,
+                results: 9,
+                results_open: 4,
+                tasks_open: 4,
+                tasks_completed: 1,
+            },
+            unreadable,
+            failures: Vec::new(),
+            wrote,
+            now: jiff::Timestamp::from_second(now).expect("a time"),
+        }
+    }
+
+    #[test]
+    fn a_pass_that_changes_nothing_gives_the_same_status() {
+        let mut source = source();
+        let first = status_after(&source, &gathered(Vec::new(), true, 1_000));
+        assert_eq!(first.tasks_open, 4);
+        assert_eq!(first.observed_generation, Some(2));
+        source.status = Some(first.clone());
+        let again = status_after(&source, &gathered(Vec::new(), false, 2_000));
+        assert_eq!(
+            again, first,
+            "no write: the time moves only with a task write"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_kind_makes_ready_false_with_its_reason() {
+        let why =
+            "PolicyReport (wgpolicyk8s.io/v1alpha2) is not installed in this cluster".to_owned();
+        let status = status_after(&source(), &gathered(vec![why.clone()], false, 1_000));
+        let ready = status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .expect("Ready");
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("False", "ReportsUnavailable")
+        );
+        assert_eq!(ready.message, why);
+        let synced = status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "Synced")
+            .expect("Synced");
+        assert_eq!(synced.status, "True");
+    }
+}
