@@ -439,6 +439,25 @@ async fn findings_become_tasks_and_tickets_and_follow_their_reports() {
     assert_eq!(condition_status(&source.conditions, "Ready"), Some("True"));
     assert_eq!(condition_status(&source.conditions, "Synced"), Some("True"));
     assert_eq!(source.reports_read, 4, "the CIS report was deleted");
+    let events = env
+        .site
+        .ns
+        .api::<k8s_openapi::api::events::v1::Event>()
+        .list(&Default::default())
+        .await
+        .expect("Events");
+    let written = events
+        .items
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("TasksWritten"))
+        .filter_map(|e| e.note.clone())
+        .collect::<Vec<_>>();
+    assert!(
+        written
+            .iter()
+            .any(|n| n.starts_with("tasks from findings:") && n.contains("created")),
+        "no Event counts the tasks written (repeats fold into the first Event's series): {written:?}"
+    );
     env.operator.remove_log();
 }
 

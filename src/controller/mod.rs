@@ -294,7 +294,7 @@ impl ScopeParts {
             client,
             scope,
             settings.cluster_reports,
-            (&settings.manager, metrics),
+            (&settings.manager, metrics, events),
             tasks.clone(),
         );
         let stores = Stores {

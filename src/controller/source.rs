@@ -12,6 +12,7 @@ use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
 use futures::future::BoxFuture;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Controller, Predicate, PredicateConfig, WatchStreamExt, predicates, watcher};
@@ -20,6 +21,7 @@ use serde_json::json;
 
 use super::context::filled;
 use super::error::Error;
+use super::events::Publisher;
 use super::metrics::Metrics;
 use super::owners::OwnerCache;
 use super::reports::{Availability, ReportChange, ReportWatches};
@@ -60,6 +62,8 @@ pub struct SourceContext {
     pub owners: OwnerCache,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// Publishes Events.
+    pub events: Arc<Publisher>,
     /// The tasks each source wrote in its last pass, which the task store may not show yet.
     pub written: WrittenTasks,
     triggers: UnboundedSender<ObjectRef<ComplianceTaskSource>>,
@@ -79,7 +83,7 @@ impl SourceParts {
         client: &kube::Client,
         namespace: Option<&str>,
         cluster_reports: bool,
-        (manager, metrics): (&str, &Arc<Metrics>),
+        (manager, metrics, events): (&str, &Arc<Metrics>, &Arc<Publisher>),
         tasks: Store<ComplianceTask>,
     ) -> SourceParts {
         let writer = reflector::store::Writer::default();
@@ -97,6 +101,7 @@ impl SourceParts {
             reports,
             owners: OwnerCache::default(),
             metrics: metrics.clone(),
+            events: events.clone(),
             written: WrittenTasks::default(),
             triggers: tx,
         };
@@ -244,6 +249,7 @@ async fn apply(source: &ComplianceTaskSource, ctx: &SourceContext) -> Result<Act
     let failures = write_tasks(ctx, source, &plan.applies, true).await;
     if !plan.applies.is_empty() {
         tracing::info!(source = %name, %namespace, writes = plan.applies.len(), failed = failures.len(), "applied the source's tasks");
+        publish_writes(ctx, source, &plan.applies, failures.len()).await;
     }
     let wrote = plan.applies.len() > failures.len();
     let gathered = Gathered {
@@ -405,5 +411,41 @@ async fn cleanup(source: &ComplianceTaskSource, ctx: &SourceContext) -> Result<A
             message,
             retry_in: RETRY,
         }),
+    }
+}
+
+/// One Event per pass that wrote tasks, counting the writes by why (a pass may write thousands).
+async fn publish_writes(
+    ctx: &SourceContext,
+    source: &ComplianceTaskSource,
+    applies: &[TaskApply],
+    failed: usize,
+) {
+    let count = |reason| applies.iter().filter(|a| a.reason == reason).count();
+    let mut note = format!(
+        "tasks from findings: {} created, {} updated, {} completed, {} re-opened",
+        count(WriteReason::Create),
+        count(WriteReason::Update),
+        count(WriteReason::Complete),
+        count(WriteReason::Reopen)
+    );
+    let (type_, reason) = if failed == 0 {
+        (EventType::Normal, "TasksWritten")
+    } else {
+        note.push_str(&format!(
+            "; {failed} writes failed (see the Synced condition)"
+        ));
+        (EventType::Warning, "TaskWritesFailed")
+    };
+    let event = Event {
+        type_,
+        reason: reason.to_owned(),
+        note: Some(note),
+        action: "ApplyTasks".to_owned(),
+        secondary: None,
+    };
+    let regarding = source.object_ref(&());
+    if let Err(error) = ctx.events.publish(&event, &regarding).await {
+        tracing::warn!(%error, reason, "could not publish an Event");
     }
 }
