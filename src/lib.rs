@@ -4,3 +4,4 @@ pub mod api;
 pub mod controller;
 pub mod jira;
 pub mod planner;
+pub mod sources;

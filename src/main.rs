@@ -48,6 +48,10 @@ struct RunArgs {
     /// the other replicas waiting (whole seconds, at least 2).
     #[arg(long, default_value = "15s", value_parser = parse_lease_duration)]
     lease_duration: std::time::Duration,
+    /// Let ComplianceTaskSources read cluster-scoped reports (ClusterPolicyReport, ClusterReport);
+    /// needs cluster-wide read rights on them (chart value taskSources.clusterReports).
+    #[arg(long, env = "JAS_CLUSTER_REPORTS")]
+    cluster_reports: bool,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "JAS_LOG_FORMAT")]
     log_format: LogFormat,
@@ -124,6 +128,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         settings: Settings {
             search_settle: args.search_settle,
             manager: "jira-active-sync".to_owned(),
+            cluster_reports: args.cluster_reports,
         },
         leader_election: args.leader_election.then_some(args.lease_duration),
     };

@@ -28,7 +28,7 @@ use support::TestNamespace;
 use support::cluster::cluster;
 use support::helm::{helm, helm_ok, release_deployment, release_fullname};
 
-use jira_active_sync::api::ComplianceTask;
+use jira_active_sync::api::{ComplianceTask, ComplianceTaskSource};
 use jira_active_sync::controller::leader::{LeaderElection, LeaseSettings};
 
 const CHART: &str = "charts/jira-active-sync";
@@ -420,7 +420,18 @@ const NEEDED_IN_WATCHED: &[(&str, &str)] = &[
     ("list", "activesync.dev/compliancetasks"),
     ("watch", "activesync.dev/compliancetasks"),
     ("patch", "activesync.dev/compliancetasks"),
+    ("create", "activesync.dev/compliancetasks"),
+    ("delete", "activesync.dev/compliancetasks"),
     ("patch", "activesync.dev/compliancetasks/status"),
+    ("get", "activesync.dev/compliancetasksources"),
+    ("list", "activesync.dev/compliancetasksources"),
+    ("watch", "activesync.dev/compliancetasksources"),
+    ("patch", "activesync.dev/compliancetasksources"),
+    ("patch", "activesync.dev/compliancetasksources/status"),
+    ("list", "wgpolicyk8s.io/policyreports"),
+    ("watch", "wgpolicyk8s.io/policyreports"),
+    ("list", "openreports.io/reports"),
+    ("watch", "openreports.io/reports"),
     ("update", "activesync.dev/compliancetasks/status"),
     ("get", "/secrets"),
     ("list", "/secrets"),
@@ -436,11 +447,13 @@ const NEEDED_IN_WATCHED: &[(&str, &str)] = &[
 const FORBIDDEN_IN_WATCHED: &[(&str, &str)] = &[
     ("create", "activesync.dev/jiraactivesyncs"),
     ("delete", "activesync.dev/jiraactivesyncs"),
-    ("create", "activesync.dev/compliancetasks"),
     ("update", "activesync.dev/compliancetasks"),
-    ("delete", "activesync.dev/compliancetasks"),
     ("deletecollection", "activesync.dev/compliancetasks"),
     ("update", "activesync.dev/jiraconnections"),
+    ("create", "activesync.dev/compliancetasksources"),
+    ("delete", "activesync.dev/compliancetasksources"),
+    ("create", "wgpolicyk8s.io/policyreports"),
+    ("patch", "openreports.io/reports"),
     ("delete", "activesync.dev/jiraconnections"),
     ("create", "/secrets"),
     ("update", "/secrets"),
@@ -649,10 +662,12 @@ async fn install_cluster_wide_grants_exactly_what_the_operator_needs_then_upgrad
         .list(&ListParams::default())
         .await
         .expect("the operator lists tasks");
-    let denied = tasks
+    // Task sources delete their tasks (taskDeletionPolicy: Delete); no one's sources.
+    let sources = Api::<ComplianceTaskSource>::namespaced(as_operator.clone(), &other.name);
+    let denied = sources
         .delete("any", &DeleteParams::default())
         .await
-        .expect_err("the operator deletes a task");
+        .expect_err("the operator deletes a task source");
     assert!(
         matches!(&denied, kube::Error::Api(status) if status.code == 403),
         "{denied}"

@@ -2,6 +2,7 @@
 
 mod common;
 mod connection;
+mod source;
 mod sync;
 mod task;
 
@@ -11,6 +12,10 @@ pub use common::{
 pub use connection::{
     AuthType, CaSecretRef, ConnectionAuth, Flavor, Gateway, JiraAccount, JiraConnection,
     JiraConnectionSpec, JiraConnectionStatus, RateLimit, ServerInfo, TlsConfig, WebhookConfig,
+};
+pub use source::{
+    AssigneeRule, ComplianceTaskSource, ComplianceTaskSourceSpec, ComplianceTaskSourceStatus,
+    DueDays, FindingFilter, FindingSeverity, ReportKind, ResultKind, TaskDeletionPolicy,
 };
 pub use sync::{
     Closure, ClosureWhen, DeletionPolicy, JiraActiveSync, JiraActiveSyncSpec, JiraActiveSyncStatus,
@@ -38,10 +43,14 @@ pub const IN_USE: &str = "activesync.dev/in-use";
 /// stay as they are (as under `deletionPolicy: Retain`).
 pub const ABANDON_CLEANUP: &str = "activesync.dev/abandon-cleanup";
 
+/// The finalizer that completes (or deletes) a task source's tasks before the source goes away.
+pub const SOURCE_FINALIZER: &str = "activesync.dev/tasks";
+
 /// Every CRD of the operator, in the order `crds/` lists them.
 pub fn crds() -> Vec<CustomResourceDefinition> {
     vec![
         ComplianceTask::crd(),
+        ComplianceTaskSource::crd(),
         JiraActiveSync::crd(),
         JiraConnection::crd(),
     ]

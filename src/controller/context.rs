@@ -24,6 +24,8 @@ pub struct Settings {
     pub search_settle: jiff::SignedDuration,
     /// Field manager and Event reporter name.
     pub manager: String,
+    /// Whether task sources may read cluster-scoped reports (ClusterPolicyReport, ClusterReport).
+    pub cluster_reports: bool,
 }
 
 /// A Jira client built for one connection, with what it was built from.

@@ -1,6 +1,7 @@
 //! The operator: kube-rs controllers for `JiraConnection` and `JiraActiveSync` (with
 //! `ComplianceTask` changes mapped to the syncs that may own them), a thin shell around the
-//! planner; and one HTTP listener for metrics, health and the Jira webhook.
+//! planner; `ComplianceTaskSource` (policy report findings become tasks), around `sources`; and
+//! one HTTP listener for metrics, health and the Jira webhook.
 
 mod cleanup;
 mod conditions;
@@ -16,9 +17,13 @@ mod in_use;
 pub mod leader;
 mod memory;
 mod metrics;
+mod owners;
 mod pass;
 mod report;
+mod reports;
 mod server;
+mod source;
+mod source_status;
 mod status;
 mod steps;
 mod sync;
@@ -26,6 +31,7 @@ mod target;
 mod task_writes;
 mod tickets;
 mod webhook;
+mod written;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,7 +40,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Config as ControllerConfig;
@@ -124,8 +130,12 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
         trigger_rx,
         conn_trigger_rx,
         conn_controller,
+        sources,
     } = parts;
-    let tasks = cached(task_writer, &client, ns).touched_objects();
+    let task_changed = sources.task_changed();
+    let tasks = cached(task_writer, &client, ns)
+        .touched_objects()
+        .inspect_ok(move |task| task_changed(task));
     let syncs = cached(sync_writer, &client, ns)
         .applied_objects()
         // The operator's own status writes must not wake the sync again: only spec (generation) and
@@ -143,7 +153,8 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
         .run(sync::reconcile, sync::error_policy, ctx.clone())
         .for_each(log_watch_failure);
     let connection_controller = run_connections(&client, ns, conn_controller, conn_trigger_rx, ctx);
-    futures::join!(sync_controller, connection_controller);
+    let source_controller = source::run(client.clone(), ns, sources);
+    futures::join!(sync_controller, connection_controller, source_controller);
 }
 
 /// The watch events of a kind in `ns`, slimmed and kept in the reflector store of `writer`, with
@@ -258,6 +269,7 @@ struct ScopeParts {
     trigger_rx: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraActiveSync>>,
     conn_trigger_rx: futures::channel::mpsc::UnboundedReceiver<ObjectRef<JiraConnection>>,
     conn_controller: Controller<JiraConnection>,
+    sources: source::SourceParts,
 }
 
 impl ScopeParts {
@@ -278,6 +290,14 @@ impl ScopeParts {
         let connections = conn_controller.store();
         let (trigger_tx, trigger_rx) = futures::channel::mpsc::unbounded();
         let (conn_trigger_tx, conn_trigger_rx) = futures::channel::mpsc::unbounded();
+        let settings = &options.settings;
+        let sources = source::SourceParts::new(
+            client,
+            scope,
+            settings.cluster_reports,
+            (&settings.manager, metrics, events),
+            tasks.clone(),
+        );
         let stores = Stores {
             syncs,
             tasks,
@@ -299,6 +319,7 @@ impl ScopeParts {
             trigger_rx,
             conn_trigger_rx,
             conn_controller,
+            sources,
         }
     }
 }

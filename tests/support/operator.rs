@@ -78,6 +78,7 @@ impl Operator {
                     .parse()
                     .expect("a search settle window"),
                 manager: "jira-active-sync".to_owned(),
+                cluster_reports: false,
             },
             leader_election: None,
         };
