@@ -28,17 +28,24 @@ async fn site_with_operator(test: &str) -> (Site, Operator) {
     (site, operator)
 }
 
-#[tokio::test]
-async fn a_blocked_deletion_names_the_way_out_and_the_annotation_lets_the_sync_go() {
-    let (site, operator) = site_with_operator("abandon").await;
-    site.task("t1", "abandon", None).await;
-    let spec = json!({"connectionRef": {"name": CONNECTION}, "scope": {"checks": ["abandon"]},
+/// A site whose sync `s` (`deletionPolicy: Close`) made the ticket of its task `t1` of `check`;
+/// gives the ticket's key too.
+async fn closing_sync_with_a_ticket(test: &str, check: &str) -> (Site, Operator, String) {
+    let (site, operator) = site_with_operator(test).await;
+    site.task("t1", check, None).await;
+    let spec = json!({"connectionRef": {"name": CONNECTION}, "scope": {"checks": [check]},
                       "jira": {"project": "SEC"}, "deletionPolicy": "Close"});
     site.sync("s", spec).await;
     let key = eventually("the task records its ticket", PATIENCE, || async {
         site.recorded_keys().await.remove("t1")
     })
     .await;
+    (site, operator, key)
+}
+
+#[tokio::test]
+async fn a_blocked_deletion_names_the_way_out_and_the_annotation_lets_the_sync_go() {
+    let (site, operator, key) = closing_sync_with_a_ticket("abandon", "abandon").await;
     // Jira is down for maintenance: the Close policy cannot be carried out.
     let outage = json!({"path": "/rest/*", "count": 100000, "action": "error", "status": 503,
                         "message": "maintenance"});
@@ -92,15 +99,7 @@ async fn a_blocked_deletion_names_the_way_out_and_the_annotation_lets_the_sync_g
 /// with the credentials last loaded, then goes.
 #[tokio::test]
 async fn deleting_in_file_order_applies_the_sync_policy_then_lets_the_connection_go() {
-    let (site, operator) = site_with_operator("file-order").await;
-    site.task("t1", "order", None).await;
-    let spec = json!({"connectionRef": {"name": CONNECTION}, "scope": {"checks": ["order"]},
-                      "jira": {"project": "SEC"}, "deletionPolicy": "Close"});
-    site.sync("s", spec).await;
-    let key = eventually("the task records its ticket", PATIENCE, || async {
-        site.recorded_keys().await.remove("t1")
-    })
-    .await;
+    let (site, operator, key) = closing_sync_with_a_ticket("file-order", "order").await;
     let connections = site.ns.api::<JiraConnection>();
     eventually("the connection is protected", PATIENCE, || async {
         let connection = connections.get(CONNECTION).await.ok()?;

@@ -232,6 +232,17 @@ fn connections_using(
         .collect()
 }
 
+/// The API server's answer to a watch that failed, if it answered.
+fn refusal(error: &watcher::Error) -> Option<&kube::core::Status> {
+    match error {
+        watcher::Error::InitialListFailed(kube::Error::Api(status))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+        | watcher::Error::WatchFailed(kube::Error::Api(status))
+        | watcher::Error::WatchError(status) => Some(status.as_ref()),
+        _ => None,
+    }
+}
+
 /// Logs a watch the API server refuses (its message names the missing verb, resource and
 /// namespace); the watch is retried with backoff. Reconcile failures are logged by the error
 /// policies, and broken watch streams are re-opened as a matter of course.
@@ -242,14 +253,7 @@ where
     E: std::error::Error + 'static,
 {
     if let Err(kube::runtime::controller::Error::QueueError(error)) = &item {
-        let status = match error {
-            watcher::Error::InitialListFailed(kube::Error::Api(status))
-            | watcher::Error::WatchStartFailed(kube::Error::Api(status))
-            | watcher::Error::WatchFailed(kube::Error::Api(status))
-            | watcher::Error::WatchError(status) => Some(status),
-            _ => None,
-        };
-        match status {
+        match refusal(error) {
             Some(status) if status.code == 403 => tracing::warn!(
                 reason = "KubernetesPermissionDenied",
                 message = %status.message,

@@ -170,13 +170,7 @@ fn parse(kind: ReportKind, object: &DynamicObject) -> Option<Report> {
 
 /// Why a kind cannot be read, in words for a condition.
 fn unavailable(kind: ReportKind, error: &watcher::Error) -> String {
-    let status = match error {
-        watcher::Error::InitialListFailed(kube::Error::Api(status))
-        | watcher::Error::WatchStartFailed(kube::Error::Api(status))
-        | watcher::Error::WatchFailed(kube::Error::Api(status))
-        | watcher::Error::WatchError(status) => Some(status),
-        _ => None,
-    };
+    let status = super::refusal(error);
     let name = format!("{} ({})", kind.kind(), kind.api_version());
     match status {
         Some(s) if s.code == 404 => format!(
