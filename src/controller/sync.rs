@@ -107,7 +107,7 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
     let key = SyncKey::of(sync)?;
     let now = jiff::Timestamp::now();
     let poll = poll_interval(sync);
-    let gathered = match gather(sync, ctx, &key, now).await? {
+    let gathered = match gather(sync, ctx, &key, (now, poll)).await? {
         Ok(gathered) => gathered,
         Err(blocked) => return report_blocked(sync, ctx, blocked, poll, now).await,
     };
@@ -169,20 +169,9 @@ async fn warn(ctx: &Context, target: &Target<'_>, warnings: &[Warning]) {
             identity: None,
             tasks: tasks.clone(),
         };
-        let names: Vec<String> = tasks
-            .iter()
-            .take(10)
-            .map(|t| format!("{}/{t}", target.namespace))
-            .collect();
-        let more = tasks.len().saturating_sub(names.len());
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
         let note = format!(
-            "no Jira user has the email {email}: the tickets of {}{more} stay unassigned until one does",
-            names.join(", ")
+            "no Jira user has the email {email}: the tickets of {} stay unassigned until one does",
+            subject.task_list(target.namespace)
         );
         let event = StepEvent {
             type_: EventType::Warning,
@@ -226,10 +215,11 @@ async fn gather(
     sync: &JiraActiveSync,
     ctx: &Context,
     key: &SyncKey,
-    now: jiff::Timestamp,
+    (now, poll): (jiff::Timestamp, Duration),
 ) -> Result<Result<Gathered, Blocked>, Error> {
-    let status = sync.status.clone().unwrap_or_default();
-    ctx.memory.with(key, |m| restore_pending(m, &status, now));
+    if let Some(status) = &sync.status {
+        ctx.memory.with(key, |m| restore_pending(m, status, now));
+    }
     filled(&ctx.stores.tasks).await;
     protect_connection(sync, ctx, key);
     let client = match resolve_client(sync, ctx, key, Purpose::Sync).await {
@@ -243,7 +233,7 @@ async fn gather(
     let freshness = Freshness {
         generation: sync.metadata.generation.unwrap_or_default(),
         site: client.base_url().to_owned(),
-        poll: poll_interval(sync),
+        poll,
         pending_creates: !ctx.memory.with(key, |m| m.pending.is_empty()),
         now: Instant::now(),
     };

@@ -84,9 +84,8 @@ pub struct Subject {
 }
 
 impl Subject {
-    /// "task ns/a (Individual)", "tasks of alice@example.com: ns/a, ns/b (Batch)"; a long list
-    /// names the first few and counts the rest.
-    pub fn describe(&self, namespace: &str) -> String {
+    /// "ns/a, ns/b": the first few tasks, and how many more there are.
+    pub fn task_list(&self, namespace: &str) -> String {
         let mut list = self
             .tasks
             .iter()
@@ -97,6 +96,13 @@ impl Subject {
         if self.tasks.len() > LISTED_TASKS {
             list.push_str(&format!(" and {} more", self.tasks.len() - LISTED_TASKS));
         }
+        list
+    }
+
+    /// "task ns/a (Individual)", "tasks of alice@example.com: ns/a, ns/b (Batch)"; a long list
+    /// names the first few and counts the rest.
+    pub fn describe(&self, namespace: &str) -> String {
+        let list = self.task_list(namespace);
         match &self.identity {
             Some(TicketIdentity::Group(GroupKey::Unassigned)) => {
                 format!("unassigned tasks: {list} (Batch)")
