@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use jira_active_sync::api;
 use jira_active_sync::controller::{self, RunOptions, Settings};
+use jira_active_sync::planner::Installation;
 
 /// Keeps Jira tickets in step with compliance tasks, in both directions.
 #[derive(Parser)]
@@ -52,6 +53,12 @@ struct RunArgs {
     /// needs cluster-wide read rights on them (chart value taskSources.clusterReports).
     #[arg(long, env = "JAS_CLUSTER_REPORTS")]
     cluster_reports: bool,
+    /// This installation's identity, part of every ticket's labels so that installs sharing a Jira
+    /// site never touch each other's tickets: 1 to 40 lower-case letters, digits and '-'. By default
+    /// derived from the cluster (the kube-system namespace's UID); set it when one cluster runs two
+    /// installs, and keep it when moving an install to a new cluster.
+    #[arg(long, env = "JAS_INSTALLATION")]
+    installation: Option<Installation>,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "JAS_LOG_FORMAT")]
     log_format: LogFormat,
@@ -122,6 +129,20 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         LogFormat::Text => subscriber.init(),
         LogFormat::Json => subscriber.json().init(),
     }
+    tokio::runtime::Runtime::new()
+        .context("starting the async runtime")?
+        .block_on(run_operator(args))
+}
+
+async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
+    let client = kube::Client::try_default()
+        .await
+        .context("connecting to the cluster")?;
+    let installation = match args.installation {
+        Some(installation) => installation,
+        None => controller::cluster_installation(&client).await?,
+    };
+    tracing::info!(%installation, "installation identity");
     let options = RunOptions {
         listen: args.listen,
         namespaces: args.namespaces,
@@ -129,12 +150,11 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             search_settle: args.search_settle,
             manager: "jira-active-sync".to_owned(),
             cluster_reports: args.cluster_reports,
+            installation,
         },
         leader_election: args.leader_election.then_some(args.lease_duration),
     };
-    tokio::runtime::Runtime::new()
-        .context("starting the async runtime")?
-        .block_on(controller::run(options))
+    controller::run(client, options).await
 }
 
 fn print_crds(output_dir: Option<PathBuf>) -> anyhow::Result<()> {

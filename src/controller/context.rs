@@ -14,7 +14,7 @@ use super::memory::{Memory, SyncKey};
 use super::metrics::{AuthFailureLabels, Metrics};
 use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
 use crate::jira::JiraClient;
-use crate::planner::sync_label;
+use crate::planner::{Installation, SyncLabels};
 
 /// Settings of the operator process.
 #[derive(Debug, Clone)]
@@ -26,6 +26,8 @@ pub struct Settings {
     pub manager: String,
     /// Whether task sources may read cluster-scoped reports (ClusterPolicyReport, ClusterReport).
     pub cluster_reports: bool,
+    /// The operator installation's identity, part of every ticket's sync label.
+    pub installation: Installation,
 }
 
 /// A Jira client built for one connection, with what it was built from.
@@ -256,7 +258,8 @@ impl Context {
             .collect();
         for sync in syncs.iter().filter(|s| through(s)) {
             if let Some(namespace) = sync.namespace()
-                && labels.contains(&sync_label(&namespace, &sync.name_any()))
+                && SyncLabels::of(&self.settings.installation, &namespace, &sync.name_any())
+                    .keeps(labels)
             {
                 woken.insert(SyncKey {
                     namespace,

@@ -16,8 +16,8 @@ use super::tickets::{Freshness, Reading};
 use crate::api::{ComplianceTask, JiraActiveSync};
 use crate::jira::{Issue, JiraClient};
 use crate::planner::{
-    AccountLookup, GroupKey, ObservedTicket, OtherTask, PROPERTY_KEY, SyncClaim, TaskView,
-    TextDigest, TicketProperty, owner_of, sync_label,
+    AccountLookup, GroupKey, ObservedTicket, OtherTask, PROPERTY_KEY, SyncClaim, SyncLabels,
+    TaskView, TextDigest, TicketProperty, owner_of,
 };
 
 /// Assignee lookups in flight at once.
@@ -136,22 +136,19 @@ fn task_view(task: &ComplianceTask) -> TaskView {
     }
 }
 
-/// The JQL that finds every ticket of a sync, in any project.
-pub fn tickets_jql(namespace: &str, name: &str) -> String {
-    format!(
-        "labels = \"{}\" ORDER BY key ASC",
-        sync_label(namespace, name)
-    )
+/// The JQL that finds every ticket carrying one of `labels`, in any project.
+pub fn tickets_jql(labels: &[&str]) -> String {
+    let quoted: Vec<String> = labels.iter().map(|l| format!("\"{l}\"")).collect();
+    format!("labels in ({}) ORDER BY key ASC", quoted.join(", "))
 }
 
-/// Every ticket of the sync in Jira, with its entity property.
+/// Every ticket in Jira carrying one of `labels`, with its entity property.
 pub async fn observed_tickets(
     client: &JiraClient,
-    namespace: &str,
-    name: &str,
+    labels: &[&str],
 ) -> Result<Vec<Arc<ObservedTicket>>, Error> {
     let tickets = client
-        .search_mapped(&tickets_jql(namespace, name), &[PROPERTY_KEY], |issue| {
+        .search_mapped(&tickets_jql(labels), &[PROPERTY_KEY], |issue| {
             Arc::new(observed(issue))
         })
         .await?;
@@ -185,12 +182,13 @@ pub async fn current_tickets(
     memory: &Memory,
     client: &JiraClient,
     sync: &SyncKey,
+    labels: &SyncLabels,
     freshness: &Freshness,
 ) -> Result<CurrentTickets, Error> {
     let reading = memory.with(sync, |m| m.tickets.reading(freshness));
     let (read, stale) = match reading {
         Reading::Search { known, stale } => {
-            let read = search(client, sync, known, &stale).await;
+            let read = search(client, labels, known, &stale).await;
             (
                 read.map(|(tickets, indexed)| {
                     memory.with(sync, |m| m.tickets.searched(freshness, tickets.clone()));
@@ -200,17 +198,18 @@ pub async fn current_tickets(
             )
         }
         Reading::Keys(keys) => {
-            let label = sync_label(&sync.namespace, &sync.name);
-            let read = tickets_by_key(client, &keys, &label).await.map(|found| {
-                let tickets = memory.with(sync, |m| {
-                    m.tickets.refreshed(&keys, found);
-                    m.tickets.known()
+            let read = tickets_by_key(client, &keys, &labels.kept())
+                .await
+                .map(|found| {
+                    let tickets = memory.with(sync, |m| {
+                        m.tickets.refreshed(&keys, found);
+                        m.tickets.known()
+                    });
+                    CurrentTickets {
+                        tickets,
+                        indexed: Vec::new(),
+                    }
                 });
-                CurrentTickets {
-                    tickets,
-                    indexed: Vec::new(),
-                }
-            });
             (read, keys)
         }
     };
@@ -224,19 +223,18 @@ pub async fn current_tickets(
 /// (search lags behind writes). Gives the tickets and the operator labels search returned.
 async fn search(
     client: &JiraClient,
-    sync: &SyncKey,
+    labels: &SyncLabels,
     known: Vec<String>,
     stale: &[String],
 ) -> Result<(Vec<Arc<ObservedTicket>>, Vec<String>), Error> {
-    let searched = observed_tickets(client, &sync.namespace, &sync.name).await?;
+    let searched = observed_tickets(client, &labels.kept()).await?;
     let indexed = operator_labels(&searched);
     let missed = known
         .into_iter()
         .filter(|key| !searched.iter().any(|t| &t.key == key));
     let reread: BTreeSet<String> = stale.iter().cloned().chain(missed).collect();
     let reread: Vec<String> = reread.into_iter().collect();
-    let label = sync_label(&sync.namespace, &sync.name);
-    let found = tickets_by_key(client, &reread, &label).await?;
+    let found = tickets_by_key(client, &reread, &labels.kept()).await?;
     let tickets = searched
         .into_iter()
         .filter(|t| !reread.contains(&t.key))
@@ -245,11 +243,11 @@ async fn search(
     Ok((tickets, indexed))
 }
 
-/// The tickets with these keys that exist and still carry the sync's label.
-async fn tickets_by_key(
+/// The tickets with these keys that exist and still carry one of `labels`.
+pub async fn tickets_by_key(
     client: &JiraClient,
     keys: &[String],
-    label: &str,
+    labels: &[&str],
 ) -> Result<Vec<Arc<ObservedTicket>>, Error> {
     if keys.is_empty() {
         return Ok(Vec::new());
@@ -259,7 +257,7 @@ async fn tickets_by_key(
         .await?;
     Ok(issues
         .into_iter()
-        .filter(|i| i.labels.iter().any(|l| l == label))
+        .filter(|i| i.labels.iter().any(|l| labels.contains(&l.as_str())))
         .map(observed)
         .map(Arc::new)
         .collect())

@@ -11,7 +11,7 @@ use kube::runtime::reflector::ObjectRef;
 use super::error::Error;
 use super::tickets::TicketKnowledge;
 use crate::api::JiraActiveSync;
-use crate::planner::PendingCreates;
+use crate::planner::{Installation, PendingCreates, SyncLabels};
 
 /// A sync, by namespace and name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,6 +31,11 @@ impl SyncKey {
                 .ok_or(Error::MissingMetadata("namespace"))?,
             name: sync.name_any(),
         })
+    }
+
+    /// The labels that find the sync's tickets in this installation.
+    pub fn labels(&self, installation: &Installation) -> SyncLabels {
+        SyncLabels::of(installation, &self.namespace, &self.name)
     }
 
     /// The reference that wakes the sync.

@@ -14,6 +14,7 @@ mod events;
 mod executor;
 mod gather;
 mod in_use;
+mod installation;
 pub mod leader;
 mod memory;
 mod metrics;
@@ -52,6 +53,7 @@ use kube::{Api, Resource, ResourceExt};
 pub use context::Settings;
 pub use error::Error;
 pub use gather::tickets_jql;
+pub use installation::cluster_installation;
 
 use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
 use context::{Context, Stores};
@@ -329,8 +331,7 @@ impl ScopeParts {
 }
 
 /// Runs the operator against the current kube context until SIGTERM or Ctrl-C.
-pub async fn run(options: RunOptions) -> anyhow::Result<()> {
-    let client = kube::Client::try_default().await?;
+pub async fn run(client: kube::Client, options: RunOptions) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(options.listen).await?;
     run_with(client, listener, options).await
 }

@@ -122,6 +122,7 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         sync: SyncView {
             namespace: &key.namespace,
             name: &key.name,
+            installation: &ctx.settings.installation,
             spec: &sync.spec,
             flavor: client.flavor(),
         },
@@ -230,6 +231,7 @@ async fn gather(
         return Ok(Err(blocked));
     }
     let ownership = ownership(sync, &ctx.stores)?;
+    let labels = key.labels(&ctx.settings.installation);
     let freshness = Freshness {
         generation: sync.metadata.generation.unwrap_or_default(),
         site: client.base_url().to_owned(),
@@ -238,7 +240,7 @@ async fn gather(
         now: Instant::now(),
     };
     let CurrentTickets { tickets, indexed } =
-        match current_tickets(&ctx.memory, &client, key, &freshness).await {
+        match current_tickets(&ctx.memory, &client, key, &labels, &freshness).await {
             Ok(current) => current,
             Err(Error::Jira(e)) => {
                 let message = format!("searching the sync's tickets: {e}");

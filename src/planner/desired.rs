@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::identity::{GroupKey, TicketIdentity, is_operator_label, sync_label};
+use super::identity::{GroupKey, TicketIdentity, is_operator_label};
 use super::inputs::{AccountLookup, SyncView, TaskView};
 use super::property::TicketProperty;
 use super::steps::{Assignee, TicketFields, Warning};
@@ -128,7 +128,7 @@ fn ticket<'t>(
     let due_date = relevant.iter().filter_map(|t| t.spec.due_date).min();
     let spec_labels = spec_labels(sync);
     let mut labels: BTreeSet<String> = spec_labels.iter().cloned().collect();
-    labels.insert(sync_label(sync.namespace, sync.name));
+    labels.insert(sync.labels().current);
     labels.insert(label.clone());
     let fields = TicketFields {
         summary: summary(&identity, &tasks, open.len()),

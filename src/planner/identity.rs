@@ -8,9 +8,18 @@ use sha2::{Digest, Sha256};
 /// Jira's limit on the length of a label.
 const LABEL_LIMIT: usize = 255;
 
-/// Prefix of the label naming the sync: `jas.<namespace>.<name>`. Namespaces have no dots, so the
-/// first dot after the prefix separates namespace and name without ambiguity.
-const SYNC_PREFIX: &str = "jas.";
+/// Prefix of the label naming the sync in one installation: `jas@<installation>.<namespace>.<name>`.
+/// Installations and namespaces have no dots, so the first two dots separate the three parts.
+const SYNC_PREFIX: &str = "jas@";
+/// Prefix of the label that named a sync before tickets carried the installation:
+/// `jas.<namespace>.<name>`. Such tickets are adopted (relabelled) by the sync of that name.
+const LEGACY_SYNC_PREFIX: &str = "jas.";
+/// Prefix of the label a ticket keeps when its sync releases it (`jas-released@<installation>.
+/// <namespace>.<name>`): not searched by the sync's passes, so the ticket is no longer kept in step,
+/// but found again by `deletionPolicy: Delete`.
+const RELEASED_PREFIX: &str = "jas-released@";
+/// Longest installation identity, so that labels keep room for namespace and name.
+const INSTALLATION_LIMIT: usize = 40;
 /// Prefix of the label naming the task of an Individual ticket.
 const TASK_PREFIX: &str = "jas-task.";
 /// Prefix of the label naming the group of a Batch ticket.
@@ -91,17 +100,108 @@ impl TicketIdentity {
     }
 }
 
-/// The label that marks every ticket of the sync `namespace/name`.
-pub fn sync_label(namespace: &str, name: &str) -> String {
-    bounded_label(SYNC_PREFIX, &format!("{namespace}.{name}"))
+/// The identity of one operator installation (a cluster, or one install in it): part of every sync
+/// label, so that installs sharing a Jira site never touch each other's tickets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Installation(String);
+
+/// An installation identity that cannot be part of a label.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "installation identity {0:?} must be 1 to 40 characters of lower-case letters, digits and \
+     '-', starting and ending with a letter or digit"
+)]
+pub struct InvalidInstallation(String);
+
+impl Installation {
+    /// A chosen identity (a flag or chart value), checked.
+    pub fn parse(text: &str) -> Result<Installation, InvalidInstallation> {
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        let valid = (1..=INSTALLATION_LIMIT).contains(&text.len())
+            && text.chars().all(allowed)
+            && !text.starts_with('-')
+            && !text.ends_with('-');
+        if valid {
+            Ok(Installation(text.to_owned()))
+        } else {
+            Err(InvalidInstallation(text.to_owned()))
+        }
+    }
+
+    /// The identity derived from a cluster's own identity (the `kube-system` namespace's UID):
+    /// twelve hex digits of its hash, stable for the cluster's life.
+    pub fn of_cluster(uid: &str) -> Installation {
+        let digest = Sha256::digest(uid.as_bytes());
+        Installation(digest[..6].iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// The identity as written in labels.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-/// Whether a label is one of the operator's identity labels (of any sync), which people must not
-/// be able to add or remove through the sync's own `labels`.
+impl std::str::FromStr for Installation {
+    type Err = InvalidInstallation;
+
+    fn from_str(text: &str) -> Result<Installation, InvalidInstallation> {
+        Installation::parse(text)
+    }
+}
+
+impl fmt::Display for Installation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The labels that find a sync's tickets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncLabels {
+    /// The label every ticket the sync keeps carries.
+    pub current: String,
+    /// The label tickets made before installation identities carry; the sync adopts them.
+    pub legacy: String,
+    /// The label tickets the sync released keep.
+    pub released: String,
+}
+
+impl SyncLabels {
+    /// The labels of the sync `namespace/name` in `installation`.
+    pub fn of(installation: &Installation, namespace: &str, name: &str) -> SyncLabels {
+        let sync = format!("{installation}.{namespace}.{name}");
+        SyncLabels {
+            current: bounded_label(SYNC_PREFIX, &sync),
+            legacy: bounded_label(LEGACY_SYNC_PREFIX, &format!("{namespace}.{name}")),
+            released: bounded_label(RELEASED_PREFIX, &sync),
+        }
+    }
+
+    /// Whether a ticket with these labels is one the sync keeps (its own, or one to adopt).
+    pub fn keeps(&self, labels: &[String]) -> bool {
+        labels
+            .iter()
+            .any(|l| *l == self.current || *l == self.legacy)
+    }
+
+    /// The labels a search for the sync's kept tickets looks for.
+    pub fn kept(&self) -> [&str; 2] {
+        [&self.current, &self.legacy]
+    }
+}
+
+/// Whether a label is one of the operator's labels (of any sync or installation), which people must
+/// not be able to add or remove through the sync's own `labels`.
 pub fn is_operator_label(label: &str) -> bool {
-    [SYNC_PREFIX, TASK_PREFIX, GROUP_PREFIX]
-        .iter()
-        .any(|prefix| label.starts_with(prefix))
+    [
+        SYNC_PREFIX,
+        LEGACY_SYNC_PREFIX,
+        RELEASED_PREFIX,
+        TASK_PREFIX,
+        GROUP_PREFIX,
+    ]
+    .iter()
+    .any(|prefix| label.starts_with(prefix))
 }
 
 /// Whether a label names a ticket's identity (a task or a batch group).
@@ -132,10 +232,14 @@ mod tests {
 
     #[test]
     fn labels_name_sync_task_and_group() {
-        assert_eq!(
-            sync_label("payments", "vuln-sync"),
-            "jas.payments.vuln-sync"
+        let labels = SyncLabels::of(
+            &Installation::parse("prod-eu").unwrap(),
+            "payments",
+            "vuln-sync",
         );
+        assert_eq!(labels.current, "jas@prod-eu.payments.vuln-sync");
+        assert_eq!(labels.legacy, "jas.payments.vuln-sync");
+        assert_eq!(labels.released, "jas-released@prod-eu.payments.vuln-sync");
         assert_eq!(TicketIdentity::Task("t-1".into()).label(), "jas-task.t-1");
         assert_eq!(
             TicketIdentity::Group(GroupKey::of(Some("Alice@Example.com"))).label(),
@@ -153,7 +257,11 @@ mod tests {
         let a = "a".repeat(253);
         let mut b = "a".repeat(252);
         b.push('b');
-        let (la, lb) = (sync_label("ns", &a), sync_label("ns", &b));
+        let install = Installation::parse("i").unwrap();
+        let (la, lb) = (
+            SyncLabels::of(&install, "ns", &a).current,
+            SyncLabels::of(&install, "ns", &b).current,
+        );
         assert!(la.len() <= LABEL_LIMIT && lb.len() <= LABEL_LIMIT);
         assert_ne!(la, lb);
         assert!(!la.contains(char::is_whitespace));
@@ -180,9 +288,41 @@ mod tests {
     #[test]
     fn operator_labels_are_recognised() {
         assert!(is_operator_label("jas.ns.sync"));
+        assert!(is_operator_label("jas@install.ns.sync"));
+        assert!(is_operator_label("jas-released@install.ns.sync"));
         assert!(is_operator_label("jas-task.x"));
         assert!(is_operator_label("jas-group.unassigned"));
         assert!(!is_operator_label("compliance"));
         assert!(!is_operator_label("jasmine"));
+    }
+
+    #[test]
+    fn installations_are_checked_and_derived() {
+        for good in ["a", "prod-eu", "0a1b", &"x".repeat(40)] {
+            assert_eq!(Installation::parse(good).unwrap().as_str(), good);
+        }
+        for bad in ["", "-a", "a-", "Prod", "a.b", "a b", "a_b", &"x".repeat(41)] {
+            let error = Installation::parse(bad).unwrap_err().to_string();
+            assert!(error.contains("lower-case letters"), "{bad:?}: {error}");
+        }
+        let derived = Installation::of_cluster("8c1b1f0e-5f55-4a1e-9b35-0c6f3f1c2d4e");
+        assert_eq!(derived.as_str().len(), 12);
+        assert_eq!(Installation::parse(derived.as_str()), Ok(derived.clone()));
+        assert_ne!(derived, Installation::of_cluster("another-uid"));
+    }
+
+    #[test]
+    fn a_sync_keeps_its_own_and_legacy_tickets_only() {
+        let (east, west) = (
+            Installation::parse("east").unwrap(),
+            Installation::parse("west").unwrap(),
+        );
+        let labels = SyncLabels::of(&east, "ns", "sync");
+        let with = |l: &str| vec!["compliance".to_owned(), l.to_owned()];
+        assert!(labels.keeps(&with("jas@east.ns.sync")));
+        assert!(labels.keeps(&with("jas.ns.sync")));
+        assert!(!labels.keeps(&with(&SyncLabels::of(&west, "ns", "sync").current)));
+        assert!(!labels.keeps(&with("jas-released@east.ns.sync")));
+        assert!(!labels.keeps(&with("jas@east.ns.other")));
     }
 }

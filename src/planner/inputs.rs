@@ -7,7 +7,9 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use sha2::{Digest, Sha256};
 
-use super::identity::{TicketIdentity, is_identity_label, is_operator_label};
+use super::identity::{
+    Installation, SyncLabels, TicketIdentity, is_identity_label, is_operator_label,
+};
 use super::pending::PendingCreates;
 use super::property::TicketProperty;
 use super::steps::Subject;
@@ -21,10 +23,19 @@ pub struct SyncView<'a> {
     pub namespace: &'a str,
     /// Name of the sync.
     pub name: &'a str,
+    /// The operator installation the sync runs in (part of its tickets' labels).
+    pub installation: &'a Installation,
     /// The sync's spec.
     pub spec: &'a JiraActiveSyncSpec,
     /// The flavor of the Jira site, which decides how descriptions are rendered.
     pub flavor: Flavor,
+}
+
+impl SyncView<'_> {
+    /// The labels that find the sync's tickets.
+    pub fn labels(&self) -> SyncLabels {
+        SyncLabels::of(self.installation, self.namespace, self.name)
+    }
 }
 
 /// A task the sync owns.
@@ -96,13 +107,17 @@ impl ObservedTicket {
         self.labels.iter().filter(|l| is_operator_label(l))
     }
 
-    /// The labels the ticket keeps once the operator releases it.
-    pub fn labels_without_operator(&self) -> Vec<String> {
-        self.labels
+    /// The labels the ticket keeps once the sync releases it: its own, and the sync's released
+    /// label (through which `deletionPolicy: Delete` still finds it).
+    pub fn released_labels(&self, sync: &SyncLabels) -> Vec<String> {
+        let mut labels: Vec<String> = self
+            .labels
             .iter()
             .filter(|l| !is_operator_label(l))
             .cloned()
-            .collect()
+            .collect();
+        labels.push(sync.released.clone());
+        labels
     }
 
     /// The identity label: the one on the ticket, else the one its property records (a person may

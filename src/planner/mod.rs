@@ -17,7 +17,10 @@ mod steps;
 mod tests;
 
 pub use deletion::plan_deletion;
-pub use identity::{GroupKey, TicketIdentity, is_identity_label, is_operator_label, sync_label};
+pub use identity::{
+    GroupKey, Installation, InvalidInstallation, SyncLabels, TicketIdentity, is_identity_label,
+    is_operator_label,
+};
 pub use inputs::{
     AccountLookup, ObservedTicket, OtherTask, PlanInput, SyncView, TaskView, TextDigest,
 };

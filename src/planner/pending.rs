@@ -101,6 +101,17 @@ impl PendingCreates {
             .max()
     }
 
+    /// When the last pending create's settle window ends (search must show it by then), if any
+    /// create is pending.
+    pub fn settled_by(&self, window: SignedDuration) -> Option<Timestamp> {
+        let restored = self.restored.iter().map(|(sent, _)| sent);
+        self.exact
+            .values()
+            .chain(restored)
+            .max()
+            .map(|sent| sent.checked_add(window).unwrap_or(Timestamp::MAX))
+    }
+
     /// Whether no create is pending.
     pub fn is_empty(&self) -> bool {
         self.exact.is_empty() && self.restored.is_empty()
@@ -224,8 +235,10 @@ mod tests {
         pending.settle(&[], at(30), WINDOW);
         assert_eq!(pending.sent("jas-task.b"), None, "its window passed");
         assert_eq!(pending.sent("jas-task.c"), Some(at(20)));
+        assert_eq!(pending.settled_by(WINDOW), Some(at(50)));
         pending.forget("jas-task.c");
         assert!(pending.is_empty());
+        assert_eq!(pending.settled_by(WINDOW), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::desired::{DesiredTicket, desired_tickets};
-use super::identity::sync_label;
+use super::identity::SyncLabels;
 use super::inputs::{ObservedTicket, PlanInput, TaskView, TextDigest};
 use super::steps::{
     Assignee, CloseReason, NewTicket, ReleaseReason, ReopenReason, Step, TaskWrite,
@@ -84,14 +84,14 @@ impl Builder {
 /// Plans one pass of a sync. With `suspend` set, nothing is written: the plan only counts.
 pub fn plan(input: &PlanInput<'_>) -> Plan {
     let sync = &input.sync;
-    let sync_label = sync_label(sync.namespace, sync.name);
+    let labels = sync.labels();
     // A ticket left in another project (the spec's project changed) cannot be moved: it is
     // closed and released like any ticket no task needs, and a new one is made in the project.
     let (here, elsewhere): (Vec<&ObservedTicket>, Vec<&ObservedTicket>) = input
         .tickets
         .iter()
         .map(Arc::as_ref)
-        .filter(|t| t.labels.contains(&sync_label))
+        .filter(|t| labels.keeps(&t.labels))
         .partition(|t| t.project == sync.spec.jira.project);
     let mut observed = index_observed(here);
     // Tasks that `jiraCompletion: CompleteTasks` completes are planned as completed already, so one
@@ -181,7 +181,8 @@ fn plan_ticket(
         counts.tickets_done += 1;
     }
     for duplicate in found {
-        out.steps.extend(retire_duplicate(duplicate, original));
+        out.steps
+            .extend(retire_duplicate(duplicate, original, &input.sync.labels()));
     }
     plan_existing(input, &ticket, original, out);
 }
@@ -202,7 +203,11 @@ fn released_statuses<'a>(input: &'a PlanInput<'_>) -> impl Iterator<Item = TaskW
 
 /// A second ticket with the identity of `original`: closed (unless done already), told which one it
 /// duplicates, and released.
-fn retire_duplicate(duplicate: &ObservedTicket, original: &ObservedTicket) -> Vec<Step> {
+fn retire_duplicate(
+    duplicate: &ObservedTicket,
+    original: &ObservedTicket,
+    labels: &SyncLabels,
+) -> Vec<Step> {
     let mut steps = Vec::new();
     if duplicate.category != StatusCategory::Done {
         steps.push(Step::Transition(TransitionStep {
@@ -228,7 +233,7 @@ fn retire_duplicate(duplicate: &ObservedTicket, original: &ObservedTicket) -> Ve
     });
     steps.push(Step::Release {
         key: duplicate.key.clone(),
-        labels: duplicate.labels_without_operator(),
+        labels: duplicate.released_labels(labels),
         reason: ReleaseReason::DuplicateOf(original.key.clone()),
         subject: duplicate.subject(),
     });
@@ -553,7 +558,7 @@ fn field_changes(
     IssueUpdate {
         summary: (want.summary != observed.summary).then(|| want.summary.clone()),
         description: (digest != observed.description_digest).then(|| want.description.clone()),
-        labels: label_changes(&want.labels, observed),
+        labels: label_changes(&want.labels, observed, &input.sync.labels().legacy),
         priority: want
             .priority
             .clone()
@@ -576,22 +581,24 @@ fn field_changes(
 }
 
 /// The ticket's complete label set when it must change: the wanted labels added, and the labels the
-/// operator set earlier (its property records them) but no longer wants removed; labels people
-/// added stay.
-fn label_changes(want: &[String], observed: &ObservedTicket) -> Option<Vec<String>> {
-    let dropped: BTreeSet<&String> = observed
+/// operator set earlier (its property records them, or the sync's label from before installation
+/// identities) but no longer wants removed; labels people added stay.
+fn label_changes(want: &[String], observed: &ObservedTicket, legacy: &str) -> Option<Vec<String>> {
+    let dropped: BTreeSet<&str> = observed
         .property
         .iter()
         .flat_map(|p| p.labels.iter())
-        .filter(|l| !want.contains(l))
+        .map(String::as_str)
+        .chain([legacy])
+        .filter(|l| !want.iter().any(|w| w == l))
         .collect();
     let missing = want.iter().any(|l| !observed.labels.contains(l));
-    let extra = observed.labels.iter().any(|l| dropped.contains(l));
+    let extra = observed.labels.iter().any(|l| dropped.contains(l.as_str()));
     (missing || extra).then(|| {
         let mut labels: Vec<String> = observed
             .labels
             .iter()
-            .filter(|l| !dropped.contains(l))
+            .filter(|l| !dropped.contains(l.as_str()))
             .chain(want.iter())
             .cloned()
             .collect();
@@ -621,7 +628,7 @@ fn plan_orphan(input: &PlanInput<'_>, ticket: &ObservedTicket, steps: &mut Vec<S
     }
     steps.push(Step::Release {
         key: ticket.key.clone(),
-        labels: ticket.labels_without_operator(),
+        labels: ticket.released_labels(&sync.labels()),
         reason: ReleaseReason::NotNeeded,
         subject: ticket.subject(),
     });

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::identity::sync_label;
+use super::identity::{Installation, SyncLabels};
 use super::inputs::{
     AccountLookup, ObservedTicket, OtherTask, PlanInput, SyncView, TaskView, TextDigest,
 };
@@ -23,6 +23,8 @@ use crate::jira::{Flavor, IssueUpdate, StatusCategory, TransitionTarget};
 pub const NS: &str = "payments";
 /// The name of the simulated sync.
 pub const SYNC: &str = "vuln-sync";
+/// The installation of the simulated operator.
+pub const INSTALLATION: &str = "sim";
 
 /// A sync spec of project SEC with every managed field set: epic SEC-1, label `compliance`, a
 /// priority map; closure and completion at their defaults.
@@ -94,6 +96,8 @@ pub struct World {
     pub comments: BTreeMap<String, Vec<String>>,
     /// Keys of deleted tickets.
     pub deleted: Vec<String>,
+    /// The installation the sync runs in.
+    pub installation: Installation,
 }
 
 impl World {
@@ -106,6 +110,7 @@ impl World {
             next: 10,
             comments: BTreeMap::new(),
             deleted: Vec::new(),
+            installation: Installation::parse(INSTALLATION).expect("a valid installation"),
         }
     }
 
@@ -115,6 +120,7 @@ impl World {
             sync: SyncView {
                 namespace: NS,
                 name: SYNC,
+                installation: &self.installation,
                 spec: &self.spec,
                 flavor: Flavor::Cloud,
             },
@@ -300,9 +306,9 @@ impl World {
 
     /// The sync's live tickets (carrying its label), by the tasks their property lists.
     pub fn membership(&self) -> BTreeMap<String, Vec<String>> {
-        let label = sync_label(NS, SYNC);
+        let labels = SyncLabels::of(&self.installation, NS, SYNC);
         let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for t in self.tickets.iter().filter(|t| t.labels.contains(&label)) {
+        for t in self.tickets.iter().filter(|t| labels.keeps(&t.labels)) {
             for name in t.property.iter().flat_map(|p| p.tasks.keys()) {
                 out.entry(name.clone()).or_default().push(t.key.clone());
             }

@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 
-use super::simulation::{Change, SYNC, World, now, scenarios, spec, task};
+use super::simulation::{Change, NS, SYNC, World, now, scenarios, spec, task};
 use super::*;
 use crate::api::{ClosureWhen, DeletionPolicy, JiraCompletion, JiraLabel, Mode, TaskState};
 use crate::jira::{Flavor, StatusCategory};
@@ -77,7 +77,7 @@ fn individual_mode_creates_one_ticket_per_task_with_every_managed_field() {
     assert_eq!(a.fields.summary, "Fix a");
     assert_eq!(
         a.fields.labels,
-        vec!["compliance", "jas-task.a", "jas.payments.vuln-sync"]
+        vec!["compliance", "jas-task.a", "jas@sim.payments.vuln-sync"]
     );
     assert_eq!(a.fields.priority.as_deref(), Some("High"));
     assert_eq!(
@@ -361,12 +361,10 @@ fn a_deleted_task_closes_its_ticket_with_a_comment_and_releases_it() {
         "{steps:#?}"
     );
     assert!(world.comments[&key][0].contains("payments/a was deleted"));
-    assert!(
-        !world
-            .ticket(&key)
-            .labels
-            .iter()
-            .any(|l| is_operator_label(l))
+    assert_eq!(
+        world.ticket(&key).labels,
+        ["compliance", "jas-released@sim.payments.vuln-sync"],
+        "released: only the released label of the operator's is left"
     );
 }
 
@@ -501,12 +499,9 @@ fn changing_the_project_closes_the_old_tickets_and_makes_new_ones() {
     world.converge();
     assert_ne!(world.key_of("a"), old);
     assert_eq!(world.ticket(&old).category, StatusCategory::Done);
-    assert!(
-        !world
-            .ticket(&old)
-            .labels
-            .iter()
-            .any(|l| is_operator_label(l))
+    assert_eq!(
+        world.ticket(&old).labels,
+        ["compliance", "jas-released@sim.payments.vuln-sync"]
     );
 }
 
@@ -823,4 +818,50 @@ proptest! {
         }
         prop_assert!(members.keys().all(|m| world.tasks.iter().any(|t| &t.name == m)), "tickets list tasks that are gone: {:?}", members);
     }
+}
+
+#[test]
+fn a_ticket_from_before_installation_identities_is_adopted_not_made_again() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", None, TaskState::Open)],
+    );
+    world.converge();
+    let key = world.key_of("a");
+    let labels = SyncLabels::of(&world.installation, NS, SYNC);
+    let ticket = world.ticket(&key);
+    ticket.labels.retain(|l| *l != labels.current);
+    ticket.labels.push(labels.legacy.clone());
+    let steps = world.converge();
+    assert!(creates(&steps).is_empty(), "{steps:#?}");
+    assert_eq!(world.key_of("a"), key);
+    assert_eq!(
+        world.ticket(&key).labels,
+        ["compliance", "jas-task.a", "jas@sim.payments.vuln-sync"],
+        "relabelled: the legacy sync label replaced by the installation's"
+    );
+}
+
+#[test]
+fn a_ticket_of_another_installation_is_never_touched() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", None, TaskState::Open)],
+    );
+    world.converge();
+    let theirs = world.key_of("a");
+    let other = Installation::parse("other").expect("valid");
+    let ticket = world.ticket(&theirs);
+    ticket.labels = vec![
+        "jas-task.a".to_owned(),
+        SyncLabels::of(&other, NS, SYNC).current,
+    ];
+    let before = world.ticket(&theirs).clone();
+    let steps = world.converge();
+    assert_eq!(creates(&steps).len(), 1, "ours is made: {steps:#?}");
+    assert!(
+        steps.iter().all(|s| s.key() != Some(theirs.as_str())),
+        "no step on the other installation's ticket: {steps:#?}"
+    );
+    assert_eq!(*world.ticket(&theirs), before);
 }

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use jira_active_sync::controller;
+use jira_active_sync::planner::{Installation, SyncLabels};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use tokio::sync::OnceCell;
@@ -104,6 +106,19 @@ impl Cluster {
             Cluster::ControlPlane { kubeconfig, .. } => Some(kubeconfig),
             Cluster::Existing => None,
         }
+    }
+
+    /// The installation identity an operator derives from this cluster (no `--installation`).
+    pub async fn installation(&self) -> Installation {
+        let client = self.client("default").await;
+        controller::cluster_installation(&client)
+            .await
+            .expect("the kube-system namespace gives the cluster's installation identity")
+    }
+
+    /// The labels of the sync `namespace/name` of an operator on this cluster.
+    pub async fn sync_labels(&self, namespace: &str, name: &str) -> SyncLabels {
+        SyncLabels::of(&self.installation().await, namespace, name)
     }
 
     /// Whether this is a cluster the suite did not start (and must clean up after itself in).

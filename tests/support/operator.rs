@@ -65,6 +65,7 @@ impl Operator {
             .expect("bind");
         let listen = listener.local_addr().expect("address");
         let client = cluster().await.client(&options.namespace).await;
+        let installation = cluster().await.installation().await;
         let run = RunOptions {
             listen,
             namespaces: [&options.namespace]
@@ -79,6 +80,7 @@ impl Operator {
                     .expect("a search settle window"),
                 manager: "jira-active-sync".to_owned(),
                 cluster_reports: false,
+                installation,
             },
             leader_election: None,
         };

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::Mode;
 use super::TestNamespace;
+use super::cluster::cluster;
 use super::emulator::{EMAIL, Emulator};
 use super::operator::OperatorOptions;
 
@@ -195,7 +196,11 @@ impl Site {
     pub async fn tickets(&self, sync: &str) -> Vec<Issue> {
         self.jira
             .client(&self.token)
-            .search(&tickets_jql(&self.ns.name, sync))
+            .search(&tickets_jql(&[&cluster()
+                .await
+                .sync_labels(&self.ns.name, sync)
+                .await
+                .current]))
             .await
             .expect("search")
     }

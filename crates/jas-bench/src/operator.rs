@@ -28,6 +28,9 @@ pub struct Usage {
     pub cpu_seconds: f64,
 }
 
+/// The installation identity the benchmarked operator runs with.
+pub const INSTALLATION: &str = "bench";
+
 fn free_port() -> anyhow::Result<SocketAddr> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?)
@@ -43,6 +46,8 @@ impl Operator {
             .arg(listen.to_string())
             .arg("--namespace")
             .arg(namespace)
+            .arg("--installation")
+            .arg(INSTALLATION)
             .env("KUBECONFIG", kubeconfig)
             .stdout(std::fs::File::create(log)?)
             .stderr(std::fs::File::create(log.with_extension("stderr.log"))?)

@@ -10,7 +10,7 @@ use anyhow::{Context as _, bail};
 use futures::{StreamExt, stream};
 use jira_active_sync::api::{JiraActiveSync, JiraConnection, condition_status};
 use jira_active_sync::jira::{BULK_CREATE_LIMIT, Description, NewIssue, TaskSection};
-use jira_active_sync::planner::sync_label;
+use jira_active_sync::planner::{Installation, SyncLabels};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 use kube::api::PostParams;
@@ -129,7 +129,7 @@ pub async fn run(bench: &Bench, n: usize, mode: Mode, api_floor: Duration) -> an
     let reconciles = operator.reconciles().await?;
     let started = Instant::now();
     operator
-        .poke(WEBHOOK_SECRET, &sync_label(&ns, SYNC), "bench-resync")
+        .poke(WEBHOOK_SECRET, &bench_sync_label(&ns)?, "bench-resync")
         .await?;
     while operator.reconciles().await? == reconciles {
         if started.elapsed() > Duration::from_secs(300) {
@@ -460,4 +460,10 @@ async fn jira_floor(
         bail!("{failed} of the floor's creates failed");
     }
     Ok(took)
+}
+
+/// The label of the benchmarked sync's tickets.
+fn bench_sync_label(namespace: &str) -> anyhow::Result<String> {
+    let installation = Installation::parse(crate::operator::INSTALLATION)?;
+    Ok(SyncLabels::of(&installation, namespace, SYNC).current)
 }
