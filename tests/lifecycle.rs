@@ -174,3 +174,100 @@ async fn an_assignee_jira_does_not_know_is_a_warning_event() {
     assert_eq!(ticket.assignee, None, "the ticket stays unassigned");
     operator.remove_log();
 }
+
+/// A sync `s` with `deletionPolicy: Delete` over the tasks of `check`.
+async fn deleting_sync(site: &Site, check: &str) {
+    let spec = json!({"connectionRef": {"name": CONNECTION}, "scope": {"checks": [check]},
+                      "jira": {"project": "SEC"}, "deletionPolicy": "Delete"});
+    site.sync("s", spec).await;
+}
+
+/// Deletes the sync `s` and waits until it is gone.
+async fn delete_sync(site: &Site) {
+    let syncs = site.ns.api::<JiraActiveSync>();
+    syncs
+        .delete("s", &DeleteParams::default())
+        .await
+        .expect("sync deleted");
+    eventually("the sync goes", PATIENCE, || async {
+        syncs.get_opt("s").await.expect("get").is_none().then_some(())
+    })
+    .await;
+}
+
+/// Whether Jira still has the ticket `key`.
+async fn exists(site: &Site, key: &str) -> bool {
+    match site.jira.client(SEED_TOKEN).get_issue(key).await {
+        Ok(_) => true,
+        Err(jira_active_sync::jira::JiraError::NotFound { .. }) => false,
+        Err(e) => panic!("reading {key}: {e}"),
+    }
+}
+
+/// A ticket the sync released (its task was deleted) keeps a released label, and
+/// `deletionPolicy: Delete` still deletes it with the rest.
+#[tokio::test]
+async fn delete_reaches_the_tickets_the_sync_released_earlier() {
+    let (site, operator) = site_with_operator("released").await;
+    let names = site.tasks(3, "released").await;
+    deleting_sync(&site, "released").await;
+    let keys = eventually("every task records its ticket", PATIENCE, || async {
+        let keys = site.recorded_keys().await;
+        (keys.len() == names.len()).then_some(keys)
+    })
+    .await;
+    site.ns
+        .api::<jira_active_sync::api::ComplianceTask>()
+        .delete(&names[0], &DeleteParams::default())
+        .await
+        .expect("task deleted");
+    let released = &keys[&names[0]];
+    let client = site.jira.client(SEED_TOKEN);
+    let labels = eventually("the ticket is released", PATIENCE, || async {
+        let issue = client.get_issue(released).await.ok()?;
+        (issue.status.category == StatusCategory::Done
+            && !issue.labels.iter().any(|l| l.starts_with("jas@")))
+        .then_some(issue.labels)
+    })
+    .await;
+    assert!(
+        labels.iter().any(|l| l.starts_with("jas-released@")),
+        "a released ticket keeps the released label: {labels:?}"
+    );
+    delete_sync(&site).await;
+    for key in keys.values() {
+        assert!(!exists(&site, key).await, "{key} survived deletionPolicy: Delete");
+    }
+    operator.remove_log();
+}
+
+/// The operator crashes right after making the tickets; Jira's search does not show them yet. A new
+/// process deletes the sync: it reaches the tickets through the keys the tasks record, and the
+/// creates its status records keep the finalizer until search shows them.
+#[tokio::test]
+async fn delete_reaches_tickets_search_does_not_show_yet() {
+    let site = Site::new("lagging", SEED_TOKEN, json!({})).await;
+    site.jira.config(json!({"searchLagMs": 20_000})).await;
+    let names = site.tasks(3, "lagging").await;
+    deleting_sync(&site, "lagging").await;
+    let options = site.operator_options("60s");
+    let operator = Operator::start(Mode::Process, &options, site.log_path()).await;
+    let keys = eventually("every task records its ticket", PATIENCE, || async {
+        let keys = site.recorded_keys().await;
+        (keys.len() == names.len()).then_some(keys)
+    })
+    .await;
+    operator.kill().await;
+    let operator = Operator::start(Mode::Process, &options, site.log_path()).await;
+    delete_sync(&site).await;
+    for key in keys.values() {
+        assert!(!exists(&site, key).await, "{key} survived deletionPolicy: Delete");
+    }
+    site.jira.config(json!({"searchLagMs": 0})).await;
+    assert_eq!(
+        site.tickets("s").await.len(),
+        0,
+        "no ticket of the sync is left"
+    );
+    operator.remove_log();
+}
