@@ -190,7 +190,12 @@ async fn delete_sync(site: &Site) {
         .await
         .expect("sync deleted");
     eventually("the sync goes", PATIENCE, || async {
-        syncs.get_opt("s").await.expect("get").is_none().then_some(())
+        syncs
+            .get_opt("s")
+            .await
+            .expect("get")
+            .is_none()
+            .then_some(())
     })
     .await;
 }
@@ -236,7 +241,10 @@ async fn delete_reaches_the_tickets_the_sync_released_earlier() {
     );
     delete_sync(&site).await;
     for key in keys.values() {
-        assert!(!exists(&site, key).await, "{key} survived deletionPolicy: Delete");
+        assert!(
+            !exists(&site, key).await,
+            "{key} survived deletionPolicy: Delete"
+        );
     }
     operator.remove_log();
 }
@@ -261,7 +269,10 @@ async fn delete_reaches_tickets_search_does_not_show_yet() {
     let operator = Operator::start(Mode::Process, &options, site.log_path()).await;
     delete_sync(&site).await;
     for key in keys.values() {
-        assert!(!exists(&site, key).await, "{key} survived deletionPolicy: Delete");
+        assert!(
+            !exists(&site, key).await,
+            "{key} survived deletionPolicy: Delete"
+        );
     }
     site.jira.config(json!({"searchLagMs": 0})).await;
     assert_eq!(

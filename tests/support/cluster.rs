@@ -26,13 +26,22 @@ pub enum Cluster {
 }
 
 static CLUSTER: OnceCell<Cluster> = OnceCell::const_new();
+static SECOND_CLUSTER: OnceCell<Cluster> = OnceCell::const_new();
 
 /// The cluster of this test binary, started on first call.
 pub async fn cluster() -> &'static Cluster {
-    CLUSTER.get_or_init(start).await
+    CLUSTER.get_or_init(|| start("")).await
 }
 
-async fn start() -> Cluster {
+/// A second control plane of its own (another cluster, another installation identity), for tests
+/// of two installs sharing one Jira site. Always started by the suite.
+pub async fn second_cluster() -> &'static Cluster {
+    SECOND_CLUSTER
+        .get_or_init(|| start_control_plane("-second"))
+        .await
+}
+
+async fn start(suffix: &str) -> Cluster {
     if std::env::var(USE_EXISTING_CLUSTER).as_deref() == Ok("1") {
         assert!(
             std::env::var_os("KUBECONFIG").is_some(),
@@ -40,8 +49,13 @@ async fn start() -> Cluster {
         );
         return Cluster::Existing;
     }
+    start_control_plane(suffix).await
+}
+
+async fn start_control_plane(suffix: &str) -> Cluster {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/control-plane");
-    let dir = std::env::temp_dir().join(format!("jas-control-plane-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("jas-control-plane-{}{suffix}", std::process::id()));
     let output = tokio::process::Command::new(&script)
         .arg("up")
         .arg("--dir")

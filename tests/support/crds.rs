@@ -19,7 +19,8 @@ pub async fn ensure_crds(client: &Client) {
     INSTALLED.get_or_init(|| install(client)).await;
 }
 
-async fn install(client: &Client) {
+/// Applies every CRD and waits until each is Established (idempotent).
+pub async fn install(client: &Client) {
     let api = Api::<CustomResourceDefinition>::all(client.clone());
     let params = PatchParams::apply("jas-tests").force();
     for crd in jira_active_sync::api::crds() {

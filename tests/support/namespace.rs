@@ -8,7 +8,7 @@ use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 
 use super::cluster::{Cluster, cluster};
-use super::crds::ensure_crds;
+use super::crds::{ensure_crds, install as install_crds};
 
 /// A fresh namespace on the test cluster, with an admin client whose default namespace it is.
 pub struct TestNamespace {
@@ -48,6 +48,35 @@ impl TestNamespace {
             client,
             cluster,
         }
+    }
+
+    /// Creates the namespace `name` on `cluster` (CRDs installed): the same namespace as another
+    /// cluster's, for tests of two installs.
+    pub async fn named_on(cluster: &'static Cluster, name: &str) -> Self {
+        let admin = cluster.client("default").await;
+        install_crds(&admin).await;
+        let namespace = Namespace {
+            metadata: ObjectMeta {
+                name: Some(name.to_owned()),
+                labels: Some([("activesync.dev/test".to_owned(), "true".to_owned())].into()),
+                ..ObjectMeta::default()
+            },
+            ..Namespace::default()
+        };
+        Api::<Namespace>::all(admin)
+            .create(&PostParams::default(), &namespace)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create the namespace {name}: {e}"));
+        Self {
+            name: name.to_owned(),
+            client: cluster.client(name).await,
+            cluster,
+        }
+    }
+
+    /// The cluster the namespace is on.
+    pub fn cluster(&self) -> &'static Cluster {
+        self.cluster
     }
 
     /// An `Api` for namespaced kind `K` in this namespace.

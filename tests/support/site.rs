@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use futures::{StreamExt, stream};
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, JiraConnection};
@@ -16,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::Mode;
 use super::TestNamespace;
-use super::cluster::cluster;
+use super::cluster::Cluster;
 use super::emulator::{EMAIL, Emulator};
 use super::operator::OperatorOptions;
 
@@ -27,8 +28,8 @@ pub const CONNECTION: &str = "acme";
 pub struct Site {
     /// The test namespace.
     pub ns: TestNamespace,
-    /// The emulator.
-    pub jira: Emulator,
+    /// The emulator (shared with a [`Site::twin_on`] another cluster).
+    pub jira: Arc<Emulator>,
     /// The admin token the connection's Secret holds.
     pub token: String,
     /// Issues of project SEC before the test (the seed's).
@@ -42,6 +43,23 @@ impl Site {
         let ns = TestNamespace::new(test).await;
         let jira = Emulator::start(Mode::Process, Flavor::Cloud, false).await;
         jira.set_admin_token(token).await;
+        Site::connect(ns, Arc::new(jira), token, connection_spec).await
+    }
+
+    /// The same namespace on another cluster, with the same Secret and connection to the same
+    /// emulator: what a second install sharing the Jira site sees.
+    pub async fn twin_on(&self, cluster: &'static Cluster) -> Site {
+        let ns = TestNamespace::named_on(cluster, &self.ns.name).await;
+        Site::connect(ns, self.jira.clone(), &self.token, json!({})).await
+    }
+
+    /// The Secret and the `acme` connection in `ns`.
+    async fn connect(
+        ns: TestNamespace,
+        jira: Arc<Emulator>,
+        token: &str,
+        connection_spec: Value,
+    ) -> Site {
         ns.create::<Secret>(json!({
             "metadata": {"name": "jira-credentials"},
             "stringData": {"email": EMAIL, "apiToken": token, "webhook": format!("{token}-hook")}
@@ -196,8 +214,9 @@ impl Site {
     pub async fn tickets(&self, sync: &str) -> Vec<Issue> {
         self.jira
             .client(&self.token)
-            .search(&tickets_jql(&[&cluster()
-                .await
+            .search(&tickets_jql(&[&self
+                .ns
+                .cluster()
                 .sync_labels(&self.ns.name, sync)
                 .await
                 .current]))
