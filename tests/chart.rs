@@ -119,6 +119,10 @@ async fn rendering_refuses_values_that_would_break_the_operator() {
             &["--set", "serviceAccount.create=false"],
             "serviceAccount.name is required",
         ),
+        (
+            &["--set", "installation=Prod_EU"],
+            "installation \"Prod_EU\" must be 1 to 40 lower-case letters",
+        ),
     ];
     for (set, message) in cases {
         let mut args = vec!["template", "bad", CHART, "--kube-version", KUBE_VERSION];
@@ -772,6 +776,17 @@ async fn install_for_listed_namespaces_grants_nothing_elsewhere() {
         assert_verbs(&subject, &admin, namespace, NEEDED_IN_WATCHED, false).await;
     }
     assert_lease_rights(&subject, &admin, &ns.name, &lease_name(&deployment)).await;
+    // The installation identity comes from the kube-system namespace: that one, and no other.
+    assert!(
+        subject
+            .can(&admin, "get", "/namespaces", "", Some("kube-system"))
+            .await
+    );
+    assert!(
+        !subject
+            .can(&admin, "get", "/namespaces", "", Some(&unwatched.name))
+            .await
+    );
 
     helm_ok(&["uninstall", release, "--namespace", &ns.name], kubeconfig).await;
     assert!(absent(watched.api::<RoleBinding>(), &fullname).await);

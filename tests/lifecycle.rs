@@ -282,3 +282,37 @@ async fn delete_reaches_tickets_search_does_not_show_yet() {
     );
     operator.remove_log();
 }
+
+/// `kubectl delete namespace`: the namespace controller deletes the Secret, the connection and the
+/// sync at once. The sync applies `deletionPolicy: Close` with the credentials last loaded, the
+/// connection waits for it, and the namespace finishes terminating.
+#[tokio::test]
+async fn deleting_the_namespace_applies_the_sync_policy_and_finishes() {
+    let (site, operator, key) = closing_sync_with_a_ticket("ns-delete", "nsdel").await;
+    let namespaces = kube::Api::<k8s_openapi::api::core::v1::Namespace>::all(site.ns.client.clone());
+    namespaces
+        .delete(&site.ns.name, &DeleteParams::default())
+        .await
+        .expect("namespace deleted");
+    eventually("the namespace goes", PATIENCE * 2, || async {
+        namespaces
+            .get_opt(&site.ns.name)
+            .await
+            .expect("get")
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    let ticket = site
+        .jira
+        .client(SEED_TOKEN)
+        .get_issue(&key)
+        .await
+        .expect("ticket");
+    assert_eq!(
+        ticket.status.category,
+        StatusCategory::Done,
+        "deletionPolicy: Close applied before the namespace went"
+    );
+    operator.remove_log();
+}

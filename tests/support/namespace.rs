@@ -131,8 +131,8 @@ impl TestNamespace {
 }
 
 impl Drop for TestNamespace {
-    /// On an existing cluster, deletes the namespace. The suite's own control plane has no
-    /// namespace controller to finish a deletion, and goes away whole at process exit.
+    /// On an existing cluster, deletes the namespace. The suite's own control plane goes away
+    /// whole at process exit, so its namespaces are left for it.
     fn drop(&mut self) {
         if !self.cluster.is_existing() {
             return;
