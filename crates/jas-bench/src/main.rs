@@ -3,8 +3,10 @@
 //! Individual and Batch mode. Prints a table and writes `bench-results.json`.
 
 mod cluster;
+mod floors;
 mod jira;
 mod operator;
+mod render;
 mod report;
 mod scenario;
 mod tasks;
@@ -61,9 +63,16 @@ struct Args {
     /// Latency events per direction and case.
     #[arg(long, default_value_t = 200)]
     events: usize,
+    /// Runs of each (N, mode); the table gives the spread over them.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
     /// Where the JSON goes.
     #[arg(long, default_value = "bench-results.json")]
     output: PathBuf,
+    /// Measure nothing: regenerate the tables of README.md and docs/performance.md from this
+    /// results file (written by an earlier run).
+    #[arg(long, value_name = "RESULTS")]
+    render: Option<PathBuf>,
 }
 
 fn machine() -> serde_json::Value {
@@ -90,6 +99,9 @@ fn machine() -> serde_json::Value {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(results) = &args.render {
+        return render::documents(results);
+    }
     let sizes = match (args.quick, args.sizes.is_empty()) {
         (true, _) => vec![100],
         (false, true) => vec![100, 1_000, 10_000],
@@ -114,18 +126,21 @@ async fn main() -> anyhow::Result<()> {
     };
     let mut cases = Vec::new();
     for &n in &sizes {
-        eprintln!("bench: N={n}: API server floor");
-        let api_floor = scenario::api_floor(&bench, n).await?;
-        eprintln!(
-            "bench: N={n}: {n} status patches took {:.2}s",
-            api_floor.as_secs_f64()
-        );
+        let floor_namespace = floors::prepare_api_server(&bench, n).await?;
         for &mode in &modes {
-            let case = scenario::run(&bench, n, mode, api_floor)
-                .await
-                .with_context(|| format!("N={n} {}", mode.name()))?;
-            cases.push(case);
-            report::print_table(&cases);
+            for repetition in 0..args.repeat.max(1) {
+                let run = scenario::CaseRun {
+                    n,
+                    mode,
+                    repetition,
+                    floor_namespace: &floor_namespace,
+                };
+                let case = scenario::run(&bench, &run)
+                    .await
+                    .with_context(|| format!("N={n} {} run {repetition}", mode.name()))?;
+                cases.push(case);
+                report::print_table(&cases);
+            }
         }
     }
     let results = json!({
@@ -133,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
         "time": jiff::Timestamp::now().to_string(),
         "machine": machine(),
         "connectionRateLimit": {"requestsPerSecond": jira::CLOUD_REQUESTS_PER_SECOND, "burst": jira::CLOUD_REQUESTS_PER_SECOND},
+        "summary": report::summaries(&cases),
         "cases": cases,
     });
     std::fs::write(&args.output, serde_json::to_string_pretty(&results)?)

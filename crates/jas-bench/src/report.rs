@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::floors::Floor;
 use crate::jira::is_read;
 
 /// Jira calls made during one phase.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Calls {
     /// Tasks the figures per task divide by.
@@ -59,7 +60,7 @@ impl Calls {
         n as f64 / self.per.max(1) as f64
     }
 
-    fn summary(&self) -> String {
+    pub fn summary(&self) -> String {
         format!(
             "{:.3}r+{:.3}w",
             self.per_task(self.reads),
@@ -69,7 +70,7 @@ impl Calls {
 }
 
 /// Latencies of one direction.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Latency {
     /// Events measured.
@@ -102,22 +103,8 @@ impl Latency {
     }
 }
 
-/// The floor of the run and the operator's ratio to it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Floor {
-    /// The API server alone: N task status patches, seconds.
-    pub api_server_seconds: f64,
-    /// The emulator alone: the tickets' bulk creates at Jira Cloud's rate limits, seconds.
-    pub jira_seconds: f64,
-    /// Convergence / (API server + Jira): against doing both parts one after the other.
-    pub ratio_to_sum: f64,
-    /// Convergence / max(API server, Jira): against overlapping them perfectly.
-    pub ratio_to_max: f64,
-}
-
 /// Operator process figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resources {
     pub peak_rss_mib: f64,
@@ -128,11 +115,13 @@ pub struct Resources {
 }
 
 /// Everything measured for one (N, mode).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Case {
     pub mode: String,
     pub tasks: usize,
+    /// Which run of this (N, mode) it is, from 0.
+    pub repetition: usize,
     pub tickets: usize,
     pub convergence_seconds: f64,
     pub floor: Floor,
@@ -154,18 +143,18 @@ pub fn load_average() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// Prints the table.
+/// Prints the table: one row per run; `!` marks a ratio under 1 (a measurement fault).
 pub fn print_table(cases: &[Case]) {
     println!(
-        "\n{:<10} {:>6} {:>7} {:>8} {:>8} {:>8} {:>6} {:>6} {:>15} {:>15} {:>15} {:>13} {:>13} {:>8} {:>7} {:>9}",
+        "\n{:<10} {:>6} {:>3} {:>7} {:>8} {:>8} {:>8} {:>7} {:>15} {:>15} {:>15} {:>13} {:>13} {:>8} {:>7} {:>9}",
         "mode",
         "N",
+        "run",
         "tickets",
         "conv s",
         "api s",
         "jira s",
-        "r/sum",
-        "r/max",
+        "ratio",
         "initial/task",
         "resync/task",
         "complete/task",
@@ -177,15 +166,15 @@ pub fn print_table(cases: &[Case]) {
     );
     for c in cases {
         println!(
-            "{:<10} {:>6} {:>7} {:>8.2} {:>8.2} {:>8.2} {:>6.2} {:>6.2} {:>15} {:>15} {:>15} {:>13} {:>13} {:>8.1} {:>7.1} {:>9}",
+            "{:<10} {:>6} {:>3} {:>7} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>15} {:>15} {:>15} {:>13} {:>13} {:>8.1} {:>7.1} {:>9}",
             c.mode,
             c.tasks,
+            c.repetition,
             c.tickets,
             c.convergence_seconds,
             c.floor.api_server_seconds,
             c.floor.jira_seconds,
-            c.floor.ratio_to_sum,
-            c.floor.ratio_to_max,
+            ratio_text(&c.floor),
             c.initial_sync.summary(),
             c.resync_no_change.summary(),
             c.complete_ten_percent.summary(),
@@ -197,26 +186,121 @@ pub fn print_table(cases: &[Case]) {
         );
     }
     println!(
-        "\nCalls are reads (r) + writes (w) per task; complete/task divides by the tasks completed."
+        "\nCalls are reads (r) + writes (w) per task; complete/task divides by the tasks completed. \
+         ratio = conv / max(api, jira), each floor the fastest of its runs; ! = under 1, a \
+         measurement fault."
     );
     for c in cases {
-        for (phase, calls) in [
-            ("initial", &c.initial_sync),
-            ("resync", &c.resync_no_change),
-            ("complete 10%", &c.complete_ten_percent),
-        ] {
-            let endpoints: Vec<String> = calls
-                .by_endpoint
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            println!(
-                "{} N={} {phase} ({:.1}s): {}",
-                c.mode,
-                c.tasks,
-                calls.seconds,
-                endpoints.join(", ")
-            );
+        let (api, jira) = c.floor.spread();
+        println!(
+            "{} N={} run {}: floor runs api {:?} (spread {api:.2}), jira {:?} (spread {jira:.2})",
+            c.mode, c.tasks, c.repetition, c.floor.api_server_runs, c.floor.jira_runs
+        );
+    }
+    for summary in summaries(cases) {
+        println!("{summary}");
+    }
+}
+
+/// The ratio, marked when it is a measurement fault.
+pub fn ratio_text(floor: &Floor) -> String {
+    match floor.measurement_fault {
+        true => format!("{:.2}!", floor.ratio),
+        false => format!("{:.2}", floor.ratio),
+    }
+}
+
+/// The runs of one (mode, N): medians and ranges.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub mode: String,
+    pub tasks: usize,
+    pub runs: usize,
+    /// Convergence seconds: (min, median, max).
+    pub convergence_seconds: (f64, f64, f64),
+    /// Ratio to the larger floor: (min, median, max).
+    pub ratio: (f64, f64, f64),
+    /// Runs whose ratio is under 1.
+    pub measurement_faults: usize,
+    /// Lowest and highest 1-minute load average seen at the start or end of a run.
+    pub load_average: (f64, f64),
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (c, r) = (self.convergence_seconds, self.ratio);
+        write!(
+            f,
+            "{} N={} over {} runs: conv {:.2}s (min {:.2}, max {:.2}), ratio {:.2} (min {:.2}, max \
+             {:.2}), {} measurement faults, load {:.1}-{:.1}",
+            self.mode,
+            self.tasks,
+            self.runs,
+            c.1,
+            c.0,
+            c.2,
+            r.1,
+            r.0,
+            r.2,
+            self.measurement_faults,
+            self.load_average.0,
+            self.load_average.1
+        )
+    }
+}
+
+/// One summary per (mode, N), in the order the cases ran.
+pub fn summaries(cases: &[Case]) -> Vec<Summary> {
+    let mut keys: Vec<(String, usize)> = Vec::new();
+    for c in cases {
+        if !keys.contains(&(c.mode.clone(), c.tasks)) {
+            keys.push((c.mode.clone(), c.tasks));
         }
+    }
+    keys.into_iter()
+        .map(|(mode, tasks)| {
+            let runs: Vec<&Case> = cases
+                .iter()
+                .filter(|c| c.mode == mode && c.tasks == tasks)
+                .collect();
+            let loads = runs
+                .iter()
+                .flat_map(|c| [c.load_average.0, c.load_average.1]);
+            Summary {
+                runs: runs.len(),
+                convergence_seconds: spread(runs.iter().map(|c| c.convergence_seconds)),
+                ratio: spread(runs.iter().map(|c| c.floor.ratio)),
+                measurement_faults: runs.iter().filter(|c| c.floor.measurement_fault).count(),
+                load_average: (
+                    loads.clone().fold(f64::INFINITY, f64::min),
+                    loads.fold(0.0, f64::max),
+                ),
+                mode,
+                tasks,
+            }
+        })
+        .collect()
+}
+
+/// (min, median, max) of the values.
+fn spread(values: impl Iterator<Item = f64>) -> (f64, f64, f64) {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => (f64::NAN, f64::NAN, f64::NAN),
+        n => (values[0], values[n / 2], values[n - 1]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_gives_min_median_and_max() {
+        assert_eq!(spread([3.0, 1.0, 2.0].into_iter()), (1.0, 2.0, 3.0));
+        assert_eq!(spread([4.0].into_iter()), (4.0, 4.0, 4.0));
+        assert!(spread(std::iter::empty()).0.is_nan());
     }
 }

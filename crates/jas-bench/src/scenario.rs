@@ -7,9 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use futures::{StreamExt, stream};
 use jira_active_sync::api::{JiraActiveSync, JiraConnection, condition_status};
-use jira_active_sync::jira::{BULK_CREATE_LIMIT, Description, NewIssue, TaskSection};
 use jira_active_sync::planner::{Installation, SyncLabels};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -19,9 +17,10 @@ use tokio::sync::mpsc;
 
 use crate::Mode;
 use crate::cluster::{ControlPlane, namespace};
+use crate::floors::{self, Floor};
 use crate::jira::{ADMIN, CLOUD_REQUESTS_PER_SECOND, Emulator, StatusChange, status_observer};
 use crate::operator::Operator;
-use crate::report::{Calls, Case, Floor, Latency, Resources, load_average};
+use crate::report::{Calls, Case, Latency, Resources, load_average};
 use crate::tasks::{self, TaskBoard, all_show, task_name};
 
 /// Assignees of the tasks (Batch mode makes a ticket per assignee).
@@ -45,14 +44,6 @@ pub struct Bench {
     pub events: usize,
 }
 
-/// The API server floor for `n`: status patches on `n` tasks of a namespace of their own.
-pub async fn api_floor(bench: &Bench, n: usize) -> anyhow::Result<Duration> {
-    let ns = format!("floor-{n}");
-    namespace(&bench.plane.client, &ns).await?;
-    tasks::create(&bench.plane.client, &ns, n, ASSIGNEES).await?;
-    tasks::status_patch_floor(&bench.plane.client, &ns, n).await
-}
-
 /// The tasks that move together: one task (Individual) or one assignee's tasks (Batch).
 fn units(n: usize, mode: Mode) -> Vec<Vec<String>> {
     match mode {
@@ -63,14 +54,37 @@ fn units(n: usize, mode: Mode) -> Vec<Vec<String>> {
     }
 }
 
-/// Runs one case; `api_seconds` is the API server floor for `n`.
-pub async fn run(bench: &Bench, n: usize, mode: Mode, api_floor: Duration) -> anyhow::Result<Case> {
+/// Where a case runs: its size and mode, which repetition it is, and the namespace of its API
+/// server floor.
+pub struct CaseRun<'a> {
+    pub n: usize,
+    pub mode: Mode,
+    pub repetition: usize,
+    pub floor_namespace: &'a str,
+}
+
+/// Runs one case, with its floors measured before and after it.
+pub async fn run(bench: &Bench, case: &CaseRun<'_>) -> anyhow::Result<Case> {
+    let (n, mode) = (case.n, case.mode);
     let load_start = load_average();
     let client = &bench.plane.client;
-    let ns = format!("bench-{}-{n}", mode.name().to_lowercase());
+    let ns = format!(
+        "bench-{}-{n}-{}",
+        mode.name().to_lowercase(),
+        case.repetition
+    );
     namespace(client, &ns).await?;
     let emulator =
         Emulator::start(&bench.dir.join(format!("{ns}-emulator.log")), ASSIGNEES).await?;
+    let shape = (
+        units(n, mode).len(),
+        n.div_ceil(units(n, mode).len().max(1)),
+    );
+    let (mut api_runs, mut jira_runs) = (Vec::new(), Vec::new());
+    for _ in 0..floors::RUNS_BEFORE {
+        api_runs.push(floors::api_server(bench, case.floor_namespace, n).await?);
+        jira_runs.push(floors::jira(&emulator, shape.0, shape.1).await?);
+    }
     let (observer, mut changes) = status_observer().await?;
     emulator
         .register_webhook(
@@ -94,7 +108,7 @@ pub async fn run(bench: &Bench, n: usize, mode: Mode, api_floor: Duration) -> an
     emulator
         .register_webhook(
             "jira-active-sync",
-            &format!("http://{}/webhooks/jira", operator.listen),
+            &format!("http://{}/webhooks/jira/{ns}/bench", operator.listen),
             Some(WEBHOOK_SECRET),
         )
         .await?;
@@ -181,22 +195,18 @@ pub async fn run(bench: &Bench, n: usize, mode: Mode, api_floor: Duration) -> an
 
     let usage = operator.usage()?;
     operator.stop().await?;
-    eprintln!("[{ns}] Jira floor");
+    eprintln!("[{ns}] floors after the case");
     emulator.reset().await?;
-    let jira_floor = jira_floor(&emulator, tickets.len(), n.div_ceil(tickets.len().max(1))).await?;
+    api_runs.push(floors::api_server(bench, case.floor_namespace, n).await?);
+    jira_runs.push(floors::jira(&emulator, shape.0, shape.1).await?);
     let converged = convergence.as_secs_f64();
-    let (api, jira) = (api_floor.as_secs_f64(), jira_floor.as_secs_f64());
     Ok(Case {
         mode: mode.name().to_owned(),
         tasks: n,
+        repetition: case.repetition,
         tickets: tickets.len(),
         convergence_seconds: converged,
-        floor: Floor {
-            api_server_seconds: api,
-            jira_seconds: jira,
-            ratio_to_sum: converged / (api + jira),
-            ratio_to_max: converged / api.max(jira),
-        },
+        floor: Floor::of(converged, api_runs, jira_runs),
         initial_sync,
         resync_no_change,
         complete_ten_percent,
@@ -399,67 +409,6 @@ async fn jira_to_task(
         }
     }
     Ok(Latency::of(samples, missed))
-}
-
-/// The emulator alone: `tickets` bulk creates (50 a call, a few calls in flight) of tickets shaped
-/// like the operator's, at Jira Cloud's rate limits.
-async fn jira_floor(
-    emulator: &Emulator,
-    tickets: usize,
-    tasks_per_ticket: usize,
-) -> anyhow::Result<Duration> {
-    let client = emulator.client()?;
-    let issues: Vec<NewIssue> = (0..tickets)
-        .map(|i| NewIssue {
-            project: "SEC".to_owned(),
-            issue_type: "Task".to_owned(),
-            summary: format!("Patch CVE-2026-{i:05} on service-{}", i % 97),
-            description: Description {
-                intro: "Compliance tasks kept in step by jira-active-sync.".to_owned(),
-                tasks: (0..tasks_per_ticket)
-                    .map(|t| TaskSection {
-                        title: format!("Patch CVE-2026-{t:05}"),
-                        check: "bench".to_owned(),
-                        severity: Some("High".to_owned()),
-                        due_date: None,
-                        namespace: "floor".to_owned(),
-                        name: task_name(t),
-                        state: "Open".to_owned(),
-                        instructions: format!(
-                            "The image of service-{} ships a library affected by CVE-2026-{t:05}.",
-                            t % 97
-                        ),
-                        how_to_fix: "Bump the base image, rebuild and redeploy.".to_owned(),
-                    })
-                    .collect(),
-            },
-            labels: vec![
-                "compliance".to_owned(),
-                "jas.floor.bench".to_owned(),
-                format!("jas-task.floor.{i}"),
-            ],
-            priority: None,
-            due_date: None,
-            assignee: None,
-            epic: None,
-            properties: vec![(
-                "activesync".to_owned(),
-                json!({"sync": "floor/bench", "identity": format!("jas-task.floor.{i}")}),
-            )],
-        })
-        .collect();
-    let started = Instant::now();
-    let results: Vec<_> = stream::iter(issues.chunks(BULK_CREATE_LIMIT))
-        .map(|chunk| client.bulk_create(chunk))
-        .buffer_unordered(4)
-        .collect()
-        .await;
-    let took = started.elapsed();
-    let failed = results.iter().flatten().filter(|r| r.is_err()).count();
-    if failed > 0 {
-        bail!("{failed} of the floor's creates failed");
-    }
-    Ok(took)
 }
 
 /// The label of the benchmarked sync's tickets.
