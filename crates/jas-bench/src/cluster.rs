@@ -22,7 +22,7 @@ pub struct ControlPlane {
 
 /// Starts the control plane in `dir`, watched by this process.
 pub async fn up(dir: &Path) -> anyhow::Result<ControlPlane> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/control-plane");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/control-plane");
     let output = tokio::process::Command::new(&script)
         .arg("up")
         .arg("--dir")
