@@ -68,6 +68,7 @@ pub async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Err
         return cleanup_blocked(sync, ctx, blocked, now).await;
     }
     ctx.memory.forget(&key);
+    ctx.metrics.forget_sync(&key.namespace, &key.name);
     // The connection may be waiting for this sync to go before it can.
     ctx.trigger_connection(&key.namespace, &sync.spec.connection_ref.name);
     Ok(Action::await_change())

@@ -6,6 +6,7 @@ use std::time::Instant;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -52,6 +53,15 @@ pub struct AuthFailureLabels {
     pub reason: &'static str,
 }
 
+/// One sync.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SyncLabels {
+    /// The sync's namespace.
+    pub namespace: String,
+    /// The sync's name.
+    pub sync: String,
+}
+
 /// Every metric of the operator.
 pub struct Metrics {
     registry: Registry,
@@ -65,6 +75,10 @@ pub struct Metrics {
     pub webhooks: Family<WebhookLabels, Counter>,
     /// Refused credentials by connection and reason.
     pub authentication_failures: Family<AuthFailureLabels, Counter>,
+    /// 1 while a sync's Ready condition is True, else 0 (what the not-ready alert watches).
+    pub sync_ready: Family<SyncLabels, Gauge>,
+    /// 1 while a sync's deletion policy cannot finish (its finalizer stays), else 0.
+    pub deletion_blocked: Family<SyncLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -102,8 +116,22 @@ impl Default for Metrics {
             "Credentials Jira or its token endpoint refused (expired, revoked, wrong or under-scoped), by connection and reason",
             authentication_failures.clone(),
         );
+        let sync_ready = Family::<SyncLabels, Gauge>::default();
+        registry.register(
+            "sync_ready",
+            "1 while the sync's Ready condition is True, else 0",
+            sync_ready.clone(),
+        );
+        let deletion_blocked = Family::<SyncLabels, Gauge>::default();
+        registry.register(
+            "sync_deletion_blocked",
+            "1 while the sync's deletion policy cannot finish and its finalizer stays, else 0",
+            deletion_blocked.clone(),
+        );
         Metrics {
             registry,
+            sync_ready,
+            deletion_blocked,
             reconciles,
             reconcile_seconds,
             actions,
@@ -166,6 +194,28 @@ impl Metrics {
             .inc();
     }
 
+    /// Shows whether a sync is Ready and whether its deletion is blocked.
+    pub fn sync_state(&self, namespace: &str, sync: &str, ready: bool, deletion_blocked: bool) {
+        let labels = SyncLabels {
+            namespace: namespace.to_owned(),
+            sync: sync.to_owned(),
+        };
+        self.sync_ready.get_or_create(&labels).set(i64::from(ready));
+        self.deletion_blocked
+            .get_or_create(&labels)
+            .set(i64::from(deletion_blocked));
+    }
+
+    /// Forgets a sync that is gone.
+    pub fn forget_sync(&self, namespace: &str, sync: &str) {
+        let labels = SyncLabels {
+            namespace: namespace.to_owned(),
+            sync: sync.to_owned(),
+        };
+        self.sync_ready.remove(&labels);
+        self.deletion_blocked.remove(&labels);
+    }
+
     /// The metrics in the Prometheus text format.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -184,7 +234,18 @@ mod tests {
         let metrics = Metrics::default();
         metrics.action("create", "ok");
         metrics.action("create", "ok");
+        metrics.sync_state("ns", "a", false, true);
+        metrics.sync_state("ns", "b", true, false);
+        metrics.forget_sync("ns", "b");
         let text = metrics.encode();
+        assert!(
+            text.contains(r#"jira_active_sync_sync_ready{namespace="ns",sync="a"} 0"#)
+                && text.contains(
+                    r#"jira_active_sync_sync_deletion_blocked{namespace="ns",sync="a"} 1"#
+                )
+                && !text.contains(r#"sync="b""#),
+            "{text}"
+        );
         assert!(
             text.contains(r#"jira_active_sync_actions_total{action="create",outcome="ok"} 2"#),
             "{text}"
