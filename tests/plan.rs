@@ -545,4 +545,35 @@ async fn explain_tells_who_owns_a_task_and_why_as_kubectl_jas_too() {
     assert_eq!(solo.tickets[0].tasks, ["o"]);
     let refused = run(&plugin, &["run"]).await;
     assert_ne!(refused.code, 0, "kubectl jas offers plan and explain only");
+
+    // Deleting the older of two syncs naming a check hands its task to the other: the plan shows
+    // what the other sync then does.
+    let first = site
+        .ns
+        .api::<JiraActiveSync>()
+        .get("first")
+        .await
+        .expect("first");
+    let request = PlanRequest {
+        sync: first,
+        delete: true,
+        search_settle: "2s".parse().expect("duration"),
+    };
+    let deletion = preview(client, request).await.expect("plan --delete");
+    assert_eq!(deletion.affected.len(), 1, "{deletion:#?}");
+    let second = &deletion.affected[0];
+    assert_eq!(second.sync, "second");
+    assert_eq!(second.ownership.len(), 1);
+    assert_eq!(
+        (
+            second.ownership[0].task.as_str(),
+            second.ownership[0].change.as_str()
+        ),
+        ("a", "TakeOver")
+    );
+    assert_eq!(second.ownership[0].sync.as_deref(), Some("first"));
+    let creates = actions_of(second, "Create");
+    assert_eq!(creates.len(), 1, "{second:#?}");
+    assert_eq!(creates[0].tasks, ["a"]);
+    assert!(deletion.changes);
 }

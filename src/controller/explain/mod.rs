@@ -316,7 +316,14 @@ fn explain_sync(
         conditions: status
             .conditions
             .iter()
-            .map(|c| format!("{}={} ({}): {}", c.type_, c.status, c.reason, c.message))
+            .map(|c| {
+                let said = format!("{}={} ({})", c.type_, c.status, c.reason);
+                if c.message.is_empty() {
+                    said
+                } else {
+                    format!("{said}: {}", c.message)
+                }
+            })
             .collect(),
         counts: [
             status.tasks_in_scope,

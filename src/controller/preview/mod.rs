@@ -6,6 +6,7 @@
 mod render;
 mod report;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use kube::api::ListParams;
@@ -13,10 +14,14 @@ use kube::{Api, ResourceExt};
 
 use super::connection::read_client;
 use super::error::Error;
-use super::gather::{Ownership, accounts, observed_tickets, ownership_among};
+use super::gather::{Ownership, accounts, claim, observed_tickets, ownership_among};
+use super::pass::needs_jira_to_delete;
 use super::target::{check_allowed, verify_target};
 use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
-use crate::planner::{ObservedTicket, PendingCreates, PlanInput, SyncView, plan, plan_deletion};
+use crate::jira::{Flavor, JiraClient};
+use crate::planner::{
+    ObservedTicket, PendingCreates, PlanInput, SyncClaim, SyncView, owner_of, plan, plan_deletion,
+};
 
 pub use render::render;
 pub use report::{
@@ -54,10 +59,20 @@ struct Cluster {
     live: Option<JiraActiveSync>,
     syncs: Vec<Arc<JiraActiveSync>>,
     tasks: Vec<Arc<ComplianceTask>>,
-    connection: JiraConnection,
 }
 
-/// Plans the sync of `request` against the live cluster and Jira; reads only.
+/// What every sync of a preview is planned against: the namespace's syncs with the candidate in
+/// place, its tasks, and the time.
+struct World<'a> {
+    kube: &'a kube::Client,
+    syncs: &'a [Arc<JiraActiveSync>],
+    tasks: &'a [Arc<ComplianceTask>],
+    now: jiff::Timestamp,
+    search_settle: jiff::SignedDuration,
+}
+
+/// Plans the sync of `request` against the live cluster and Jira, and the other syncs of its
+/// namespace whose tasks it would take or give up; reads only.
 pub async fn preview(kube: &kube::Client, request: PlanRequest) -> Result<Preview, PreviewError> {
     let now = jiff::Timestamp::now();
     let namespace = request
@@ -72,32 +87,71 @@ pub async fn preview(kube: &kube::Client, request: PlanRequest) -> Result<Previe
         )));
     }
     let candidate = candidate(&request.sync, cluster.live.as_ref(), now, request.delete);
-    check_allowed(&candidate, &cluster.connection).map_err(|b| PreviewError::Blocked(b.message))?;
-    let client = read_client(kube, &cluster.connection).await?;
-    verify_target(&candidate, &client)
+    let syncs = with_candidate(&cluster.syncs, &candidate);
+    let world = World {
+        kube,
+        syncs: &syncs,
+        tasks: &cluster.tasks,
+        now,
+        search_settle: request.search_settle,
+    };
+    let mut preview = if request.delete {
+        delete_one(&world, &candidate).await?
+    } else {
+        apply_one(&world, &candidate, cluster.live.is_some()).await?
+    };
+    for other in affected(
+        &cluster.syncs,
+        &syncs,
+        &cluster.tasks,
+        &candidate.name_any(),
+    ) {
+        preview
+            .affected
+            .push(apply_one(&world, &other, true).await?);
+    }
+    preview.changes |= preview.affected.iter().any(|p| p.changes);
+    Ok(preview)
+}
+
+/// The client of the sync's connection, once the connection allows its project and Jira has its
+/// project, issue type and epic.
+async fn connect(world: &World<'_>, sync: &JiraActiveSync) -> Result<JiraClient, PreviewError> {
+    let namespace = sync.namespace().unwrap_or_default();
+    let name = &sync.spec.connection_ref.name;
+    let connection = Api::<JiraConnection>::namespaced(world.kube.clone(), &namespace)
+        .get_opt(name)
+        .await
+        .map_err(Error::from)?
+        .ok_or_else(|| {
+            PreviewError::Blocked(format!("JiraConnection {namespace}/{name} does not exist"))
+        })?;
+    check_allowed(sync, &connection).map_err(|b| PreviewError::Blocked(b.message))?;
+    let client = read_client(world.kube, &connection).await?;
+    verify_target(sync, &client)
         .await
         .map_err(|b| PreviewError::Blocked(b.message))?;
-    let tickets = observed_tickets(&client, &namespace, &candidate.name_any()).await?;
-    let syncs = with_candidate(&cluster.syncs, &candidate);
-    let ownership = ownership_among(&candidate, &syncs, cluster.tasks.clone())?;
+    Ok(client)
+}
+
+/// What a pass of `sync` would do, planned as the operator plans it.
+async fn apply_one(
+    world: &World<'_>,
+    sync: &JiraActiveSync,
+    exists: bool,
+) -> Result<Preview, PreviewError> {
+    let client = connect(world, sync).await?;
+    let (namespace, name) = (sync.namespace().unwrap_or_default(), sync.name_any());
+    let tickets = observed_tickets(&client, &namespace, &name).await?;
+    let ownership = ownership_among(sync, world.syncs, world.tasks.to_vec())?;
     let view = SyncView {
         namespace: &namespace,
-        name: &candidate.metadata.name.clone().unwrap_or_default(),
-        spec: &candidate.spec,
+        name: &name,
+        spec: &sync.spec,
         flavor: client.flavor(),
     };
-    let context = report::Context {
-        view: &view,
-        exists: cluster.live.is_some(),
-        tickets: &tickets,
-    };
-    if request.delete {
-        let recorded = recorded_tasks(&cluster.tasks, view.name);
-        let planned = plan_deletion(&view, &tickets, &recorded);
-        return Ok(report::deletion(&context, &planned));
-    }
     let accounts = accounts(&client, &ownership.tasks).await;
-    let pending = pending_creates(cluster.live.as_ref(), &tickets, now, request.search_settle);
+    let pending = pending_creates(sync, &tickets, world.now, world.search_settle);
     let Ownership {
         tasks,
         others,
@@ -110,14 +164,81 @@ pub async fn preview(kube: &kube::Client, request: PlanRequest) -> Result<Previe
         tickets: tickets.clone(),
         accounts,
         pending_creates: pending,
-        search_settle: request.search_settle,
-        now,
+        search_settle: world.search_settle,
+        now: world.now,
     };
     let planned = plan(&input);
+    let context = report::Context {
+        view: &view,
+        exists,
+        tickets: &tickets,
+    };
     Ok(report::apply(&context, &input, &conflicts, &planned))
 }
 
-/// The live sync of that name, the syncs and tasks of the namespace, and the sync's connection.
+/// What the deletion policy of `sync` would do.
+async fn delete_one(world: &World<'_>, sync: &JiraActiveSync) -> Result<Preview, PreviewError> {
+    let (namespace, name) = (sync.namespace().unwrap_or_default(), sync.name_any());
+    let (flavor, tickets) = if needs_jira_to_delete(sync) {
+        let client = connect(world, sync).await?;
+        let tickets = observed_tickets(&client, &namespace, &name).await?;
+        (client.flavor(), tickets)
+    } else {
+        (Flavor::Cloud, Vec::new())
+    };
+    let view = SyncView {
+        namespace: &namespace,
+        name: &name,
+        spec: &sync.spec,
+        flavor,
+    };
+    let recorded = recorded_tasks(world.tasks, &name);
+    let planned = plan_deletion(&view, &tickets, &recorded);
+    let context = report::Context {
+        view: &view,
+        exists: true,
+        tickets: &tickets,
+    };
+    Ok(report::deletion(&context, &planned))
+}
+
+/// The live syncs other than `me` that own a task before the change and not after, or after and
+/// not before.
+fn affected(
+    before: &[Arc<JiraActiveSync>],
+    after: &[Arc<JiraActiveSync>],
+    tasks: &[Arc<ComplianceTask>],
+    me: &str,
+) -> Vec<JiraActiveSync> {
+    let claims = |syncs: &[Arc<JiraActiveSync>]| -> Vec<SyncClaim> {
+        syncs
+            .iter()
+            .filter(|s| s.metadata.deletion_timestamp.is_none())
+            .filter_map(|s| claim(s).ok())
+            .collect()
+    };
+    let (was, will) = (claims(before), claims(after));
+    let mut names = BTreeSet::new();
+    for task in tasks {
+        let owner = |claims| owner_of(claims, &task.spec.check, task.labels()).map(|o| o.owner);
+        let (old, new) = (owner(&was), owner(&will));
+        if old != new {
+            names.extend(
+                old.into_iter()
+                    .chain(new)
+                    .filter(|n| *n != me)
+                    .map(str::to_owned),
+            );
+        }
+    }
+    before
+        .iter()
+        .filter(|s| names.contains(&s.name_any()) && s.metadata.deletion_timestamp.is_none())
+        .map(|s| s.as_ref().clone())
+        .collect()
+}
+
+/// The live sync of that name, and the syncs and tasks of the namespace.
 async fn read_cluster(
     kube: &kube::Client,
     namespace: &str,
@@ -134,19 +255,10 @@ async fn read_cluster(
         .list(&ListParams::default())
         .await
         .map_err(Error::from)?;
-    let name = &sync.spec.connection_ref.name;
-    let connection = Api::<JiraConnection>::namespaced(kube.clone(), namespace)
-        .get_opt(name)
-        .await
-        .map_err(Error::from)?
-        .ok_or_else(|| {
-            PreviewError::Blocked(format!("JiraConnection {namespace}/{name} does not exist"))
-        })?;
     Ok(Cluster {
         live,
         syncs: all.items.into_iter().map(Arc::new).collect(),
         tasks: tasks.items.into_iter().map(Arc::new).collect(),
-        connection,
     })
 }
 
@@ -209,15 +321,15 @@ fn recorded_tasks(tasks: &[Arc<ComplianceTask>], name: &str) -> Vec<String> {
         .collect()
 }
 
-/// The creates the live sync's status records as pending, less those search shows now.
+/// The creates the sync's status records as pending, less those search shows now.
 fn pending_creates(
-    live: Option<&JiraActiveSync>,
+    sync: &JiraActiveSync,
     tickets: &[Arc<ObservedTicket>],
     now: jiff::Timestamp,
     settle: jiff::SignedDuration,
 ) -> PendingCreates {
     let mut pending = PendingCreates::default();
-    if let Some(status) = live.and_then(|s| s.status.as_ref()) {
+    if let Some(status) = &sync.status {
         pending.restore(&status.pending_create_groups, &status.pending_creates, now);
     }
     let indexed: Vec<String> = tickets

@@ -41,7 +41,11 @@ pub fn render(preview: &Preview) -> String {
         "Warnings",
         preview.warnings.iter().map(|w| format!("! {w}")),
     );
-    if let Some(deletion) = &preview.on_deletion {
+    if let Some(deletion) = preview
+        .on_deletion
+        .as_ref()
+        .filter(|_| preview.operation == Operation::Apply)
+    {
         let _ = write!(
             out,
             "\nOn deletion (deletionPolicy: {:?}): {}.\n",
@@ -51,13 +55,30 @@ pub fn render(preview: &Preview) -> String {
     out.push('\n');
     out.push_str(&summary(preview));
     out.push('\n');
+    for other in &preview.affected {
+        out.push_str("\nWhich changes another sync's tasks:\n");
+        for line in render(other).lines() {
+            let _ = writeln!(out, "  | {line}");
+        }
+    }
     out
 }
 
 fn header(preview: &Preview) -> String {
     let state = match (preview.operation, preview.exists) {
-        (Operation::Delete, _) => "deleted",
-        (Operation::Apply, true) => "changed",
+        (Operation::Delete, _) => {
+            return match &preview.on_deletion {
+                Some(deletion) => format!(
+                    "JiraActiveSync {}/{} (deletion, deletionPolicy: {:?}): {}\n",
+                    preview.namespace, preview.sync, deletion.policy, deletion.effect
+                ),
+                None => format!(
+                    "JiraActiveSync {}/{} (deletion)\n",
+                    preview.namespace, preview.sync
+                ),
+            };
+        }
+        (Operation::Apply, true) => "existing",
         (Operation::Apply, false) => "new",
     };
     let mut out = format!(

@@ -41,10 +41,13 @@ pub struct Preview {
     pub warnings: Vec<String>,
     /// The sync's counters after the pass.
     pub counts: PreviewCounts,
-    /// What deleting the sync later would do (for an apply).
+    /// What deleting the sync does (later, for an apply).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_deletion: Option<DeletionPreview>,
-    /// Whether anything would change (the exit code 2).
+    /// What the other syncs of the namespace whose tasks change hands would do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub affected: Vec<Preview>,
+    /// Whether anything would change (the exit code 2), here or in an affected sync.
     pub changes: bool,
 }
 
@@ -168,6 +171,7 @@ impl Context<'_> {
             warnings: Vec::new(),
             counts: PreviewCounts::default(),
             on_deletion: None,
+            affected: Vec::new(),
             changes: false,
         }
     }
@@ -203,6 +207,8 @@ pub fn apply(
 /// The preview of deleting the sync.
 pub fn deletion(context: &Context<'_>, plan: &Plan) -> Preview {
     let mut preview = context.empty(Operation::Delete);
+    let tickets = u32::try_from(context.tickets.len()).unwrap_or(u32::MAX);
+    preview.on_deletion = Some(on_deletion(context.view.spec.deletion_policy, tickets));
     fill(&mut preview, context, plan);
     preview
 }
