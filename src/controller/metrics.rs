@@ -229,6 +229,73 @@ impl Metrics {
 mod tests {
     use super::*;
 
+    /// The chart's Grafana dashboard and alerts.
+    const DASHBOARD: &str =
+        include_str!("../../charts/jira-active-sync/dashboards/jira-active-sync.json");
+    const ALERTS: &str =
+        include_str!("../../charts/jira-active-sync/templates/prometheusrule.yaml");
+
+    /// Every `jira_active_sync_*` name in `text`.
+    fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+        let mut names = std::collections::BTreeSet::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("jira_active_sync_") {
+            let tail = &rest[at..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            names.insert(tail[..end].to_owned());
+            rest = &tail[end..];
+        }
+        names
+    }
+
+    #[test]
+    fn the_dashboard_and_alerts_query_only_metrics_the_operator_serves() {
+        let metrics = Metrics::default();
+        metrics.action("create", "ok");
+        metrics.sync_state("ns", "a", true, false);
+        metrics
+            .reconcile_seconds
+            .get_or_create(&KindLabels {
+                kind: "JiraActiveSync",
+            })
+            .observe(0.1);
+        metrics
+            .reconciles
+            .get_or_create(&ReconcileLabels {
+                kind: "JiraActiveSync",
+                outcome: "ok".into(),
+            })
+            .inc();
+        metrics
+            .webhooks
+            .get_or_create(&WebhookLabels {
+                outcome: "accepted",
+            })
+            .inc();
+        let labels = AuthFailureLabels {
+            namespace: "ns".into(),
+            connection: "c".into(),
+            reason: "Forbidden",
+        };
+        metrics.authentication_failures.get_or_create(&labels).inc();
+        let served = metric_names(&metrics.encode());
+        let queried: Vec<String> = metric_names(DASHBOARD)
+            .into_iter()
+            .chain(metric_names(ALERTS))
+            .collect();
+        assert!(queried.len() >= 7, "{queried:?}");
+        let unknown: Vec<&String> = queried
+            .iter()
+            .filter(|name| !served.contains(*name))
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "not served: {unknown:?} (served: {served:?})"
+        );
+    }
+
     #[test]
     fn counted_actions_show_in_the_text_format() {
         let metrics = Metrics::default();
