@@ -58,7 +58,7 @@ pub fn render(preview: &Preview) -> String {
     for other in &preview.affected {
         out.push_str("\nWhich changes another sync's tasks:\n");
         for line in render(other).lines() {
-            let _ = writeln!(out, "  | {line}");
+            let _ = writeln!(out, "  |{}{line}", if line.is_empty() { "" } else { " " });
         }
     }
     out
