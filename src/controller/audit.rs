@@ -35,7 +35,7 @@ impl RecentActions {
     pub fn merged_with(&mut self, recorded: &[RecentAction]) -> Vec<RecentAction> {
         if !std::mem::replace(&mut self.restored, true) {
             self.actions.extend(recorded.iter().cloned());
-            self.actions.sort_by(|a, b| b.time.cmp(&a.time));
+            self.actions.sort_by_key(|a| std::cmp::Reverse(a.time));
             self.actions.truncate(RECENT_ACTIONS);
         }
         self.actions.clone()
