@@ -112,8 +112,8 @@ pub struct SyncExplanation {
     pub checks: Vec<String>,
     /// Its conditions as `Type=Status (Reason): message`.
     pub conditions: Vec<String>,
-    /// Tasks it owns / completed, tickets / done, as its status counts them.
-    pub counts: [u32; 4],
+    /// Its counters, as its status has them.
+    pub counts: SyncCounts,
     /// When it last finished a pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<jiff::Timestamp>,
@@ -123,6 +123,20 @@ pub struct SyncExplanation {
     pub conflicts: Vec<(String, String)>,
     /// Its recent actions, newest first.
     pub recent_actions: Vec<RecentAction>,
+}
+
+/// A sync's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncCounts {
+    /// Tasks it owns.
+    pub tasks_in_scope: u32,
+    /// Of those, completed.
+    pub tasks_completed: u32,
+    /// Tickets it keeps.
+    pub tickets: u32,
+    /// Of those, done in Jira.
+    pub tickets_done: u32,
 }
 
 /// One ticket of a sync.
@@ -325,12 +339,12 @@ fn explain_sync(
                 }
             })
             .collect(),
-        counts: [
-            status.tasks_in_scope,
-            status.tasks_completed,
-            status.tickets,
-            status.tickets_done,
-        ],
+        counts: SyncCounts {
+            tasks_in_scope: status.tasks_in_scope,
+            tasks_completed: status.tasks_completed,
+            tickets: status.tickets,
+            tickets_done: status.tickets_done,
+        },
         last_sync_time: status.last_sync_time,
         tickets,
         conflicts,
@@ -356,4 +370,29 @@ fn tickets_of(name: &str, tasks: &[Arc<ComplianceTask>]) -> Vec<TicketView> {
         entry.tasks.push(task.name_any());
     }
     tickets.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_name_a_task_or_a_sync_by_kubectl_s_short_and_long_names() {
+        let parsed: Vec<Target> = ["ctask/a", "compliancetasks/b", "jas/c", "JiraActiveSync/d"]
+            .iter()
+            .map(|t| t.parse().expect("a target"))
+            .collect();
+        assert_eq!(
+            parsed,
+            [
+                Target::Task("a".into()),
+                Target::Task("b".into()),
+                Target::Sync("c".into()),
+                Target::Sync("d".into())
+            ]
+        );
+        for bad in ["a", "ctask/", "pod/x"] {
+            assert!(bad.parse::<Target>().is_err(), "{bad}");
+        }
+    }
 }

@@ -64,7 +64,9 @@ fn task_text(task: &TaskExplanation) -> String {
 }
 
 fn sync_text(sync: &SyncExplanation) -> String {
-    let [tasks, completed, tickets, done] = sync.counts;
+    let counts = sync.counts;
+    let (tasks, completed) = (counts.tasks_in_scope, counts.tasks_completed);
+    let (tickets, done) = (counts.tickets, counts.tickets_done);
     let checks = if sync.checks.is_empty() {
         "every task of the namespace".to_owned()
     } else {

@@ -445,3 +445,88 @@ fn recorded_tasks(property: &TicketProperty) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jira::StatusCategory;
+    use crate::planner::TextDigest;
+
+    fn ticket() -> ObservedTicket {
+        ObservedTicket {
+            key: "SEC-1".into(),
+            url: "https://jira/browse/SEC-1".into(),
+            project: "SEC".into(),
+            summary: "Old summary".into(),
+            description_digest: TextDigest::of("old"),
+            labels: vec!["a".into(), "b".into()],
+            status: "To Do".into(),
+            category: StatusCategory::New,
+            priority: Some("Low".into()),
+            due_date: None,
+            assignee: Some("acc-1".into()),
+            epic: None,
+            property: None,
+        }
+    }
+
+    #[test]
+    fn an_update_shows_each_field_s_current_and_planned_value() {
+        let update = IssueUpdate {
+            summary: Some("New summary".into()),
+            labels: Some(vec!["a".into(), "c".into()]),
+            priority: Some("High".into()),
+            due_date: Some(Some("2026-12-31".parse().expect("date"))),
+            assignee: Some(None),
+            ..IssueUpdate::default()
+        };
+        let changes = field_changes(Some(&ticket()), &update, None);
+        let shown: Vec<(&str, Option<&str>, Option<&str>)> = changes
+            .iter()
+            .map(|c| (c.field.as_str(), c.from.as_deref(), c.to.as_deref()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("summary", Some("Old summary"), Some("New summary")),
+                ("labels", Some("a,b"), Some("a,c")),
+                ("priority", Some("Low"), Some("High")),
+                ("duedate", None, Some("2026-12-31")),
+                ("assignee", Some("acc-1"), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_plan_with_nothing_to_do_says_no_changes_and_one_with_steps_counts_them() {
+        let spec: crate::api::JiraActiveSyncSpec = serde_json::from_value(serde_json::json!({
+            "connectionRef": {"name": "c"}, "jira": {"project": "SEC"}, "deletionPolicy": "Close"
+        }))
+        .expect("a spec");
+        let view = SyncView {
+            namespace: "ns",
+            name: "s",
+            spec: &spec,
+            flavor: crate::jira::Flavor::Cloud,
+        };
+        let observed = [Arc::new(ticket())];
+        let context = Context {
+            view: &view,
+            exists: true,
+            tickets: &observed,
+        };
+        let quiet = deletion(&context, &Plan::default());
+        assert!(!quiet.changes);
+        assert!(super::super::render(&quiet).contains("its 1 ticket(s) are closed"));
+        let closing = crate::planner::plan_deletion(&view, &observed, &["t".into()]);
+        let preview = deletion(&context, &closing);
+        assert!(preview.changes);
+        assert_eq!(preview.actions[0].action, "Close");
+        assert_eq!(preview.task_writes[0].write, "Clear");
+        let text = super::super::render(&preview);
+        assert!(
+            text.ends_with("Plan: 0 to create, 0 to update, 1 to close, 0 to re-open, 0 to release, 0 to delete; 1 task write(s).\n"),
+            "{text}"
+        );
+    }
+}
