@@ -79,19 +79,49 @@ fn read_syncs(path: &PathBuf) -> Result<Vec<JiraActiveSync>, CliError> {
     } else {
         std::fs::read_to_string(path).map_err(|e| CliError::Input(format!("{shown}: {e}")))?
     };
+    parse_syncs(&text, &shown.to_string())
+}
+
+/// The JiraActiveSyncs of the YAML documents in `text` (read from `shown`).
+fn parse_syncs(text: &str, shown: &str) -> Result<Vec<JiraActiveSync>, CliError> {
     let mut syncs = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(&text) {
+    for document in serde_yaml::Deserializer::from_str(text) {
         let value = serde_json::Value::deserialize(document)
             .map_err(|e| CliError::Input(format!("{shown}: {e}")))?;
         if value.get("kind").and_then(|k| k.as_str()) != Some("JiraActiveSync") {
             continue;
         }
-        let sync = serde_json::from_value(value)
+        let sync: JiraActiveSync = serde_json::from_value(value)
             .map_err(|e| CliError::Input(format!("{shown}: not a valid JiraActiveSync: {e}")))?;
+        if sync.metadata.name.as_deref().is_none_or(str::is_empty) {
+            return Err(CliError::Input(format!(
+                "{shown}: a JiraActiveSync has no metadata.name"
+            )));
+        }
         syncs.push(sync);
     }
     if syncs.is_empty() {
         return Err(CliError::Input(format!("{shown} holds no JiraActiveSync")));
     }
     Ok(syncs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_gives_its_syncs_and_skips_other_kinds() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n---\n\
+            apiVersion: activesync.dev/v1alpha1\nkind: JiraActiveSync\nmetadata: {name: a, namespace: ns}\n\
+            spec: {connectionRef: {name: c}, jira: {project: SEC}}\n";
+        let syncs = parse_syncs(text, "f.yaml").expect("one sync");
+        assert_eq!(syncs.len(), 1);
+        assert_eq!(syncs[0].namespace().as_deref(), Some("ns"));
+        let none = parse_syncs("kind: Secret\n", "f.yaml").expect_err("no sync");
+        assert_eq!(none.to_string(), "f.yaml holds no JiraActiveSync");
+        let unnamed = "kind: JiraActiveSync\nmetadata: {}\nspec: {connectionRef: {name: c}, jira: {project: SEC}}\n";
+        let error = parse_syncs(unnamed, "f.yaml").expect_err("no name");
+        assert!(error.to_string().contains("no metadata.name"), "{error}");
+    }
 }
