@@ -47,6 +47,7 @@ enum Tool {
 #[derive(Parser)]
 #[command(
     name = "kubectl jas",
+    bin_name = "kubectl jas",
     version,
     about = "Jira Active Sync: plan and explain"
 )]
@@ -119,13 +120,33 @@ fn parse_lease_duration(text: &str) -> Result<std::time::Duration, String> {
 
 fn main() -> anyhow::Result<ExitCode> {
     if invoked_as_kubectl_plugin() {
-        return run_tool(KubectlCli::parse().command);
+        return match parse::<KubectlCli>() {
+            Ok(cli) => run_tool(cli.command),
+            Err(code) => Ok(code),
+        };
     }
-    match Cli::parse().command {
+    let command = match parse::<Cli>() {
+        Ok(cli) => cli.command,
+        Err(code) => return Ok(code),
+    };
+    match command {
         Command::Crd { output_dir } => print_crds(output_dir).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => run(args).map(|()| ExitCode::SUCCESS),
         Command::Tool(tool) => run_tool(tool),
     }
+}
+
+/// The command line, or the exit code after clap printed help, the version or a usage error. A
+/// usage error exits 1, not clap's 2: `plan`'s 2 means "changes".
+fn parse<P: Parser>() -> Result<P, ExitCode> {
+    P::try_parse().map_err(|error| {
+        let _ = error.print();
+        if error.use_stderr() {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
 }
 
 /// Whether the binary runs as `kubectl-jas` (a link or copy of that name, as krew installs it).

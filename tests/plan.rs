@@ -544,7 +544,10 @@ async fn explain_tells_who_owns_a_task_and_why_as_kubectl_jas_too() {
     assert_eq!(solo.tickets.len(), 1);
     assert_eq!(solo.tickets[0].tasks, ["o"]);
     let refused = run(&plugin, &["run"]).await;
-    assert_ne!(refused.code, 0, "kubectl jas offers plan and explain only");
+    assert_eq!(
+        refused.code, 1,
+        "kubectl jas offers plan and explain only, and a usage error is not plan's 2"
+    );
 
     // Deleting the older of two syncs naming a check hands its task to the other: the plan shows
     // what the other sync then does.
