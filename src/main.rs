@@ -2,10 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use jira_active_sync::api;
+use jira_active_sync::cli::{ExplainArgs, PlanArgs, run_explain, run_plan};
 use jira_active_sync::controller::{self, RunOptions, Settings};
 use jira_active_sync::planner::Installation;
 
@@ -27,6 +29,32 @@ enum Command {
         #[arg(long)]
         output_dir: Option<PathBuf>,
     },
+    #[command(flatten)]
+    Tool(Tool),
+}
+
+/// The commands that also work as `kubectl jas ...`.
+#[derive(Subcommand)]
+enum Tool {
+    /// Show what applying (or, with --delete, deleting) a JiraActiveSync would do in Jira and to
+    /// tasks, read from the live cluster and Jira without writing to either. Exit 0: no changes,
+    /// 2: changes, 1: error.
+    Plan(PlanArgs),
+    /// Explain who owns a task and why (ctask/NAME), or what a sync keeps and did (jas/NAME).
+    Explain(ExplainArgs),
+}
+
+/// `kubectl jas ...`: the binary installed as `kubectl-jas`.
+#[derive(Parser)]
+#[command(
+    name = "kubectl jas",
+    bin_name = "kubectl jas",
+    version,
+    about = "Jira Active Sync: plan and explain"
+)]
+struct KubectlCli {
+    #[command(subcommand)]
+    command: Tool,
 }
 
 #[derive(clap::Args)]
@@ -97,10 +125,63 @@ fn parse_lease_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(duration)
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Crd { output_dir } => print_crds(output_dir),
-        Command::Run(args) => run(args),
+fn main() -> anyhow::Result<ExitCode> {
+    if invoked_as_kubectl_plugin() {
+        return match parse::<KubectlCli>() {
+            Ok(cli) => run_tool(cli.command),
+            Err(code) => Ok(code),
+        };
+    }
+    let command = match parse::<Cli>() {
+        Ok(cli) => cli.command,
+        Err(code) => return Ok(code),
+    };
+    match command {
+        Command::Crd { output_dir } => print_crds(output_dir).map(|()| ExitCode::SUCCESS),
+        Command::Run(args) => run(args).map(|()| ExitCode::SUCCESS),
+        Command::Tool(tool) => run_tool(tool),
+    }
+}
+
+/// The command line, or the exit code after clap printed help, the version or a usage error. A
+/// usage error exits 1, not clap's 2: `plan`'s 2 means "changes".
+fn parse<P: Parser>() -> Result<P, ExitCode> {
+    P::try_parse().map_err(|error| {
+        let _ = error.print();
+        if error.use_stderr() {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+/// Whether the binary runs as `kubectl-jas` (a link or copy of that name, as krew installs it).
+fn invoked_as_kubectl_plugin() -> bool {
+    std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .and_then(|path| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .is_some_and(|name| name == "kubectl-jas")
+}
+
+/// Runs `plan` or `explain`: exit 0 (for `plan`, no changes), 2 (`plan`: changes), 1 on error.
+fn run_tool(tool: Tool) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    match tool {
+        Tool::Plan(args) => {
+            let (text, changes) = runtime.block_on(run_plan(&args))?;
+            print!("{text}");
+            Ok(if changes {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Tool::Explain(args) => {
+            print!("{}", runtime.block_on(run_explain(&args))?);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

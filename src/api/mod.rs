@@ -19,7 +19,8 @@ pub use source::{
 };
 pub use sync::{
     Closure, ClosureWhen, DeletionPolicy, JiraActiveSync, JiraActiveSyncSpec, JiraActiveSyncStatus,
-    JiraCompletion, Mode, PendingCreate, PendingCreateGroup, PriorityMap, Scope, TicketTemplate,
+    JiraCompletion, Mode, PendingCreate, PendingCreateGroup, PriorityMap, RecentAction, Scope,
+    TicketTemplate,
 };
 pub use task::{
     ComplianceTask, ComplianceTaskSpec, ComplianceTaskStatus, Severity, TaskJiraStatus, TaskState,

@@ -262,6 +262,34 @@ pub struct JiraActiveSyncStatus {
     /// after an upgrade, then written empty.
     #[serde(default)]
     pub pending_creates: Vec<PendingCreate>,
+    /// The sync's last actions on tickets, newest first (at most 20): what `explain` shows, kept
+    /// after the Events (one hour by default) are gone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_actions: Vec<RecentAction>,
+}
+
+/// One action of the sync on a ticket, as its Event told it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecentAction {
+    /// When it was done.
+    pub time: jiff::Timestamp,
+    /// What was done: `Create`, `Update`, `Close`, `Reopen`, `Release`, `Retire`, `Delete`, `Sync`
+    /// (a failed step).
+    pub action: String,
+    /// The Event's reason, e.g. `TicketCreated`, `TicketClosed`, `JiraActionFailed`.
+    pub reason: String,
+    /// The ticket, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// The ticket's tasks (the first ten).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<String>,
+    /// How many tasks the ticket has.
+    #[serde(default)]
+    pub task_count: u32,
+    /// What, why and for whom, as the Event's note said.
+    pub message: String,
 }
 
 /// The creates one pass sent, which Jira's search may not show yet.

@@ -25,7 +25,7 @@ use super::report::{restore_pending, write_status};
 use super::target::{Purpose, resolve_client};
 use crate::api::{ComplianceTask, DeletionPolicy, JiraActiveSync};
 use crate::jira::JiraClient;
-use crate::planner::{ObservedTicket, SyncView, plan_deletion};
+use crate::planner::{ObservedTicket, SyncLabels, SyncView, plan_deletion};
 
 /// What a blocked deletion's message says about giving up.
 const WAY_OUT: &str = "to let the sync go without touching its tickets, annotate it with \
@@ -94,6 +94,7 @@ pub async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Err
 /// waiting for this sync to go before it can.
 fn finished(sync: &JiraActiveSync, ctx: &Context, key: &SyncKey) -> Result<Action, Error> {
     ctx.memory.forget(key);
+    ctx.metrics.forget_sync(&key.namespace, &key.name);
     ctx.trigger_connection(&key.namespace, &sync.spec.connection_ref.name);
     Ok(Action::await_change())
 }
@@ -109,10 +110,7 @@ async fn reachable_tickets(
     recorded: &[RecordedTask],
 ) -> Result<Vec<Arc<ObservedTicket>>, Error> {
     let labels = key.labels(&ctx.settings.installation);
-    let mut wanted = labels.kept().to_vec();
-    if sync.spec.deletion_policy == DeletionPolicy::Delete {
-        wanted.push(&labels.released);
-    }
+    let wanted = deletion_labels(sync, &labels);
     let searched = observed_tickets(client, &wanted).await?;
     let known = ctx.memory.with(key, |m| m.tickets.known());
     let missed: BTreeSet<String> = known
@@ -124,6 +122,16 @@ async fn reachable_tickets(
     let missed: Vec<String> = missed.into_iter().collect();
     let found = tickets_by_key(client, &missed, &wanted).await?;
     Ok(searched.into_iter().chain(found).collect())
+}
+
+/// The labels that find the tickets a sync's deletion policy reaches: those it keeps, and under
+/// `Delete` those it released earlier.
+pub(super) fn deletion_labels<'a>(sync: &JiraActiveSync, labels: &'a SyncLabels) -> Vec<&'a str> {
+    let mut wanted = labels.kept().to_vec();
+    if sync.spec.deletion_policy == DeletionPolicy::Delete {
+        wanted.push(&labels.released);
+    }
+    wanted
 }
 
 /// When the sync's creates that no reached ticket shows will have settled, if any are pending:

@@ -44,7 +44,7 @@ pub async fn connect(ctx: &Context, connection: &JiraConnection) -> Result<Conne
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
     let key = (namespace.clone(), connection.name_any());
-    let secrets = ConnectionSecrets::read(ctx, &namespace, connection).await?;
+    let secrets = ConnectionSecrets::read(&ctx.kube, &namespace, connection).await?;
     // The spec's generation, not the resourceVersion: the operator's own status writes must not
     // rebuild the client, which would start a fresh token bucket beside the old one (still in use by
     // syncs mid-pass) and forget the pauses Jira asked for. A rotated Secret does.
@@ -73,6 +73,20 @@ pub async fn connect(ctx: &Context, connection: &JiraConnection) -> Result<Conne
     Ok(connected)
 }
 
+/// A client of a connection built afresh from its Secrets, shared with no reconcile and cached
+/// nowhere: what `plan` reads Jira with.
+pub async fn read_client(
+    kube: &kube::Client,
+    connection: &JiraConnection,
+) -> Result<JiraClient, Error> {
+    let namespace = connection
+        .namespace()
+        .ok_or(Error::MissingMetadata("namespace"))?;
+    let secrets = ConnectionSecrets::read(kube, &namespace, connection).await?;
+    let config = client_config(connection, &secrets.credentials, secrets.ca.as_ref())?;
+    Ok(JiraClient::new(config)?)
+}
+
 /// The Secrets a connection names: its credentials, its CA (when `tls` names one) and its webhook
 /// secret (when that is another Secret).
 struct ConnectionSecrets {
@@ -83,19 +97,19 @@ struct ConnectionSecrets {
 
 impl ConnectionSecrets {
     async fn read(
-        ctx: &Context,
+        kube: &kube::Client,
         namespace: &str,
         connection: &JiraConnection,
     ) -> Result<ConnectionSecrets, Error> {
         let credentials_name = &connection.spec.auth.secret_ref.name;
-        let credentials = read_secret(&ctx.kube, namespace, credentials_name).await?;
+        let credentials = read_secret(kube, namespace, credentials_name).await?;
         let ca = match &connection.spec.tls {
-            Some(tls) => Some(read_secret(&ctx.kube, namespace, &tls.ca_secret_ref.name).await?),
+            Some(tls) => Some(read_secret(kube, namespace, &tls.ca_secret_ref.name).await?),
             None => None,
         };
         let webhook = match &connection.spec.webhook {
             Some(webhook) if &webhook.secret_ref.name != credentials_name => {
-                Some(read_secret(&ctx.kube, namespace, &webhook.secret_ref.name).await?)
+                Some(read_secret(kube, namespace, &webhook.secret_ref.name).await?)
             }
             _ => None,
         };

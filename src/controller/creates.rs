@@ -8,6 +8,7 @@ use futures::channel::mpsc::UnboundedSender;
 use kube::Api;
 use kube::runtime::events::EventType;
 
+use super::audit;
 use super::context::Context;
 use super::executor::{Target, failure, status_of};
 use super::gather::observed;
@@ -169,13 +170,15 @@ fn created_event(ctx: &Context, target: &Target<'_>, new: &NewTicket, key: &str)
     let what = subject.describe(target.namespace);
     ctx.metrics.action("create", "ok");
     tracing::info!(%key, sync = %target.name, namespace = %target.namespace, %what, "ticket created");
-    StepEvent {
+    let event = StepEvent {
         type_: EventType::Normal,
         reason: "TicketCreated",
         action: "Create",
         note: format!("created {key} for {what}"),
         subject,
-    }
+    };
+    audit::record(ctx, target, Some(key), &event);
+    event
 }
 
 fn create_failed(
@@ -201,6 +204,7 @@ fn create_failed(
         note: f.message.clone(),
         subject,
     };
+    audit::record(ctx, target, None, &event);
     (f, event)
 }
 

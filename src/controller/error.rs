@@ -38,6 +38,9 @@ pub enum Error {
     /// An object lacks something the API server always sets (namespace, name).
     #[error("object has no {0}")]
     MissingMetadata(&'static str),
+    /// An object asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
     /// Serialising a status or property failed.
     #[error("serialising: {0}")]
     Serialise(#[from] serde_json::Error),
@@ -70,6 +73,7 @@ impl Error {
             Error::InvalidSelector(_) => "InvalidTaskSelector",
             Error::DeletionBlocked { reason, .. } => reason,
             Error::MissingMetadata(_) => "InvalidObject",
+            Error::NotFound(_) => "NotFound",
             Error::Serialise(_) => "InternalError",
         }
     }

@@ -10,6 +10,7 @@ use futures::{StreamExt, stream};
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::runtime::events::EventType;
 
+use super::audit;
 use super::context::Context;
 use super::error::jira_reason;
 use super::memory::SyncKey;
@@ -201,6 +202,7 @@ async fn ticket_steps(
             Ok(event) => {
                 ctx.metrics.action(steps::metric(&step), "ok");
                 if let Some(event) = event {
+                    audit::record(ctx, target, step.key(), &event);
                     publish(ctx, target, event).await;
                 }
             }
@@ -221,6 +223,7 @@ async fn step_failed(ctx: &Context, target: &Target<'_>, step: &Step, error: Ste
         note: f.message.clone(),
         subject: error.subject,
     };
+    audit::record(ctx, target, step.key(), &event);
     publish(ctx, target, event).await;
     f
 }

@@ -35,7 +35,7 @@ pub struct Ownership {
 }
 
 /// The claim of a sync, or why its selector is unusable.
-fn claim(sync: &JiraActiveSync) -> Result<SyncClaim, String> {
+pub fn claim(sync: &JiraActiveSync) -> Result<SyncClaim, String> {
     let selector = sync
         .spec
         .scope
@@ -56,15 +56,19 @@ fn claim(sync: &JiraActiveSync) -> Result<SyncClaim, String> {
 
 /// The claims of the syncs of `namespace` that are not being deleted; an unusable selector of the
 /// sync `me` is an error, another sync's leaves that sync out.
-fn claims(stores: &Stores, namespace: &str, me: &str) -> Result<Vec<SyncClaim>, Error> {
+fn claims(
+    syncs: &[Arc<JiraActiveSync>],
+    namespace: &str,
+    me: &str,
+) -> Result<Vec<SyncClaim>, Error> {
     let mut claims = Vec::new();
-    for other in stores.syncs.state() {
+    for other in syncs {
         if other.namespace().as_deref() != Some(namespace)
             || other.metadata.deletion_timestamp.is_some()
         {
             continue;
         }
-        match claim(&other) {
+        match claim(other) {
             Ok(c) => claims.push(c),
             Err(message) if other.name_any() == me => return Err(Error::InvalidSelector(message)),
             Err(_) => {}
@@ -73,18 +77,26 @@ fn claims(stores: &Stores, namespace: &str, me: &str) -> Result<Vec<SyncClaim>, 
     Ok(claims)
 }
 
-/// Splits the tasks of the sync's namespace by owner. Syncs being deleted claim nothing, so their
-/// tasks move to the next claimant.
+/// Splits the tasks of the sync's namespace by owner, as the stores hold them.
 pub fn ownership(sync: &JiraActiveSync, stores: &Stores) -> Result<Ownership, Error> {
+    ownership_among(sync, &stores.syncs.state(), stores.tasks.state())
+}
+
+/// Splits the tasks of the sync's namespace by owner among `syncs`. Syncs being deleted claim
+/// nothing, so their tasks move to the next claimant. Reads nothing: `plan` calls it with the
+/// objects it listed and the sync it previews.
+pub fn ownership_among(
+    sync: &JiraActiveSync,
+    syncs: &[Arc<JiraActiveSync>],
+    tasks: Vec<Arc<ComplianceTask>>,
+) -> Result<Ownership, Error> {
     let namespace = sync
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
     let me = sync.name_any();
-    let claims = claims(stores, &namespace, &me)?;
+    let claims = claims(syncs, &namespace, &me)?;
     let mut out = Ownership::default();
-    let mut tasks: Vec<_> = stores
-        .tasks
-        .state()
+    let mut tasks: Vec<_> = tasks
         .into_iter()
         .filter(|t| t.namespace().as_deref() == Some(namespace.as_str()))
         .collect();

@@ -8,6 +8,7 @@ use std::sync::{Mutex, PoisonError};
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
+use super::audit::RecentActions;
 use super::error::Error;
 use super::tickets::TicketKnowledge;
 use crate::api::JiraActiveSync;
@@ -64,6 +65,8 @@ pub struct SyncMemory {
     pub checked_generation: Option<i64>,
     /// Failed attempts at the deletion policy in a row, for the backoff between them.
     pub deletion_attempts: u32,
+    /// Its last actions on tickets, for `status.recentActions`.
+    pub recent: RecentActions,
 }
 
 /// The memory of every sync of a scope.

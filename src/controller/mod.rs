@@ -3,6 +3,7 @@
 //! planner; `ComplianceTaskSource` (policy report findings become tasks), around `sources`; and
 //! one HTTP listener for metrics, health and the Jira webhook.
 
+mod audit;
 mod cleanup;
 mod conditions;
 mod connection;
@@ -12,6 +13,7 @@ mod credentials;
 mod error;
 mod events;
 mod executor;
+pub mod explain;
 mod gather;
 mod in_use;
 mod installation;
@@ -20,6 +22,7 @@ mod memory;
 mod metrics;
 mod owners;
 mod pass;
+pub mod preview;
 mod report;
 mod reports;
 mod server;

@@ -13,7 +13,7 @@ use super::executor::{Outcome, Target, execute};
 use super::memory::SyncKey;
 use super::pass::Blocked;
 use super::status::apply_status;
-use crate::api::{JiraActiveSync, JiraActiveSyncStatus};
+use crate::api::{JiraActiveSync, JiraActiveSyncStatus, condition_status};
 use crate::planner::{Counts, Plan};
 
 /// Writes the sync's status: `conditions` merged into the current ones, the pending creates this
@@ -32,14 +32,18 @@ pub async fn write_status(
         ctx.credentials_refused(&key.namespace, connection, &ready.reason, true);
     }
     let current = sync.status.clone().unwrap_or_default();
-    let pending_create_groups = ctx.memory.with(&key, |m| {
+    let (pending_create_groups, recent_actions) = ctx.memory.with(&key, |m| {
         restore_pending(m, &current, now);
-        m.pending.records()
+        (
+            m.pending.records(),
+            m.recent.merged_with(&current.recent_actions),
+        )
     });
     let generation = sync.metadata.generation;
     let mut status = JiraActiveSyncStatus {
         pending_create_groups,
         pending_creates: Vec::new(),
+        recent_actions,
         observed_generation: generation,
         conditions: merge(&current.conditions, conditions, generation, now),
         ..current
@@ -53,6 +57,10 @@ pub async fn write_status(
     }
     let api: Api<JiraActiveSync> = Api::namespaced(ctx.kube.clone(), &key.namespace);
     apply_status(&api, &ctx.settings.manager, &key.name, &status).await?;
+    let ready = condition_status(&status.conditions, "Ready") == Some("True");
+    let deleting = sync.metadata.deletion_timestamp.is_some();
+    ctx.metrics
+        .sync_state(&key.namespace, &key.name, ready, deleting && !ready);
     Ok(status)
 }
 

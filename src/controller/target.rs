@@ -85,7 +85,7 @@ async fn resolve(
 }
 
 /// The sync's project must be among the connection's `allowedProjects`, when it lists any.
-fn check_allowed(sync: &JiraActiveSync, connection: &JiraConnection) -> Result<(), Blocked> {
+pub fn check_allowed(sync: &JiraActiveSync, connection: &JiraConnection) -> Result<(), Blocked> {
     let allowed = &connection.spec.allowed_projects;
     let project = &sync.spec.jira.project;
     if allowed.is_empty() || allowed.contains(project) {
@@ -133,6 +133,14 @@ pub async fn check_target(
     if ctx.memory.with(key, |m| m.checked_generation) == Some(generation) {
         return Ok(());
     }
+    verify_target(sync, client).await?;
+    ctx.memory
+        .with(key, |m| m.checked_generation = Some(generation));
+    Ok(())
+}
+
+/// Checks that the project, issue type and epic of the sync exist, reading Jira only.
+pub async fn verify_target(sync: &JiraActiveSync, client: &JiraClient) -> Result<(), Blocked> {
     let jira = &sync.spec.jira;
     let project = client
         .project(&jira.project)
@@ -165,8 +173,6 @@ pub async fn check_target(
             .await
             .map_err(|e| invalid(e, format!("epic {epic}")))?;
     }
-    ctx.memory
-        .with(key, |m| m.checked_generation = Some(generation));
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use kube::api::{Patch, PatchParams};
 use kube::runtime::events::EventType;
 use serde_json::json;
 
+use super::audit;
 use super::context::Context;
 use super::error::Error;
 use super::executor::{Target, publish};
@@ -30,7 +31,9 @@ pub async fn task_write(ctx: &Context, target: &Target<'_>, write: TaskWrite) ->
             let patch = json!({"spec": {"state": "Completed"}});
             let result = api.patch(&task, &params, &Patch::Merge(&patch)).await;
             if result.is_ok() {
-                publish(ctx, target, completed_event(target.namespace, &task, &key)).await;
+                let event = completed_event(target.namespace, &task, &key);
+                audit::record(ctx, target, Some(&key), &event);
+                publish(ctx, target, event).await;
             }
             ("task_complete", task, result)
         }

@@ -24,7 +24,7 @@ pub use identity::{
 pub use inputs::{
     AccountLookup, ObservedTicket, OtherTask, PlanInput, SyncView, TaskView, TextDigest,
 };
-pub use ownership::{Ownership, SyncClaim, owner_of};
+pub use ownership::{Ownership, Precedence, SyncClaim, owner_of};
 pub use pending::PendingCreates;
 pub use plan::{Counts, OPEN, Plan, plan};
 pub use property::{PROPERTY_KEY, TicketProperty};

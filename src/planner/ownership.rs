@@ -21,7 +21,7 @@ pub struct SyncClaim {
 
 /// How strongly a sync claims a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Precedence {
+pub enum Precedence {
     /// An all-tasks sync.
     AllTasks,
     /// A sync that names the task's check.
@@ -30,7 +30,7 @@ enum Precedence {
 
 impl SyncClaim {
     /// How this sync claims a task of `check` with `labels`, if at all.
-    fn claim(&self, check: &str, labels: &BTreeMap<String, String>) -> Option<Precedence> {
+    pub fn claim(&self, check: &str, labels: &BTreeMap<String, String>) -> Option<Precedence> {
         if let Some(selector) = &self.selector
             && !selector.matches(labels)
         {

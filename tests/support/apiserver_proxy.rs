@@ -38,6 +38,8 @@ const MAX_REQUEST_BODY: usize = 16 << 20;
 pub struct Figures {
     /// Requests received.
     pub requests: u64,
+    /// Of those, requests that may write (any method but GET and HEAD).
+    pub writes: u64,
     /// Watch requests received (first watches and re-watches alike).
     pub watches: u64,
     /// Watch streams cut while open.
@@ -59,6 +61,7 @@ pub struct Figures {
 #[derive(Default)]
 struct Counters {
     requests: AtomicU64,
+    writes: AtomicU64,
     watches: AtomicU64,
     watches_cut: AtomicU64,
     watches_expired: AtomicU64,
@@ -240,6 +243,7 @@ impl ApiServerProxy {
         let get = |counter: &AtomicU64| counter.load(Ordering::SeqCst);
         Figures {
             requests: get(&c.requests),
+            writes: get(&c.writes),
             watches: get(&c.watches),
             watches_cut: get(&c.watches_cut),
             watches_expired: get(&c.watches_expired),
@@ -356,6 +360,9 @@ fn refused(faults: &Faults) -> Option<u16> {
 async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     shared.counters.requests.fetch_add(1, Ordering::SeqCst);
     let (parts, body) = request.into_parts();
+    if parts.method != http::Method::GET && parts.method != http::Method::HEAD {
+        shared.counters.writes.fetch_add(1, Ordering::SeqCst);
+    }
     let watch = is_watch(parts.uri.query().unwrap_or_default());
     if watch {
         shared.counters.watches.fetch_add(1, Ordering::SeqCst);
