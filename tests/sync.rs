@@ -7,7 +7,8 @@ use std::ops::Deref;
 use std::time::Duration;
 
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, condition_status};
-use jira_active_sync::jira::{JiraClient, StatusCategory, TransitionTarget};
+use jira_active_sync::planner::PROPERTY_KEY;
+use jira_active_sync::jira::{Flavor, IssueUpdate, JiraClient, StatusCategory, TransitionTarget};
 use kube::ResourceExt;
 use kube::api::DeleteParams;
 use serde_json::{Value, json};
@@ -37,8 +38,13 @@ impl Deref for Env {
 
 impl Env {
     async fn new(test: &str) -> Env {
-        let site = Site::new(test, SEED_TOKEN, json!({})).await;
-        let client = site.jira.client(SEED_TOKEN);
+        Env::of(Flavor::Cloud, test).await
+    }
+
+    /// A site whose emulator speaks `flavor`, with the operator running.
+    async fn of(flavor: Flavor, test: &str) -> Env {
+        let site = Site::of(flavor, test, json!({})).await;
+        let client = site.jira.client(&site.token);
         let mut env = Env {
             site,
             client,
@@ -92,9 +98,13 @@ impl Env {
     }
 
     async fn comments(&self, key: &str) -> String {
-        reqwest::Client::new()
-            .get(format!("{}/rest/api/2/issue/{key}/comment", self.jira.url))
-            .basic_auth(EMAIL, Some(SEED_TOKEN))
+        let request = reqwest::Client::new()
+            .get(format!("{}/rest/api/2/issue/{key}/comment", self.jira.url));
+        let request = match self.jira.flavor() {
+            Flavor::Cloud => request.basic_auth(EMAIL, Some(&self.token)),
+            Flavor::DataCenter => request.bearer_auth(&self.token),
+        };
+        request
             .send()
             .await
             .expect("comments")
@@ -543,4 +553,70 @@ async fn an_operator_in_the_test_process_makes_and_records_the_ticket() {
     assert!(operator.running());
     assert!(operator.get("/metrics").await.is_some());
     operator.kill().await;
+}
+
+#[tokio::test]
+async fn people_keep_what_they_do_in_jira_on_cloud() {
+    people_keep_what_they_do_in_jira(Flavor::Cloud).await;
+}
+
+#[tokio::test]
+async fn people_keep_what_they_do_in_jira_on_data_center() {
+    people_keep_what_they_do_in_jira(Flavor::DataCenter).await;
+}
+
+/// A person takes the ticket of a task with no assignee, and re-opens it after the operator closed
+/// it: the ticket stays open and assigned through later passes, with one "Closed:" comment, and
+/// the task shows its status; once the task re-opens and completes, the operator closes it again.
+async fn people_keep_what_they_do_in_jira(flavor: Flavor) {
+    let env = Env::of(flavor, &format!("people-{flavor:?}").to_lowercase()).await;
+    env.task("cve-1", "vuln", None).await;
+    env.sync("vuln", individual("vuln")).await;
+    let key = eventually("the task records its ticket", PATIENCE, || async {
+        env.task_status("cve-1").await.0
+    })
+    .await;
+    let me = env.client.myself().await.expect("the person's account");
+    let take = IssueUpdate {
+        assignee: Some(Some(me.account_id.clone())),
+        ..IssueUpdate::default()
+    };
+    env.client.edit_issue(&key, &take).await.expect("taken");
+    env.set_state("cve-1", "Completed").await;
+    ticket_reaches(&env, &key, StatusCategory::Done).await;
+    env.jira_transition(&key, StatusCategory::New).await;
+    eventually("the task shows the re-opened ticket", PATIENCE, || async {
+        (env.task_status("cve-1").await.1.as_deref() == Some("new")).then_some(())
+    })
+    .await;
+    // Another pass over the ticket: the title changes, and the summary follows it.
+    let title = json!({"title": "Patch cve-1 again"});
+    env.patch_spec::<ComplianceTask>("cve-1", title).await;
+    let issue = eventually("the summary follows the title", PATIENCE, || async {
+        let issue = env.client.get_issue(&key).await.ok()?;
+        (issue.summary == "Patch cve-1 again").then_some(issue)
+    })
+    .await;
+    assert_eq!(issue.status.category, StatusCategory::New, "not closed again");
+    assert_eq!(issue.assignee.as_ref(), Some(&me.account_id), "still taken");
+    assert_eq!(env.comments(&key).await.matches("Closed:").count(), 1);
+    env.set_state("cve-1", "Open").await;
+    eventually("the ticket records the task open again", PATIENCE, || async {
+        let property = env.client.get_property(&key, PROPERTY_KEY).await.ok()??;
+        (property["tasks"]["cve-1"] == "Open").then_some(())
+    })
+    .await;
+    env.set_state("cve-1", "Completed").await;
+    ticket_reaches(&env, &key, StatusCategory::Done).await;
+    eventually("a second Closed: comment", PATIENCE, || async {
+        (env.comments(&key).await.matches("Closed:").count() == 2).then_some(())
+    })
+    .await;
+}
+
+async fn ticket_reaches(env: &Env, key: &str, category: StatusCategory) {
+    eventually(&format!("{key} reaches {category:?}"), PATIENCE, || async {
+        (env.client.get_issue(key).await.ok()?.status.category == category).then_some(())
+    })
+    .await;
 }

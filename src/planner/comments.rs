@@ -8,7 +8,7 @@ use super::steps::ReopenReason;
 pub const COMMENT_LIMIT: usize = 32_767;
 
 /// The characters a comment's list may take, leaving room for the sentence around it.
-const LIST_ROOM: usize = COMMENT_LIMIT - 2_000;
+const LIST_ROOM: usize = COMMENT_LIMIT - 4_000;
 
 /// "Closed: every task of this ticket is completed: ns/a, ns/b."
 pub(super) fn closed(namespace: &str, tasks: &[String]) -> String {

@@ -228,10 +228,16 @@ fn description(
             tasks.len() - open
         ),
     };
+    // Open tasks first: a description cut to Jira's limit keeps the work still to do.
+    let (open_first, completed): (Vec<&TaskView>, Vec<&TaskView>) = tasks
+        .iter()
+        .copied()
+        .partition(|t| t.spec.state == TaskState::Open);
     Description {
         intro,
-        tasks: tasks
-            .iter()
+        tasks: open_first
+            .into_iter()
+            .chain(completed)
             .map(|t| TaskSection {
                 title: t.spec.title.clone(),
                 check: t.spec.check.clone(),

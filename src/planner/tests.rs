@@ -933,3 +933,26 @@ proptest! {
         prop_assert!(members.keys().all(|m| world.tasks.iter().any(|t| &t.name == m)), "tickets list tasks that are gone: {:?}", members);
     }
 }
+
+#[test]
+fn a_description_cut_to_fit_lists_the_open_tasks_first() {
+    let long = "Check every replica and record what was found. ".repeat(40);
+    let mut tasks: Vec<TaskView> = (0..100)
+        .map(|i| task(&format!("a-{i:03}"), Some("alice@example.com"), TaskState::Completed))
+        .chain((0..5).map(|i| task(&format!("z-{i}"), Some("alice@example.com"), TaskState::Open)))
+        .collect();
+    for t in &mut tasks {
+        t.spec.instructions = Some(long.clone());
+    }
+    let world = World::new(spec(Mode::Batch), tasks);
+    let plan = world.plan();
+    let [created] = creates(&plan.steps)[..] else {
+        panic!("one ticket: {plan:#?}");
+    };
+    let rendered = created.fields.description.render(Flavor::Cloud);
+    assert!(rendered.truncated);
+    for i in 0..5 {
+        assert!(rendered.plain_text.contains(&format!("payments/z-{i}")), "z-{i}");
+    }
+    assert!(!rendered.plain_text.contains("payments/a-099"));
+}

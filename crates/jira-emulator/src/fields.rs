@@ -327,7 +327,19 @@ impl FieldContext<'_> {
     }
 
     /// Reads rich text in the request's API format: ADF on v3, a wiki-markup string on v2.
+    /// Refuses texts over Jira's limit of 32,767 characters (UTF-16 units; an ADF document
+    /// counts as its JSON).
     pub fn rich_text(&self, value: &Value) -> Result<Option<RichText>, String> {
+        let length = match value {
+            Value::String(s) => s.encode_utf16().count(),
+            other => other.to_string().encode_utf16().count(),
+        };
+        if length > TEXT_LIMIT {
+            return Err(
+                "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
+                    .to_owned(),
+            );
+        }
         match (self.api, value) {
             (_, Value::Null) => Ok(None),
             (Api::V3, v) if adf::is_document(v) => Ok(Some(RichText::Adf(v.clone()))),
@@ -492,6 +504,9 @@ pub fn parse_properties(value: &Value) -> Result<Vec<(String, Value)>, ApiError>
         })
         .collect()
 }
+
+/// Jira's limit on a text field or comment, in characters.
+pub const TEXT_LIMIT: usize = 32_767;
 
 /// Jira's limits on entity properties: key up to 255 characters, value up to 32768 bytes.
 pub fn check_property(key: &str, value: &Value) -> Result<(), ApiError> {
