@@ -4,11 +4,13 @@
 mod support;
 
 use std::ops::Deref;
+
+use futures::StreamExt;
 use std::time::Duration;
 
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, condition_status};
-use jira_active_sync::planner::PROPERTY_KEY;
 use jira_active_sync::jira::{Flavor, IssueUpdate, JiraClient, StatusCategory, TransitionTarget};
+use jira_active_sync::planner::PROPERTY_KEY;
 use kube::ResourceExt;
 use kube::api::DeleteParams;
 use serde_json::{Value, json};
@@ -98,8 +100,8 @@ impl Env {
     }
 
     async fn comments(&self, key: &str) -> String {
-        let request = reqwest::Client::new()
-            .get(format!("{}/rest/api/2/issue/{key}/comment", self.jira.url));
+        let request =
+            reqwest::Client::new().get(format!("{}/rest/api/2/issue/{key}/comment", self.jira.url));
         let request = match self.jira.flavor() {
             Flavor::Cloud => request.basic_auth(EMAIL, Some(&self.token)),
             Flavor::DataCenter => request.bearer_auth(&self.token),
@@ -597,14 +599,22 @@ async fn people_keep_what_they_do_in_jira(flavor: Flavor) {
         (issue.summary == "Patch cve-1 again").then_some(issue)
     })
     .await;
-    assert_eq!(issue.status.category, StatusCategory::New, "not closed again");
+    assert_eq!(
+        issue.status.category,
+        StatusCategory::New,
+        "not closed again"
+    );
     assert_eq!(issue.assignee.as_ref(), Some(&me.account_id), "still taken");
     assert_eq!(env.comments(&key).await.matches("Closed:").count(), 1);
     env.set_state("cve-1", "Open").await;
-    eventually("the ticket records the task open again", PATIENCE, || async {
-        let property = env.client.get_property(&key, PROPERTY_KEY).await.ok()??;
-        (property["tasks"]["cve-1"] == "Open").then_some(())
-    })
+    eventually(
+        "the ticket records the task open again",
+        PATIENCE,
+        || async {
+            let property = env.client.get_property(&key, PROPERTY_KEY).await.ok()??;
+            (property["tasks"]["cve-1"] == "Open").then_some(())
+        },
+    )
     .await;
     env.set_state("cve-1", "Completed").await;
     ticket_reaches(&env, &key, StatusCategory::Done).await;
@@ -619,4 +629,114 @@ async fn ticket_reaches(env: &Env, key: &str, category: StatusCategory) {
         (env.client.get_issue(key).await.ok()?.status.category == category).then_some(())
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_two_thousand_task_batch_group_fits_jiras_limits_on_cloud() {
+    a_two_thousand_task_batch_group_fits_jiras_limits(Flavor::Cloud).await;
+}
+
+#[tokio::test]
+async fn a_two_thousand_task_batch_group_fits_jiras_limits_on_data_center() {
+    a_two_thousand_task_batch_group_fits_jiras_limits(Flavor::DataCenter).await;
+}
+
+/// 2,000 tasks of one assignee, with names long enough that listing them all would take over
+/// 80 KB: one ticket, whose property stays within Jira's 32 KB (the emulator refuses more), which
+/// follows completions and closes with a comment within 32,767 characters once all complete.
+async fn a_two_thousand_task_batch_group_fits_jiras_limits(flavor: Flavor) {
+    const TASKS: usize = 2_000;
+    let env = Env::of(flavor, &format!("big-batch-{flavor:?}").to_lowercase()).await;
+    let names: Vec<String> = (0..TASKS)
+        .map(|i| format!("finding-of-a-rather-verbose-scanner-{i:04}"))
+        .collect();
+    for_each_task(&names, |name| {
+        env.task(name, "scan", Some("alice@example.com"))
+    })
+    .await;
+    env.sync("big", batch(json!({"scope": {"checks": ["scan"]}})))
+        .await;
+    let ticket = eventually("one ticket for the group", PATIENCE * 3, || async {
+        let tickets = env.tickets("big").await;
+        (tickets.len() == 1).then(|| tickets[0].clone())
+    })
+    .await;
+    let key = ticket.key;
+    let property = env.client.get_property(&key, PROPERTY_KEY).await;
+    let property = property.expect("property read").expect("property set");
+    assert!(
+        property.to_string().len() <= 32 * 1024,
+        "within Jira's limit"
+    );
+    assert_eq!(property["unlisted"]["completed"], 0);
+    let done = &names[..TASKS / 2];
+    for_each_task(done, |name| env.set_state(name, "Completed")).await;
+    let summary = format!(
+        "Compliance tasks: alice@example.com ({} open of {TASKS})",
+        TASKS / 2
+    );
+    eventually(
+        "the summary counts the completed half",
+        PATIENCE * 3,
+        || async { (env.client.get_issue(&key).await.ok()?.summary == summary).then_some(()) },
+    )
+    .await;
+    for_each_task(&names[TASKS / 2..], |name| env.set_state(name, "Completed")).await;
+    ticket_reaches(&env, &key, StatusCategory::Done).await;
+    let comments = env.comments(&key).await;
+    assert!(comments.contains("Closed: every task") && comments.contains(" more."));
+    assert_eq!(env.tickets("big").await.len(), 1, "no second ticket");
+}
+
+/// Runs `act` on every name, 16 at a time.
+async fn for_each_task<'a, F, Fut>(names: &'a [String], act: F)
+where
+    F: Fn(&'a str) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    futures::stream::iter(names)
+        .map(|name| act(name))
+        .buffer_unordered(16)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+/// Both syncs poll once an hour, so only the wake a scope change gives the other sync brings a
+/// moved task to its new ticket within the test's patience.
+#[tokio::test]
+async fn tasks_moved_by_another_syncs_scope_change_reach_their_new_ticket_at_once() {
+    let env = Env::new("scope-wake").await;
+    env.task("t1", "access", None).await;
+    let mut all = individual("vuln");
+    all["scope"] = json!({});
+    all["pollInterval"] = json!("1h");
+    env.sync("all", all).await;
+    let mut vuln = individual("vuln");
+    vuln["pollInterval"] = json!("1h");
+    env.sync("vuln", vuln).await;
+    let first = recorded_by(&env, "t1", "all").await;
+    // vuln takes the check: the all-tasks sync, not changed itself, releases its ticket.
+    let widen = json!({"scope": {"checks": ["vuln", "access"]}});
+    env.patch_spec::<JiraActiveSync>("vuln", widen).await;
+    let second = recorded_by(&env, "t1", "vuln").await;
+    assert_ne!(first, second);
+    eventually("the old ticket is released", PATIENCE, || async {
+        let labels = env.client.get_issue(&first).await.ok()?.labels;
+        (!labels.iter().any(|l| l.starts_with("jas."))).then_some(())
+    })
+    .await;
+    // vuln gives the check back: the all-tasks sync, not changed itself, makes a new ticket.
+    let narrow = json!({"scope": {"checks": ["vuln"]}});
+    env.patch_spec::<JiraActiveSync>("vuln", narrow).await;
+    let third = recorded_by(&env, "t1", "all").await;
+    assert!(third != first && third != second);
+}
+
+/// Waits for the task's status to name `sync` and a ticket; gives the ticket's key.
+async fn recorded_by(env: &Env, task: &str, sync: &str) -> String {
+    eventually(&format!("{task} recorded by {sync}"), PATIENCE, || async {
+        let jira = env.get_task(task).await.status?.jira?;
+        (jira.sync == sync).then_some(jira.key).flatten()
+    })
+    .await
 }

@@ -73,6 +73,20 @@ fn claims(stores: &Stores, namespace: &str, me: &str) -> Result<Vec<SyncClaim>, 
     Ok(claims)
 }
 
+/// The claims of the syncs of `namespace` that are not being deleted, leaving out any whose
+/// selector is unusable.
+pub fn namespace_claims(stores: &Stores, namespace: &str) -> Vec<SyncClaim> {
+    stores
+        .syncs
+        .state()
+        .into_iter()
+        .filter(|s| {
+            s.namespace().as_deref() == Some(namespace) && s.metadata.deletion_timestamp.is_none()
+        })
+        .filter_map(|s| claim(&s).ok())
+        .collect()
+}
+
 /// Splits the tasks of the sync's namespace by owner. Syncs being deleted claim nothing, so their
 /// tasks move to the next claimant.
 pub fn ownership(sync: &JiraActiveSync, stores: &Stores) -> Result<Ownership, Error> {

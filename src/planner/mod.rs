@@ -24,7 +24,7 @@ pub use identity::{GroupKey, TicketIdentity, is_identity_label, is_operator_labe
 pub use inputs::{
     AccountLookup, ObservedTicket, OtherTask, PlanInput, SyncView, TaskView, TextDigest,
 };
-pub use ownership::{Ownership, SyncClaim, owner_of};
+pub use ownership::{Ownership, SyncClaim, moved_owners, owner_of};
 pub use pending::PendingCreates;
 pub use plan::{Counts, OPEN, Plan, plan};
 pub use property::{PROPERTY_BUDGET, PROPERTY_KEY, TicketProperty, Unlisted};

@@ -210,13 +210,23 @@ fn a_ticket_found_done_records_the_close_and_a_crash_before_the_close_still_clos
     // Properties written before the close was recorded: the done ticket records it once.
     let mut world = closed_with_its_task();
     let key = world.key_of("a");
-    world.ticket(&key).property.as_mut().expect("property").closed = false;
+    world
+        .ticket(&key)
+        .property
+        .as_mut()
+        .expect("property")
+        .closed = false;
     let steps = world.converge();
     assert!(matches!(&steps[..], [Step::Update { property: Some(p), .. }] if p.closed));
     // A crash after the property recorded the task completed but before the close: still open
     // and not recorded closed, so the next pass closes it.
     world.jira_transition(&key, false);
-    world.ticket(&key).property.as_mut().expect("property").closed = false;
+    world
+        .ticket(&key)
+        .property
+        .as_mut()
+        .expect("property")
+        .closed = false;
     assert!(world.converge().iter().any(is_close));
 }
 
@@ -810,9 +820,12 @@ fn undoes(steps: &[Step], did: &PersonDid, completion: JiraCompletion) -> bool {
         (PersonDid::Reopened(key), Step::Transition(t)) => {
             &t.key == key && matches!(t.reason, TransitionReason::Close(_))
         }
-        (PersonDid::Took(key), Step::Update { key: k, changes, .. }) => {
-            k == key && changes.assignee == Some(None)
-        }
+        (
+            PersonDid::Took(key),
+            Step::Update {
+                key: k, changes, ..
+            },
+        ) => k == key && changes.assignee == Some(None),
         _ => false,
     })
 }
@@ -938,8 +951,20 @@ proptest! {
 fn a_description_cut_to_fit_lists_the_open_tasks_first() {
     let long = "Check every replica and record what was found. ".repeat(40);
     let mut tasks: Vec<TaskView> = (0..100)
-        .map(|i| task(&format!("a-{i:03}"), Some("alice@example.com"), TaskState::Completed))
-        .chain((0..5).map(|i| task(&format!("z-{i}"), Some("alice@example.com"), TaskState::Open)))
+        .map(|i| {
+            task(
+                &format!("a-{i:03}"),
+                Some("alice@example.com"),
+                TaskState::Completed,
+            )
+        })
+        .chain((0..5).map(|i| {
+            task(
+                &format!("z-{i}"),
+                Some("alice@example.com"),
+                TaskState::Open,
+            )
+        }))
         .collect();
     for t in &mut tasks {
         t.spec.instructions = Some(long.clone());
@@ -952,7 +977,10 @@ fn a_description_cut_to_fit_lists_the_open_tasks_first() {
     let rendered = created.fields.description.render(Flavor::Cloud);
     assert!(rendered.truncated);
     for i in 0..5 {
-        assert!(rendered.plain_text.contains(&format!("payments/z-{i}")), "z-{i}");
+        assert!(
+            rendered.plain_text.contains(&format!("payments/z-{i}")),
+            "z-{i}"
+        );
     }
     assert!(!rendered.plain_text.contains("payments/a-099"));
 }
