@@ -740,3 +740,57 @@ async fn recorded_by(env: &Env, task: &str, sync: &str) -> String {
     })
     .await
 }
+
+/// On Data Center, whose search cannot return entity properties, polls and full searches read the
+/// property only of tickets Jira updated since they were read: with nothing changed, none at all.
+#[tokio::test]
+async fn a_quiet_poll_on_data_center_reads_no_ticket_property() {
+    let env = Env::of(Flavor::DataCenter, "dc-poll").await;
+    let names: Vec<String> = (0..20).map(|i| format!("p{i:02}")).collect();
+    for_each_task(&names, |name| env.task(name, "poll", None)).await;
+    let mut spec = individual("poll");
+    spec["pollInterval"] = json!("10s");
+    env.sync("poll", spec).await;
+    eventually("every task has its ticket", PATIENCE, || async {
+        (env.recorded_keys().await.len() == names.len()).then_some(())
+    })
+    .await;
+    // From the first poll for updated tickets on, nothing changes.
+    let since = next_search(&env, 0, true).await;
+    next_search(&env, since, true).await;
+    // A spec change makes the next reading a full label search.
+    let poll = json!({"pollInterval": "11s"});
+    env.patch_spec::<JiraActiveSync>("poll", poll).await;
+    let last = next_search(&env, since, false).await;
+    let requests = env.jira.requests(since).await;
+    let property_reads: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["seq"].as_u64() <= Some(last))
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.contains("/properties/"))
+        })
+        .collect();
+    assert!(property_reads.is_empty(), "{property_reads:#?}");
+}
+
+/// Waits for the operator's next label search after request `since`: a poll for updated tickets
+/// (`updated >=`) or a full one; gives its sequence number in the emulator's request log.
+async fn next_search(env: &Env, since: u64, updated: bool) -> u64 {
+    let what = if updated {
+        "a poll for updated tickets"
+    } else {
+        "a full label search"
+    };
+    eventually(what, PATIENCE, || async {
+        let requests = env.jira.requests(since + 1).await;
+        requests.iter().find_map(|r| {
+            let jql = r["body"]["jql"].as_str()?;
+            (jql.starts_with("labels = ") && jql.contains("updated >=") == updated)
+                .then(|| r["seq"].as_u64())
+                .flatten()
+        })
+    })
+    .await
+}

@@ -119,15 +119,26 @@ impl TicketProperty {
     }
 }
 
-/// The bytes a property takes as JSON.
+/// The bytes a property takes as JSON text quoted once more: the size of Data Center's string
+/// form of it, and more than its size as JSON, so that it fits either way.
 pub fn size(property: &TicketProperty) -> usize {
-    serde_json::to_vec(property).map_or(usize::MAX, |v| v.len())
+    serde_json::to_string(property).map_or(usize::MAX, |text| quoted_len(&text))
 }
 
-/// The bytes one task entry adds: `"name":"Completed",`.
+/// The bytes one task entry adds, quoted: `"name":"Completed",`.
 fn entry_size(name: &str, state: TaskState) -> usize {
-    let json = |v: Result<String, serde_json::Error>| v.map_or(usize::MAX / 4, |s| s.len());
-    json(serde_json::to_string(name)) + json(serde_json::to_string(&state)) + 2
+    let json = |v: Result<String, serde_json::Error>| v.unwrap_or_default();
+    let entry = format!(
+        "{}:{},",
+        json(serde_json::to_string(name)),
+        json(serde_json::to_string(&state))
+    );
+    quoted_len(&entry) - 2
+}
+
+/// The length of `text` as a JSON string, quotes and escapes included.
+fn quoted_len(text: &str) -> usize {
+    serde_json::to_string(text).map_or(usize::MAX / 4, |q| q.len())
 }
 
 fn digest(tasks: &BTreeMap<String, TaskState>) -> String {

@@ -496,7 +496,14 @@ pub fn parse_properties(value: &Value) -> Result<Vec<(String, Value)>, ApiError>
                 .and_then(Value::as_str)
                 .filter(|k| !k.is_empty())
                 .ok_or_else(|| ApiError::bad_request("The property key cannot be empty."))?;
-            check_property(key, item.get("value").unwrap_or(&Value::Null))?;
+            let value = item.get("value").unwrap_or(&Value::Null);
+            // Data Center's EntityPropertyBean holds the JSON text as a string: its size is the
+            // text's, not that of the string quoted and escaped once more.
+            let size = match value {
+                Value::String(raw) => raw.len(),
+                other => other.to_string().len(),
+            };
+            check_property_size(key, size)?;
             Ok((
                 key.to_owned(),
                 item.get("value").cloned().unwrap_or(Value::Null),
@@ -510,12 +517,17 @@ pub const TEXT_LIMIT: usize = 32_767;
 
 /// Jira's limits on entity properties: key up to 255 characters, value up to 32768 bytes.
 pub fn check_property(key: &str, value: &Value) -> Result<(), ApiError> {
+    check_property_size(key, value.to_string().len())
+}
+
+/// Jira's limits on a property whose value takes `size` bytes.
+fn check_property_size(key: &str, size: usize) -> Result<(), ApiError> {
     if key.chars().count() > 255 {
         return Err(ApiError::bad_request(
             "The property key cannot be longer than 255 characters.",
         ));
     }
-    if value.to_string().len() > 32_768 {
+    if size > 32_768 {
         return Err(ApiError::bad_request(
             "The property value cannot be longer than 32768 bytes.",
         ));
