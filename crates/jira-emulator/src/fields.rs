@@ -168,7 +168,8 @@ impl FieldContext<'_> {
             }
         }
         if let Some(properties) = body.get("properties") {
-            changes.properties = parse_properties(properties)?;
+            let bean_text = self.flavor == Flavor::Datacenter;
+            changes.properties = parse_properties(properties, bean_text)?;
         }
         if self.screen == Screen::Create {
             self.check_required(&changes, fields, &mut errors);
@@ -483,8 +484,9 @@ fn due_date(value: &Value) -> Result<Option<Date>, String> {
     }
 }
 
-/// Reads `properties: [{"key": ..., "value": ...}]`.
-pub fn parse_properties(value: &Value) -> Result<Vec<(String, Value)>, ApiError> {
+/// Reads `properties: [{"key": ..., "value": ...}]`. With `bean_text` (Data Center's
+/// EntityPropertyBean) a string value is the property's JSON text, stored as the JSON it holds.
+pub fn parse_properties(value: &Value, bean_text: bool) -> Result<Vec<(String, Value)>, ApiError> {
     let items = value
         .as_array()
         .ok_or_else(|| ApiError::bad_request("The 'properties' member must be an array."))?;
@@ -496,18 +498,14 @@ pub fn parse_properties(value: &Value) -> Result<Vec<(String, Value)>, ApiError>
                 .and_then(Value::as_str)
                 .filter(|k| !k.is_empty())
                 .ok_or_else(|| ApiError::bad_request("The property key cannot be empty."))?;
-            let value = item.get("value").unwrap_or(&Value::Null);
-            // Data Center's EntityPropertyBean holds the JSON text as a string: its size is the
-            // text's, not that of the string quoted and escaped once more.
-            let size = match value {
-                Value::String(raw) => raw.len(),
-                other => other.to_string().len(),
+            let value = item.get("value").cloned().unwrap_or(Value::Null);
+            let value = match value {
+                Value::String(text) if bean_text => serde_json::from_str(&text)
+                    .map_err(|_| ApiError::bad_request("The property value must be valid JSON."))?,
+                other => other,
             };
-            check_property_size(key, size)?;
-            Ok((
-                key.to_owned(),
-                item.get("value").cloned().unwrap_or(Value::Null),
-            ))
+            check_property(key, &value)?;
+            Ok((key.to_owned(), value))
         })
         .collect()
 }
@@ -517,17 +515,12 @@ pub const TEXT_LIMIT: usize = 32_767;
 
 /// Jira's limits on entity properties: key up to 255 characters, value up to 32768 bytes.
 pub fn check_property(key: &str, value: &Value) -> Result<(), ApiError> {
-    check_property_size(key, value.to_string().len())
-}
-
-/// Jira's limits on a property whose value takes `size` bytes.
-fn check_property_size(key: &str, size: usize) -> Result<(), ApiError> {
     if key.chars().count() > 255 {
         return Err(ApiError::bad_request(
             "The property key cannot be longer than 255 characters.",
         ));
     }
-    if size > 32_768 {
+    if value.to_string().len() > 32_768 {
         return Err(ApiError::bad_request(
             "The property value cannot be longer than 32768 bytes.",
         ));
