@@ -359,8 +359,8 @@ fn plan_existing(
     let record = close_record(input, ticket, observed);
     let want_property = wanted_property(ticket, observed, &verdict, record);
     let changes = field_changes(input, ticket, observed);
-    let property = (observed.property.as_ref() != Some(&want_property))
-        .then(|| want_property.clone().fitted());
+    let fitted = want_property.clone().fitted();
+    let property = (observed.property.as_ref() != Some(&fitted)).then_some(fitted);
     let update = (!changes.is_empty() || property.is_some()).then(|| Step::Update {
         key: observed.key.clone(),
         changes,

@@ -984,3 +984,30 @@ fn a_description_cut_to_fit_lists_the_open_tasks_first() {
     }
     assert!(!rendered.plain_text.contains("payments/a-099"));
 }
+
+#[test]
+fn a_two_thousand_task_group_converges_within_the_property_limit_and_closes() {
+    let name = |i: usize| format!("finding-of-a-rather-verbose-scanner-{i:04}");
+    let tasks = (0..2_000)
+        .map(|i| task(&name(i), Some("alice@example.com"), TaskState::Open))
+        .collect();
+    let mut world = World::new(spec(Mode::Batch), tasks);
+    let first = world.converge();
+    let [created] = creates(&first)[..] else {
+        panic!("one ticket");
+    };
+    assert!(created.property.unlisted.is_some(), "cut to fit");
+    for i in 0..1_000 {
+        world.task_mut(&name(i)).spec.state = TaskState::Completed;
+    }
+    assert!(!world.converge().iter().any(is_close));
+    for i in 1_000..2_000 {
+        world.task_mut(&name(i)).spec.state = TaskState::Completed;
+    }
+    assert!(world.converge().iter().any(is_close));
+    let key = world.key_of(&name(0));
+    let comment = &world.comments[&key][0];
+    assert!(comment.chars().count() <= COMMENT_LIMIT && comment.ends_with(" more."));
+    let property = world.ticket(&key).property.clone().expect("property");
+    assert!(property::size(&property) <= PROPERTY_BUDGET && property.closed);
+}
