@@ -308,7 +308,7 @@ async fn label_search(
     }
     let read = client.read_properties(unread, &[PROPERTY_KEY]).await?;
     out.extend(read.into_iter().map(seen));
-    out.sort_by(|a, b| a.ticket.number().cmp(&b.ticket.number()));
+    out.sort_by_key(|s| s.ticket.number());
     Ok(out)
 }
 
