@@ -252,6 +252,15 @@ async fn bad_fields_get_jiras_messages() {
             "description",
             "Operation value must be an Atlassian Document (see the Atlassian Document Format)",
         ),
+        (
+            {
+                let mut t = task("s", &[]);
+                t["description"] = adf(&"x".repeat(32_767));
+                t
+            },
+            "description",
+            "The entered text is too long. It exceeds the allowed limit of 32,767 characters.",
+        ),
     ];
     for (fields, field, message) in cases {
         let (status, body) = jira
@@ -458,6 +467,18 @@ async fn comments_are_added_listed_edited_and_deleted() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"]["comment"], "Comment body can not be empty!");
+    let (status, body) = jira
+        .call(
+            Method::POST,
+            &format!("/rest/api/2/issue/{key}/comment"),
+            Some(json!({"body": "x".repeat(32_768)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        body["errors"]["comment"],
+        "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
+    );
     let (status, _) = jira
         .call(
             Method::PUT,
@@ -515,6 +536,18 @@ async fn entity_properties_are_set_at_create_and_through_their_endpoints() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    let (status, body) = jira
+        .call(
+            Method::PUT,
+            &format!("/issue/{key}/properties/other"),
+            Some(json!("x".repeat(32_767))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        body["errorMessages"][0],
+        "The property value cannot be longer than 32768 bytes."
+    );
     let (_, keys) = jira
         .call(Method::GET, &format!("/issue/{key}/properties"), None)
         .await;

@@ -1,16 +1,18 @@
 //! The planner's scenario tables run twice: through its simulated Jira (`planner::simulation`) and
 //! through the real executor (the operator process) against the emulator on a real control plane.
 //! After each round of changes both must end in the same place, task by task: the task's state,
-//! the status category of its ticket and which tasks share that ticket. The simulator is what the
+//! the status category of its ticket, which tasks share that ticket and whether it is assigned.
+//! People act in Jira as the seed's admin: they move tickets and take them. The simulator is what the
 //! planner's tests trust; this suite keeps it from drifting from what the executor does.
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use futures::future::join_all;
 use jira_active_sync::api::{self, ComplianceTask, JiraActiveSync, TaskState};
-use jira_active_sync::jira::{StatusCategory, TransitionTarget};
+use jira_active_sync::jira::{IssueUpdate, StatusCategory, TransitionTarget};
 use jira_active_sync::planner::TaskView;
 use jira_active_sync::planner::simulation::{
     Change, Outcome, Scenario, World, outcome_of, scenarios,
@@ -82,7 +84,8 @@ async fn converged(site: &Site, want: &Outcome) -> Result<(), Outcome> {
     }
 }
 
-/// Where every task of the namespace is, from the statuses the operator wrote.
+/// Where every task of the namespace is, from the statuses the operator wrote and whom Jira has
+/// their tickets assigned to.
 async fn outcome(site: &Site) -> Outcome {
     let tasks = site.all_tasks().await;
     let recorded: Vec<_> = tasks
@@ -97,7 +100,16 @@ async fn outcome(site: &Site) -> Outcome {
             )
         })
         .collect();
-    outcome_of(&recorded)
+    let keys: BTreeSet<String> = recorded.iter().filter_map(|t| t.2.clone()).collect();
+    let keys: Vec<String> = keys.into_iter().collect();
+    let client = site.jira.client(SEED_TOKEN);
+    let tickets = client.bulk_fetch(&keys).await.expect("tickets read");
+    let assigned = tickets
+        .into_iter()
+        .filter(|t| t.assignee.is_some())
+        .map(|t| t.key)
+        .collect();
+    outcome_of(&recorded, &assigned)
 }
 
 fn sync_spec(scenario: &Scenario) -> Value {
@@ -115,6 +127,12 @@ async fn create_task(site: &Site, task: &TaskView) {
             "spec": serde_json::to_value(&task.spec).expect("task spec serialises")
         }))
         .await;
+}
+
+/// The key of the ticket the task's status names.
+async fn ticket_of(site: &Site, task: &str) -> String {
+    let mut keys = site.recorded_keys().await;
+    keys.remove(task).expect("task has a ticket")
 }
 
 /// Makes a change as the simulation does: through the API server, or in Jira as a person would.
@@ -136,16 +154,27 @@ async fn make(site: &Site, change: &Change) {
                 jira_active_sync::planner::simulation::task(name, *assignee, TaskState::Open);
             create_task(site, &task).await;
         }
-        Change::JiraDone(name) => {
-            let key = site
-                .recorded_keys()
-                .await
-                .remove(*name)
-                .expect("task has a ticket");
-            let done = TransitionTarget::Category(StatusCategory::Done);
+        Change::JiraDone(name) | Change::JiraReopen(name) => {
+            let key = ticket_of(site, name).await;
+            let category = match change {
+                Change::JiraDone(_) => StatusCategory::Done,
+                _ => StatusCategory::New,
+            };
+            let to = TransitionTarget::Category(category);
             let client = site.jira.client(SEED_TOKEN);
-            let moved = client.transition(&key, &done, None, None).await;
-            moved.expect("a person closes the ticket in Jira");
+            let moved = client.transition(&key, &to, None, None).await;
+            moved.expect("a person moves the ticket in Jira");
+        }
+        Change::JiraAssign(name) => {
+            let key = ticket_of(site, name).await;
+            let client = site.jira.client(SEED_TOKEN);
+            let me = client.myself().await.expect("the person's account");
+            let take = IssueUpdate {
+                assignee: Some(Some(me.account_id)),
+                ..IssueUpdate::default()
+            };
+            let taken = client.edit_issue(&key, &take).await;
+            taken.expect("a person takes the ticket in Jira");
         }
         Change::SwitchMode => {
             let sync = site

@@ -436,8 +436,6 @@ async fn properties_set_at_create_cloud() {
 }
 
 #[tokio::test]
-#[ignore = "the emulator's v2 create stores Data Center's JSON-text property value as a string \
-            instead of the JSON it holds"]
 async fn properties_set_at_create_data_center() {
     properties_set_at_create(Flavor::DataCenter).await;
 }

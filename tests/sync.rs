@@ -4,10 +4,13 @@
 mod support;
 
 use std::ops::Deref;
+
+use futures::StreamExt;
 use std::time::Duration;
 
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, condition_status};
-use jira_active_sync::jira::{JiraClient, StatusCategory, TransitionTarget};
+use jira_active_sync::jira::{Flavor, IssueUpdate, JiraClient, StatusCategory, TransitionTarget};
+use jira_active_sync::planner::PROPERTY_KEY;
 use kube::ResourceExt;
 use kube::api::DeleteParams;
 use serde_json::{Value, json};
@@ -37,8 +40,13 @@ impl Deref for Env {
 
 impl Env {
     async fn new(test: &str) -> Env {
-        let site = Site::new(test, SEED_TOKEN, json!({})).await;
-        let client = site.jira.client(SEED_TOKEN);
+        Env::of(Flavor::Cloud, test).await
+    }
+
+    /// A site whose emulator speaks `flavor`, with the operator running.
+    async fn of(flavor: Flavor, test: &str) -> Env {
+        let site = Site::of(flavor, test, json!({})).await;
+        let client = site.jira.client(&site.token);
         let mut env = Env {
             site,
             client,
@@ -92,9 +100,13 @@ impl Env {
     }
 
     async fn comments(&self, key: &str) -> String {
-        reqwest::Client::new()
-            .get(format!("{}/rest/api/2/issue/{key}/comment", self.jira.url))
-            .basic_auth(EMAIL, Some(SEED_TOKEN))
+        let request =
+            reqwest::Client::new().get(format!("{}/rest/api/2/issue/{key}/comment", self.jira.url));
+        let request = match self.jira.flavor() {
+            Flavor::Cloud => request.basic_auth(EMAIL, Some(&self.token)),
+            Flavor::DataCenter => request.bearer_auth(&self.token),
+        };
+        request
             .send()
             .await
             .expect("comments")
@@ -543,4 +555,242 @@ async fn an_operator_in_the_test_process_makes_and_records_the_ticket() {
     assert!(operator.running());
     assert!(operator.get("/metrics").await.is_some());
     operator.kill().await;
+}
+
+#[tokio::test]
+async fn people_keep_what_they_do_in_jira_on_cloud() {
+    people_keep_what_they_do_in_jira(Flavor::Cloud).await;
+}
+
+#[tokio::test]
+async fn people_keep_what_they_do_in_jira_on_data_center() {
+    people_keep_what_they_do_in_jira(Flavor::DataCenter).await;
+}
+
+/// A person takes the ticket of a task with no assignee, and re-opens it after the operator closed
+/// it: the ticket stays open and assigned through later passes, with one "Closed:" comment, and
+/// the task shows its status; once the task re-opens and completes, the operator closes it again.
+async fn people_keep_what_they_do_in_jira(flavor: Flavor) {
+    let env = Env::of(flavor, &format!("people-{flavor:?}").to_lowercase()).await;
+    env.task("cve-1", "vuln", None).await;
+    env.sync("vuln", individual("vuln")).await;
+    let key = eventually("the task records its ticket", PATIENCE, || async {
+        env.task_status("cve-1").await.0
+    })
+    .await;
+    let me = env.client.myself().await.expect("the person's account");
+    let take = IssueUpdate {
+        assignee: Some(Some(me.account_id.clone())),
+        ..IssueUpdate::default()
+    };
+    env.client.edit_issue(&key, &take).await.expect("taken");
+    env.set_state("cve-1", "Completed").await;
+    ticket_reaches(&env, &key, StatusCategory::Done).await;
+    env.jira_transition(&key, StatusCategory::New).await;
+    eventually("the task shows the re-opened ticket", PATIENCE, || async {
+        (env.task_status("cve-1").await.1.as_deref() == Some("new")).then_some(())
+    })
+    .await;
+    // Another pass over the ticket: the title changes, and the summary follows it.
+    let title = json!({"title": "Patch cve-1 again"});
+    env.patch_spec::<ComplianceTask>("cve-1", title).await;
+    let issue = eventually("the summary follows the title", PATIENCE, || async {
+        let issue = env.client.get_issue(&key).await.ok()?;
+        (issue.summary == "Patch cve-1 again").then_some(issue)
+    })
+    .await;
+    assert_eq!(
+        issue.status.category,
+        StatusCategory::New,
+        "not closed again"
+    );
+    assert_eq!(issue.assignee.as_ref(), Some(&me.account_id), "still taken");
+    assert_eq!(env.comments(&key).await.matches("Closed:").count(), 1);
+    env.set_state("cve-1", "Open").await;
+    eventually(
+        "the ticket records the task open again",
+        PATIENCE,
+        || async {
+            let property = env.client.get_property(&key, PROPERTY_KEY).await.ok()??;
+            (property["tasks"]["cve-1"] == "Open").then_some(())
+        },
+    )
+    .await;
+    env.set_state("cve-1", "Completed").await;
+    ticket_reaches(&env, &key, StatusCategory::Done).await;
+    eventually("a second Closed: comment", PATIENCE, || async {
+        (env.comments(&key).await.matches("Closed:").count() == 2).then_some(())
+    })
+    .await;
+}
+
+async fn ticket_reaches(env: &Env, key: &str, category: StatusCategory) {
+    eventually(&format!("{key} reaches {category:?}"), PATIENCE, || async {
+        (env.client.get_issue(key).await.ok()?.status.category == category).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_two_thousand_task_batch_group_fits_jiras_limits_on_cloud() {
+    a_two_thousand_task_batch_group_fits_jiras_limits(Flavor::Cloud).await;
+}
+
+#[tokio::test]
+async fn a_two_thousand_task_batch_group_fits_jiras_limits_on_data_center() {
+    a_two_thousand_task_batch_group_fits_jiras_limits(Flavor::DataCenter).await;
+}
+
+/// 2,000 tasks of one assignee, with names long enough that listing them all would take over
+/// 80 KB: one ticket, whose property stays within Jira's 32 KB (the emulator refuses more), which
+/// follows completions and closes with a comment within 32,767 characters once all complete.
+async fn a_two_thousand_task_batch_group_fits_jiras_limits(flavor: Flavor) {
+    const TASKS: usize = 2_000;
+    let env = Env::of(flavor, &format!("big-batch-{flavor:?}").to_lowercase()).await;
+    let names: Vec<String> = (0..TASKS)
+        .map(|i| format!("finding-of-a-rather-verbose-scanner-{i:04}"))
+        .collect();
+    for_each_task(&names, |name| {
+        env.task(name, "scan", Some("alice@example.com"))
+    })
+    .await;
+    env.sync("big", batch(json!({"scope": {"checks": ["scan"]}})))
+        .await;
+    let ticket = eventually("one ticket for the group", PATIENCE * 3, || async {
+        let tickets = env.tickets("big").await;
+        (tickets.len() == 1).then(|| tickets[0].clone())
+    })
+    .await;
+    let key = ticket.key;
+    let property = env.client.get_property(&key, PROPERTY_KEY).await;
+    let property = property.expect("property read").expect("property set");
+    assert!(
+        property.to_string().len() <= 32 * 1024,
+        "within Jira's limit"
+    );
+    assert_eq!(property["unlisted"]["completed"], 0);
+    let done = &names[..TASKS / 2];
+    for_each_task(done, |name| env.set_state(name, "Completed")).await;
+    let summary = format!(
+        "Compliance tasks: alice@example.com ({} open of {TASKS})",
+        TASKS / 2
+    );
+    eventually(
+        "the summary counts the completed half",
+        PATIENCE * 3,
+        || async { (env.client.get_issue(&key).await.ok()?.summary == summary).then_some(()) },
+    )
+    .await;
+    for_each_task(&names[TASKS / 2..], |name| env.set_state(name, "Completed")).await;
+    ticket_reaches(&env, &key, StatusCategory::Done).await;
+    let comments = env.comments(&key).await;
+    assert!(comments.contains("Closed: every task") && comments.contains(" more."));
+    assert_eq!(env.tickets("big").await.len(), 1, "no second ticket");
+}
+
+/// Runs `act` on every name, 16 at a time.
+async fn for_each_task<'a, F, Fut>(names: &'a [String], act: F)
+where
+    F: Fn(&'a str) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    futures::stream::iter(names)
+        .map(|name| act(name))
+        .buffer_unordered(16)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+/// Both syncs poll once an hour, so only the wake a scope change gives the other sync brings a
+/// moved task to its new ticket within the test's patience.
+#[tokio::test]
+async fn tasks_moved_by_another_syncs_scope_change_reach_their_new_ticket_at_once() {
+    let env = Env::new("scope-wake").await;
+    env.task("t1", "access", None).await;
+    let mut all = individual("vuln");
+    all["scope"] = json!({});
+    all["pollInterval"] = json!("1h");
+    env.sync("all", all).await;
+    let mut vuln = individual("vuln");
+    vuln["pollInterval"] = json!("1h");
+    env.sync("vuln", vuln).await;
+    let first = recorded_by(&env, "t1", "all").await;
+    // vuln takes the check: the all-tasks sync, not changed itself, releases its ticket.
+    let widen = json!({"scope": {"checks": ["vuln", "access"]}});
+    env.patch_spec::<JiraActiveSync>("vuln", widen).await;
+    let second = recorded_by(&env, "t1", "vuln").await;
+    assert_ne!(first, second);
+    eventually("the old ticket is released", PATIENCE, || async {
+        let labels = env.client.get_issue(&first).await.ok()?.labels;
+        (!labels.iter().any(|l| l.starts_with("jas."))).then_some(())
+    })
+    .await;
+    // vuln gives the check back: the all-tasks sync, not changed itself, makes a new ticket.
+    let narrow = json!({"scope": {"checks": ["vuln"]}});
+    env.patch_spec::<JiraActiveSync>("vuln", narrow).await;
+    let third = recorded_by(&env, "t1", "all").await;
+    assert!(third != first && third != second);
+}
+
+/// Waits for the task's status to name `sync` and a ticket; gives the ticket's key.
+async fn recorded_by(env: &Env, task: &str, sync: &str) -> String {
+    eventually(&format!("{task} recorded by {sync}"), PATIENCE, || async {
+        let jira = env.get_task(task).await.status?.jira?;
+        (jira.sync == sync).then_some(jira.key).flatten()
+    })
+    .await
+}
+
+/// On Data Center, whose search cannot return entity properties, polls and full searches read the
+/// property only of tickets Jira updated since they were read: with nothing changed, none at all.
+#[tokio::test]
+async fn a_quiet_poll_on_data_center_reads_no_ticket_property() {
+    let env = Env::of(Flavor::DataCenter, "dc-poll").await;
+    let names: Vec<String> = (0..20).map(|i| format!("p{i:02}")).collect();
+    for_each_task(&names, |name| env.task(name, "poll", None)).await;
+    let mut spec = individual("poll");
+    spec["pollInterval"] = json!("10s");
+    env.sync("poll", spec).await;
+    eventually("every task has its ticket", PATIENCE, || async {
+        (env.recorded_keys().await.len() == names.len()).then_some(())
+    })
+    .await;
+    // From the first poll for updated tickets on, nothing changes.
+    let since = next_search(&env, 0, true).await;
+    next_search(&env, since, true).await;
+    // A spec change makes the next reading a full label search.
+    let poll = json!({"pollInterval": "11s"});
+    env.patch_spec::<JiraActiveSync>("poll", poll).await;
+    let last = next_search(&env, since, false).await;
+    let requests = env.jira.requests(since).await;
+    let property_reads: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["seq"].as_u64() <= Some(last))
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.contains("/properties/"))
+        })
+        .collect();
+    assert!(property_reads.is_empty(), "{property_reads:#?}");
+}
+
+/// Waits for the operator's next label search after request `since`: a poll for updated tickets
+/// (`updated >=`) or a full one; gives its sequence number in the emulator's request log.
+async fn next_search(env: &Env, since: u64, updated: bool) -> u64 {
+    let what = if updated {
+        "a poll for updated tickets"
+    } else {
+        "a full label search"
+    };
+    eventually(what, PATIENCE, || async {
+        let requests = env.jira.requests(since + 1).await;
+        requests.iter().find_map(|r| {
+            let jql = r["body"]["jql"].as_str()?;
+            (jql.starts_with("labels = ") && jql.contains("updated >=") == updated)
+                .then(|| r["seq"].as_u64())
+                .flatten()
+        })
+    })
+    .await
 }

@@ -121,7 +121,10 @@ async fn reachable_tickets(
         .collect();
     let missed: Vec<String> = missed.into_iter().collect();
     let found = tickets_by_key(client, &missed, &wanted).await?;
-    Ok(searched.into_iter().chain(found).collect())
+    Ok(searched
+        .into_iter()
+        .chain(found.into_iter().map(|s| s.ticket))
+        .collect())
 }
 
 /// The labels that find the tickets a sync's deletion policy reaches: those it keeps, and under

@@ -8,6 +8,7 @@ use futures::channel::mpsc::UnboundedSender;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use super::claims::ClaimWatch;
 use super::error::{AUTHENTICATION_FAILED, FORBIDDEN};
 use super::events::Publisher;
 use super::memory::{Memory, SyncKey};
@@ -67,6 +68,8 @@ pub struct Context {
     pub stores: Stores,
     /// What is remembered of each sync between passes.
     pub memory: Memory,
+    /// The claims of each namespace's syncs as last seen, to wake the syncs whose tasks move.
+    claims: ClaimWatch,
     /// Jira clients by connection (namespace, name).
     clients: Mutex<HashMap<(String, String), ConnectedClient>>,
     /// The last client of each connection whose client was dropped (its Secret deleted or unusable):
@@ -117,6 +120,7 @@ impl Context {
             settings,
             stores,
             memory: Memory::default(),
+            claims: ClaimWatch::default(),
             clients: Mutex::default(),
             retired: Mutex::default(),
             triggers,
@@ -177,6 +181,15 @@ impl Context {
         lock(&self.clients)
             .get(&(namespace.to_owned(), name.to_owned()))
             .map(|c| c.webhook_secret.clone())
+    }
+
+    /// A sync's spec or finalizers changed (or it appeared): wakes the other syncs of its
+    /// namespace that gain or lose tasks by it.
+    pub fn sync_changed(&self, sync: &JiraActiveSync) {
+        for moved in self.claims.moved(&self.stores, sync) {
+            tracing::debug!(sync = %moved, changed = %sync.name_any(), "tasks moved between syncs; waking");
+            self.trigger(moved);
+        }
     }
 
     /// Wakes a sync now.

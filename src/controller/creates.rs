@@ -2,7 +2,6 @@
 //! loses an answer never makes a ticket twice), sent 50 at a time, read back for their statuses.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use futures::channel::mpsc::UnboundedSender;
 use kube::Api;
@@ -11,7 +10,7 @@ use kube::runtime::events::EventType;
 use super::audit;
 use super::context::Context;
 use super::executor::{Target, failure, status_of};
-use super::gather::observed;
+use super::gather::seen;
 use super::pass::{Failure, Retry};
 use super::status::record_pending_creates;
 use super::steps::StepEvent;
@@ -226,7 +225,7 @@ async fn read_back(
                 .iter()
                 .map(|i| (i.key.clone(), i.status.clone()))
                 .collect();
-            let tickets = issues.into_iter().map(observed).map(Arc::new).collect();
+            let tickets = issues.into_iter().map(seen).collect();
             ctx.memory
                 .with(&target.sync, |m| m.tickets.refreshed(&keys, tickets));
             statuses

@@ -12,9 +12,9 @@ use super::context::Stores;
 use super::error::Error;
 use super::memory::{Memory, SyncKey};
 use super::pass::Conflict;
-use super::tickets::{Freshness, Reading};
+use super::tickets::{Freshness, Reading, Seen};
 use crate::api::{ComplianceTask, JiraActiveSync};
-use crate::jira::{Issue, JiraClient};
+use crate::jira::{Flavor, Issue, JiraClient};
 use crate::planner::{
     AccountLookup, GroupKey, ObservedTicket, OtherTask, PROPERTY_KEY, SyncClaim, SyncLabels,
     TaskView, TextDigest, TicketProperty, owner_of,
@@ -75,6 +75,20 @@ fn claims(
         }
     }
     Ok(claims)
+}
+
+/// The claims of the syncs of `namespace` that are not being deleted, leaving out any whose
+/// selector is unusable.
+pub fn namespace_claims(stores: &Stores, namespace: &str) -> Vec<SyncClaim> {
+    stores
+        .syncs
+        .state()
+        .into_iter()
+        .filter(|s| {
+            s.namespace().as_deref() == Some(namespace) && s.metadata.deletion_timestamp.is_none()
+        })
+        .filter_map(|s| claim(&s).ok())
+        .collect()
 }
 
 /// Splits the tasks of the sync's namespace by owner, as the stores hold them.
@@ -148,10 +162,15 @@ fn task_view(task: &ComplianceTask) -> TaskView {
     }
 }
 
+/// `labels in ("a", "b")`: a clause finding the tickets that carry any of `labels`.
+fn labels_clause(labels: &[&str]) -> String {
+    let quoted: Vec<String> = labels.iter().map(|l| format!("\"{l}\"")).collect();
+    format!("labels in ({})", quoted.join(", "))
+}
+
 /// The JQL that finds every ticket carrying one of `labels`, in any project.
 pub fn tickets_jql(labels: &[&str]) -> String {
-    let quoted: Vec<String> = labels.iter().map(|l| format!("\"{l}\"")).collect();
-    format!("labels in ({}) ORDER BY key ASC", quoted.join(", "))
+    format!("{} ORDER BY key ASC", labels_clause(labels))
 }
 
 /// Every ticket in Jira carrying one of `labels`, with its entity property.
@@ -167,6 +186,15 @@ pub async fn observed_tickets(
     Ok(tickets)
 }
 
+/// The JQL that finds the tickets carrying one of `labels` that Jira updated in the last `minutes`
+/// minutes.
+pub fn changed_jql(labels: &[&str], minutes: u64) -> String {
+    format!(
+        "{} AND updated >= -{minutes}m ORDER BY key ASC",
+        labels_clause(labels)
+    )
+}
+
 /// A sync's tickets as read before it plans.
 #[derive(Debug, Default)]
 pub struct CurrentTickets {
@@ -180,16 +208,14 @@ pub struct CurrentTickets {
 }
 
 /// The operator labels of `tickets`.
-fn operator_labels(tickets: &[Arc<ObservedTicket>]) -> Vec<String> {
-    tickets
-        .iter()
-        .flat_map(|t| t.operator_labels().cloned())
-        .collect()
+fn operator_labels<'a>(tickets: impl Iterator<Item = &'a Arc<ObservedTicket>>) -> Vec<String> {
+    tickets.flat_map(|t| t.operator_labels().cloned()).collect()
 }
 
-/// The sync's tickets to plan with: a full label search when one is due, else the tickets as last
-/// read with the stale ones re-read by key. What was taken as stale is marked again if Jira cannot
-/// be read, so nothing reported is lost.
+/// The sync's tickets to plan with: a full label search when one is due, the tickets Jira updated
+/// since the last poll when a poll is due, else the tickets as last read; the stale ones re-read by
+/// key in every case. What was taken as stale is marked again if Jira cannot be read, so nothing
+/// reported is lost.
 pub async fn current_tickets(
     memory: &Memory,
     client: &JiraClient,
@@ -200,14 +226,25 @@ pub async fn current_tickets(
     let reading = memory.with(sync, |m| m.tickets.reading(freshness));
     let (read, stale) = match reading {
         Reading::Search { known, stale } => {
-            let read = search(client, labels, known, &stale).await;
-            (
-                read.map(|(tickets, indexed)| {
-                    memory.with(sync, |m| m.tickets.searched(freshness, tickets.clone()));
-                    CurrentTickets { tickets, indexed }
-                }),
-                stale,
-            )
+            let read = search(memory, client, (sync, labels), known, &stale).await;
+            let read = read.map(|(found, indexed)| {
+                let tickets = found.iter().map(|s| s.ticket.clone()).collect();
+                memory.with(sync, |m| m.tickets.searched(freshness, found));
+                CurrentTickets { tickets, indexed }
+            });
+            (read, stale)
+        }
+        Reading::Changed { minutes, stale } => {
+            let read = changed(memory, client, (sync, labels), minutes, &stale).await;
+            let read = read.map(|found| {
+                let indexed = operator_labels(found.iter().map(|s| &s.ticket));
+                let tickets = memory.with(sync, |m| {
+                    m.tickets.polled(freshness, &stale, found);
+                    m.tickets.known()
+                });
+                CurrentTickets { tickets, indexed }
+            });
+            (read, stale)
         }
         Reading::Keys(keys) => {
             let read = tickets_by_key(client, &keys, &labels.kept())
@@ -234,25 +271,80 @@ pub async fn current_tickets(
 /// A full label search, with the stale keys and known keys the search misses re-read by key
 /// (search lags behind writes). Gives the tickets and the operator labels search returned.
 async fn search(
+    memory: &Memory,
     client: &JiraClient,
-    labels: &SyncLabels,
+    (sync, labels): (&SyncKey, &SyncLabels),
     known: Vec<String>,
     stale: &[String],
-) -> Result<(Vec<Arc<ObservedTicket>>, Vec<String>), Error> {
-    let searched = observed_tickets(client, &labels.kept()).await?;
-    let indexed = operator_labels(&searched);
+) -> Result<(Vec<Seen>, Vec<String>), Error> {
+    let jql = tickets_jql(&labels.kept());
+    let searched = label_search(memory, client, sync, &jql).await?;
+    let indexed = operator_labels(searched.iter().map(|s| &s.ticket));
     let missed = known
         .into_iter()
-        .filter(|key| !searched.iter().any(|t| &t.key == key));
+        .filter(|key| !searched.iter().any(|t| &t.ticket.key == key));
     let reread: BTreeSet<String> = stale.iter().cloned().chain(missed).collect();
     let reread: Vec<String> = reread.into_iter().collect();
     let found = tickets_by_key(client, &reread, &labels.kept()).await?;
     let tickets = searched
         .into_iter()
-        .filter(|t| !reread.contains(&t.key))
+        .filter(|t| !reread.contains(&t.ticket.key))
         .chain(found)
         .collect();
     Ok((tickets, indexed))
+}
+
+/// The sync's tickets `jql` finds, with their entity property. On Data Center, whose search
+/// cannot return properties, only the tickets Jira updated since they were read have theirs read
+/// (one request each); the others keep the one read then.
+async fn label_search(
+    memory: &Memory,
+    client: &JiraClient,
+    sync: &SyncKey,
+    jql: &str,
+) -> Result<Vec<Seen>, Error> {
+    if client.flavor() == Flavor::Cloud {
+        return Ok(client.search_mapped(jql, &[PROPERTY_KEY], seen).await?);
+    }
+    let mut out = Vec::new();
+    let mut unread = Vec::new();
+    for issue in client.search(jql).await? {
+        match memory.with(sync, |m| m.tickets.unchanged(&issue.key, issue.updated)) {
+            Some(known) => {
+                let property = known.property.clone();
+                let updated = issue.updated;
+                let ticket = Arc::new(ObservedTicket {
+                    property,
+                    ..observed(issue)
+                });
+                out.push(Seen { ticket, updated });
+            }
+            None => unread.push(issue),
+        }
+    }
+    let read = client.read_properties(unread, &[PROPERTY_KEY]).await?;
+    out.extend(read.into_iter().map(seen));
+    out.sort_by_key(|s| s.ticket.number());
+    Ok(out)
+}
+
+/// The sync's tickets Jira updated in the last `minutes` minutes, and the stale keys re-read by
+/// key (search lags behind writes).
+async fn changed(
+    memory: &Memory,
+    client: &JiraClient,
+    (sync, labels): (&SyncKey, &SyncLabels),
+    minutes: u64,
+    stale: &[String],
+) -> Result<Vec<Seen>, Error> {
+    let jql = changed_jql(&labels.kept(), minutes);
+    let updated = label_search(memory, client, sync, &jql).await?;
+    let found = tickets_by_key(client, stale, &labels.kept()).await?;
+    Ok(updated
+        .into_iter()
+        .filter(|t| !stale.contains(&t.ticket.key))
+        .chain(found)
+        .collect())
 }
 
 /// The tickets with these keys that exist and still carry one of `labels`.
@@ -260,7 +352,7 @@ pub async fn tickets_by_key(
     client: &JiraClient,
     keys: &[String],
     labels: &[&str],
-) -> Result<Vec<Arc<ObservedTicket>>, Error> {
+) -> Result<Vec<Seen>, Error> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -270,9 +362,17 @@ pub async fn tickets_by_key(
     Ok(issues
         .into_iter()
         .filter(|i| i.labels.iter().any(|l| labels.contains(&l.as_str())))
-        .map(observed)
-        .map(Arc::new)
+        .map(seen)
         .collect())
+}
+
+/// The planner's view of an issue, with the time Jira last updated it.
+pub fn seen(issue: Issue) -> Seen {
+    let updated = issue.updated;
+    Seen {
+        ticket: Arc::new(observed(issue)),
+        updated,
+    }
 }
 
 /// The planner's view of an issue.

@@ -4,6 +4,7 @@
 //! one HTTP listener for metrics, health and the Jira webhook.
 
 mod audit;
+mod claims;
 mod cleanup;
 mod conditions;
 mod connection;
@@ -141,14 +142,16 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
     let tasks = cached(task_writer, &client, ns)
         .touched_objects()
         .inspect_ok(move |task| task_changed(task));
+    let claims_ctx = ctx.clone();
     let syncs = cached(sync_writer, &client, ns)
         .applied_objects()
         // The operator's own status writes must not wake the sync again: only spec (generation) and
-        // finalizer changes do.
+        // finalizer changes do, and those wake the other syncs whose tasks they move.
         .predicate_filter(
             predicates::generation.combine(predicates::finalizers),
             PredicateConfig::default(),
-        );
+        )
+        .inspect_ok(move |sync| claims_ctx.sync_changed(sync));
     let sync_store = ctx.stores.syncs.clone();
     let sync_controller = Controller::for_stream(syncs, ctx.stores.syncs.clone())
         .with_config(controller_config())

@@ -155,8 +155,9 @@ impl JiraClient {
         }
     }
 
-    /// Fills in the named properties of each issue, a few reads at a time.
-    async fn read_properties(
+    /// Fills in the named properties of each issue, a few reads at a time (one
+    /// `GET /issue/{key}/properties/{name}` per issue and property).
+    pub async fn read_properties(
         &self,
         issues: Vec<Issue>,
         properties: &[&str],

@@ -23,7 +23,7 @@ pub struct DesiredTicket<'t> {
     pub fields: TicketFields,
     /// The tasks it carries, by name.
     pub tasks: Vec<&'t TaskView>,
-    /// The property that records it.
+    /// The property that records it, every task listed (cut to Jira's limit when written).
     pub property: TicketProperty,
 }
 
@@ -149,6 +149,9 @@ fn ticket<'t>(
             .map(|t| (t.name.clone(), t.spec.state))
             .collect(),
         labels: spec_labels,
+        unlisted: None,
+        closed: false,
+        assignee: fields.assignee_account(),
     };
     DesiredTicket {
         identity,
@@ -225,10 +228,16 @@ fn description(
             tasks.len() - open
         ),
     };
+    // Open tasks first: a description cut to Jira's limit keeps the work still to do.
+    let (open_first, completed): (Vec<&TaskView>, Vec<&TaskView>) = tasks
+        .iter()
+        .copied()
+        .partition(|t| t.spec.state == TaskState::Open);
     Description {
         intro,
-        tasks: tasks
-            .iter()
+        tasks: open_first
+            .into_iter()
+            .chain(completed)
             .map(|t| TaskSection {
                 title: t.spec.title.clone(),
                 check: t.spec.check.clone(),

@@ -2,12 +2,14 @@
 //! plan: steps on Jira, writes to tasks, and when to look again. Every decision of a sync is made
 //! here, as data; no I/O happens here. The controller gathers the inputs and carries the plan out.
 
+mod comments;
 mod deletion;
 mod desired;
 mod identity;
 mod inputs;
 mod ownership;
 mod pending;
+mod people;
 mod plan;
 mod property;
 pub mod simulation;
@@ -16,6 +18,7 @@ mod steps;
 #[cfg(test)]
 mod tests;
 
+pub use comments::COMMENT_LIMIT;
 pub use deletion::plan_deletion;
 pub use identity::{
     GroupKey, Installation, InvalidInstallation, SyncLabels, TicketIdentity, is_identity_label,
@@ -24,10 +27,10 @@ pub use identity::{
 pub use inputs::{
     AccountLookup, ObservedTicket, OtherTask, PlanInput, SyncView, TaskView, TextDigest,
 };
-pub use ownership::{Ownership, Precedence, SyncClaim, owner_of};
+pub use ownership::{Ownership, Precedence, SyncClaim, moved_owners, owner_of};
 pub use pending::PendingCreates;
 pub use plan::{Counts, OPEN, Plan, plan};
-pub use property::{PROPERTY_KEY, TicketProperty};
+pub use property::{PROPERTY_BUDGET, PROPERTY_KEY, TicketProperty, Unlisted};
 pub use steps::{
     Assignee, CloseReason, NewTicket, ReleaseReason, ReopenReason, Step, Subject, TaskWrite,
     TicketFields, TransitionReason, TransitionStep, Warning,

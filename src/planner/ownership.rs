@@ -2,7 +2,7 @@
 //! takes precedence over an all-tasks sync; between syncs of equal precedence the older wins, and
 //! the newer reports `Conflict` naming the winner.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kube::core::{Selector, SelectorExt};
 
@@ -82,6 +82,25 @@ pub fn owner_of<'a>(
         owner: &owner.name,
         losers: losers.iter().map(|c| c.name.as_str()).collect(),
     })
+}
+
+/// The syncs whose set of tasks changes when a namespace's claims change from `before` to
+/// `after` (a sync created, deleted, or its scope or selector changed): every sync that gains or
+/// loses one of `tasks`, given as (check, labels).
+pub fn moved_owners<'t>(
+    before: &[SyncClaim],
+    after: &[SyncClaim],
+    tasks: impl IntoIterator<Item = (&'t str, &'t BTreeMap<String, String>)>,
+) -> BTreeSet<String> {
+    let mut moved = BTreeSet::new();
+    for (check, labels) in tasks {
+        let was = owner_of(before, check, labels).map(|o| o.owner);
+        let is = owner_of(after, check, labels).map(|o| o.owner);
+        if was != is {
+            moved.extend(was.into_iter().chain(is).map(str::to_owned));
+        }
+    }
+    moved
 }
 
 #[cfg(test)]
@@ -165,5 +184,25 @@ mod tests {
         let claims = [claim("vuln", 1, &["vuln"], None)];
         assert!(owner_of(&claims, "access", &labels(&[])).is_none());
         assert!(owner_of(&[], "access", &labels(&[])).is_none());
+    }
+
+    #[test]
+    fn a_scope_change_moves_tasks_between_exactly_the_syncs_concerned() {
+        let all = claim("all", 100, &[], None);
+        let vuln = claim("vuln", 50, &["vuln"], None);
+        let other = claim("other", 10, &["access"], Some("team=ops"));
+        let before = [all.clone(), vuln.clone(), other.clone()];
+        let (none, ops) = (labels(&[]), labels(&[("team", "ops")]));
+        let tasks = [("vuln", &none), ("vuln", &ops), ("access", &none)];
+        // vuln now also names access: the all-tasks sync loses that task, `other` nothing.
+        let widened = claim("vuln", 50, &["vuln", "access"], None);
+        let after = [all.clone(), widened, other.clone()];
+        let moved = moved_owners(&before, &after, tasks);
+        assert_eq!(moved, BTreeSet::from(["all".into(), "vuln".into()]));
+        // Unchanged claims move nothing.
+        assert!(moved_owners(&before, &before, tasks).is_empty());
+        // Deleting vuln gives its tasks to the all-tasks sync.
+        let gone = moved_owners(&before, &[all, other], tasks);
+        assert_eq!(gone, BTreeSet::from(["all".into(), "vuln".into()]));
     }
 }

@@ -4,14 +4,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use super::comments;
 use super::desired::{DesiredTicket, desired_tickets};
 use super::identity::SyncLabels;
 use super::inputs::{ObservedTicket, PlanInput, TaskView, TextDigest};
+use super::people::{CloseRecord, assignee_change, close_record, recorded_assignee};
+use super::property::TicketProperty;
 use super::steps::{
-    Assignee, CloseReason, NewTicket, ReleaseReason, ReopenReason, Step, TaskWrite,
-    TransitionReason, TransitionStep, Warning,
+    CloseReason, NewTicket, ReleaseReason, ReopenReason, Step, TaskWrite, TransitionReason,
+    TransitionStep, Warning,
 };
-use crate::api::{Closure, ClosureWhen, JiraCompletion, TaskJiraStatus, TaskState};
+use crate::api::{Closure, JiraCompletion, TaskJiraStatus, TaskState};
 use crate::jira::{IssueUpdate, StatusCategory, TransitionTarget};
 
 /// The categories of a ticket that is not done: a close or a retirement moves only these.
@@ -290,14 +293,14 @@ fn done_while_open(
     observed: &ObservedTicket,
 ) -> DoneWhileOpen {
     let open: Vec<String> = ticket.open_tasks().map(|t| t.name.clone()).collect();
-    let recorded = observed.property.as_ref().map(|p| &p.tasks);
+    let recorded = |name: &String| observed.property.as_ref().and_then(|p| p.recorded(name));
     if observed.category != StatusCategory::Done {
         // Search may not show yet a close an earlier pass made. A task recorded completed on a
         // ticket that shows open is re-opened first (the executor leaves a ticket that is open
         // after all as it is), so the property never records it open on a ticket that is done.
         let recorded_completed: Vec<String> = open
             .iter()
-            .filter(|name| recorded.and_then(|r| r.get(*name)) == Some(&TaskState::Completed))
+            .filter(|name| recorded(name) == Some(TaskState::Completed))
             .cloned()
             .collect();
         return if input.sync.spec.closure.reopen && !recorded_completed.is_empty() {
@@ -311,7 +314,7 @@ fn done_while_open(
     }
     let reopened: Vec<String> = open
         .iter()
-        .filter(|name| recorded.and_then(|r| r.get(*name)) != Some(&TaskState::Open))
+        .filter(|name| recorded(name) != Some(TaskState::Open))
         .cloned()
         .collect();
     let spec = input.sync.spec;
@@ -346,7 +349,7 @@ fn plan_missing(input: &PlanInput<'_>, ticket: DesiredTicket<'_>, out: &mut Buil
     out.steps.push(Step::Create(NewTicket {
         identity: ticket.identity,
         fields: ticket.fields,
-        property: ticket.property,
+        property: ticket.property.fitted(),
         tasks,
     }));
 }
@@ -358,19 +361,11 @@ fn plan_existing(
     out: &mut Builder,
 ) {
     let verdict = done_while_open(input, ticket, observed);
-    let mut want_property = ticket.property.clone();
-    if let DoneWhileOpen::Reflect {
-        still_recorded_completed,
-    } = &verdict
-    {
-        for name in still_recorded_completed {
-            want_property
-                .tasks
-                .insert(name.clone(), TaskState::Completed);
-        }
-    }
+    let record = close_record(input, ticket, observed);
+    let want_property = wanted_property(ticket, observed, &verdict, record);
     let changes = field_changes(input, ticket, observed);
-    let property = (observed.property.as_ref() != Some(&want_property)).then_some(want_property);
+    let fitted = want_property.clone().fitted();
+    let property = (observed.property.as_ref() != Some(&fitted)).then_some(fitted);
     let update = (!changes.is_empty() || property.is_some()).then(|| Step::Update {
         key: observed.key.clone(),
         changes,
@@ -380,9 +375,10 @@ fn plan_existing(
     // The property records the task states the ticket was last written for, and a crash may fall
     // between two steps: a re-open goes before the property that records the tasks open (else a
     // done ticket recording open tasks reads as closed in Jira, and stays done), a close after the
-    // property that records them completed. After a transition the executor records the ticket's
-    // status on the tasks.
-    match transition(input, ticket, observed, verdict) {
+    // property that records them completed, which records the close only once it is made (else a
+    // crash between the two would leave the ticket open for good, as if a person had re-opened
+    // it). After a transition the executor records the ticket's status on the tasks.
+    match transition(input, ticket, observed, verdict, record) {
         Some(
             reopen @ TransitionStep {
                 reason: TransitionReason::Reopen(_),
@@ -395,6 +391,18 @@ fn plan_existing(
         Some(close) => {
             out.steps.extend(update);
             out.steps.push(Step::Transition(close));
+            out.steps.push(Step::Update {
+                key: observed.key.clone(),
+                changes: IssueUpdate::default(),
+                property: Some(
+                    TicketProperty {
+                        closed: true,
+                        ..want_property
+                    }
+                    .fitted(),
+                ),
+                subject: subject_of(ticket),
+            });
         }
         None => {
             out.steps.extend(update);
@@ -402,6 +410,29 @@ fn plan_existing(
                 .extend(status_writes(input, ticket, Some(observed)));
         }
     }
+}
+
+/// The property the ticket should carry (before it is cut to fit): its tasks (those that re-opened
+/// while `closure.reopen` is off still recorded completed), the close as `record` says, and the
+/// operator's assignment.
+fn wanted_property(
+    ticket: &DesiredTicket<'_>,
+    observed: &ObservedTicket,
+    verdict: &DoneWhileOpen,
+    record: CloseRecord,
+) -> TicketProperty {
+    let mut want = ticket.property.clone();
+    if let DoneWhileOpen::Reflect {
+        still_recorded_completed,
+    } = verdict
+    {
+        for name in still_recorded_completed {
+            want.tasks.insert(name.clone(), TaskState::Completed);
+        }
+    }
+    want.closed = record == CloseRecord::Closed;
+    want.assignee = recorded_assignee(ticket.fields.assignee.as_ref(), observed);
+    want
 }
 
 fn subject_of(ticket: &DesiredTicket<'_>) -> super::steps::Subject {
@@ -412,51 +443,33 @@ fn subject_of(ticket: &DesiredTicket<'_>) -> super::steps::Subject {
 }
 
 /// The move a ticket needs: re-opened as the verdict says, or closed when every task is completed
-/// under `closure.when: AllTasksCompleted`.
+/// under `closure.when: AllTasksCompleted` and it was not closed for them before (a ticket a
+/// person re-opened stays open).
 fn transition(
     input: &PlanInput<'_>,
     ticket: &DesiredTicket<'_>,
     observed: &ObservedTicket,
     verdict: DoneWhileOpen,
+    record: CloseRecord,
 ) -> Option<TransitionStep> {
     let sync = &input.sync;
     let closure = &sync.spec.closure;
     match verdict {
         DoneWhileOpen::Reopen(reason, names) => {
-            let comment = reopen_comment(&reason, &qualified(sync.namespace, &names));
+            let comment = comments::reopened(&reason, sync.namespace, &names);
             Some(reopen(observed, reason, comment, ticket))
         }
         DoneWhileOpen::CompleteTasks(_) | DoneWhileOpen::Reflect { .. } => {
-            let all_completed = ticket.open_tasks().next().is_none();
-            (observed.category != StatusCategory::Done
-                && all_completed
-                && closure.when == ClosureWhen::AllTasksCompleted)
-                .then(|| {
-                    let comment = closure.comment.then(|| {
-                        format!(
-                            "Closed: every task of this ticket is completed: {}.",
-                            qualified(sync.namespace, &ticket.task_names())
-                        )
-                    });
-                    let mut step = close(observed, closure, CloseReason::TasksCompleted, comment);
-                    step.tasks = ticket.task_names();
-                    step.subject = subject_of(ticket);
-                    step
-                })
+            (record == CloseRecord::CloseNow).then(|| {
+                let comment = closure
+                    .comment
+                    .then(|| comments::closed(sync.namespace, &ticket.task_names()));
+                let mut step = close(observed, closure, CloseReason::TasksCompleted, comment);
+                step.tasks = ticket.task_names();
+                step.subject = subject_of(ticket);
+                step
+            })
         }
-    }
-}
-
-fn reopen_comment(reason: &ReopenReason, list: &str) -> String {
-    match reason {
-        ReopenReason::TasksReopened => {
-            format!("Re-opened: these tasks are open again or joined this ticket: {list}.")
-        }
-        ReopenReason::DoneInJiraWhileOpen => format!(
-            "Re-opened: this ticket was marked done in Jira while these tasks are still open: \
-             {list}. The tasks are the source of truth (jiraCompletion: Reopen); complete them in \
-             Kubernetes to close this ticket."
-        ),
     }
 }
 
@@ -551,10 +564,6 @@ fn field_changes(
 ) -> IssueUpdate {
     let want = &ticket.fields;
     let digest = TextDigest::of(&want.description.plain_text(input.sync.flavor));
-    let current_assignee = observed
-        .assignee
-        .clone()
-        .map_or(Assignee::Unassigned, Assignee::Account);
     IssueUpdate {
         summary: (want.summary != observed.summary).then(|| want.summary.clone()),
         description: (digest != observed.description_digest).then(|| want.description.clone()),
@@ -564,14 +573,7 @@ fn field_changes(
             .clone()
             .filter(|p| observed.priority.as_ref() != Some(p)),
         due_date: (want.due_date != observed.due_date).then_some(want.due_date),
-        assignee: want
-            .assignee
-            .clone()
-            .filter(|a| *a != current_assignee)
-            .map(|a| match a {
-                Assignee::Account(id) => Some(id),
-                Assignee::Unassigned => None,
-            }),
+        assignee: assignee_change(want.assignee.as_ref(), observed),
         epic: want
             .epic
             .clone()
@@ -613,12 +615,7 @@ fn label_changes(want: &[String], observed: &ObservedTicket, legacy: &str) -> Op
 fn plan_orphan(input: &PlanInput<'_>, ticket: &ObservedTicket, steps: &mut Vec<Step>) {
     let sync = &input.sync;
     if ticket.category != StatusCategory::Done {
-        let comment = format!(
-            "Closed by the JiraActiveSync {}/{}: {}. This ticket is no longer kept in step.",
-            sync.namespace,
-            sync.name,
-            orphan_why(input, ticket)
-        );
+        let comment = comments::orphaned(input, ticket);
         steps.push(Step::Transition(close(
             ticket,
             &sync.spec.closure,
@@ -632,41 +629,4 @@ fn plan_orphan(input: &PlanInput<'_>, ticket: &ObservedTicket, steps: &mut Vec<S
         reason: ReleaseReason::NotNeeded,
         subject: ticket.subject(),
     });
-}
-
-/// What became of each task an orphaned ticket records.
-fn orphan_why(input: &PlanInput<'_>, ticket: &ObservedTicket) -> String {
-    let namespace = input.sync.namespace;
-    let fate: Vec<String> = ticket
-        .property
-        .iter()
-        .flat_map(|p| p.tasks.keys())
-        .map(|name| {
-            let task = format!("{namespace}/{name}");
-            match input.others.get(name) {
-                None if input.tasks.iter().any(|t| &t.name == name) => {
-                    format!("{task} moved to another ticket of this sync")
-                }
-                None => format!("{task} was deleted"),
-                Some(other) => match &other.owner {
-                    Some(owner) => format!("{task} is now kept by the sync {owner}"),
-                    None => format!("{task} left the scope of this sync"),
-                },
-            }
-        })
-        .collect();
-    if fate.is_empty() {
-        "its tasks are no longer in this sync".to_owned()
-    } else {
-        fate.join("; ")
-    }
-}
-
-/// `ns/a, ns/b`.
-fn qualified(namespace: &str, names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("{namespace}/{n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -3,7 +3,7 @@
 //! executor-vs-simulator suite (`tests/executor_vs_simulator.rs`) runs the same scenarios through
 //! the real executor against the emulator and checks that both end in the same place.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::identity::{Installation, SyncLabels};
@@ -72,6 +72,9 @@ pub fn task(name: &str, assignee: Option<&str>, state: TaskState) -> TaskView {
         recorded: None,
     }
 }
+
+/// The Jira account of a person who takes tickets in the simulated Jira.
+pub const PERSON: &str = "acc-person";
 
 /// The simulated time of planning.
 pub fn now() -> jiff::Timestamp {
@@ -380,6 +383,10 @@ pub enum Change {
     Add(&'static str, Option<&'static str>),
     /// A person moves the task's ticket to done in Jira.
     JiraDone(&'static str),
+    /// A person moves the task's ticket back to work ("To Do") in Jira.
+    JiraReopen(&'static str),
+    /// A person takes the task's ticket in Jira (assigns it to themselves).
+    JiraAssign(&'static str),
     /// The sync switches between Individual and Batch.
     SwitchMode,
 }
@@ -397,8 +404,8 @@ pub struct Scenario {
     pub rounds: Vec<Vec<Change>>,
 }
 
-/// Where a task ends: its state, the status category of the ticket its status names, and the
-/// other tasks whose status names the same ticket.
+/// Where a task ends: its state, the status category of the ticket its status names, the other
+/// tasks whose status names the same ticket, and whether that ticket is assigned to anyone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskOutcome {
     /// Open or Completed.
@@ -407,14 +414,20 @@ pub struct TaskOutcome {
     pub category: Option<String>,
     /// The other tasks on its ticket, by name.
     pub companions: Vec<String>,
+    /// Whether its ticket has an assignee.
+    pub assigned: bool,
 }
 
 /// Where every task ends, by name; comparable between the simulation and a real run, since
 /// ticket keys are left out.
 pub type Outcome = BTreeMap<String, TaskOutcome>;
 
-/// The outcome of tasks from what their statuses record: (name, state, ticket key, category).
-pub fn outcome_of(tasks: &[(String, TaskState, Option<String>, Option<String>)]) -> Outcome {
+/// The outcome of tasks from what their statuses record, (name, state, ticket key, category),
+/// and the keys of the tickets that have an assignee.
+pub fn outcome_of(
+    tasks: &[(String, TaskState, Option<String>, Option<String>)],
+    assigned: &BTreeSet<String>,
+) -> Outcome {
     tasks
         .iter()
         .map(|(name, state, key, category)| {
@@ -430,6 +443,7 @@ pub fn outcome_of(tasks: &[(String, TaskState, Option<String>, Option<String>)])
                 state: *state,
                 category: category.clone(),
                 companions,
+                assigned: key.as_ref().is_some_and(|k| assigned.contains(k)),
             };
             (name.clone(), outcome)
         })
@@ -447,9 +461,13 @@ impl World {
             }
             Change::Remove(name) => self.tasks.retain(|t| t.name != *name),
             Change::Add(name, assignee) => self.tasks.push(task(name, *assignee, TaskState::Open)),
-            Change::JiraDone(name) => {
+            Change::JiraDone(name) | Change::JiraReopen(name) => {
                 let key = self.key_of(name);
-                self.jira_transition(&key, true);
+                self.jira_transition(&key, matches!(change, Change::JiraDone(_)));
+            }
+            Change::JiraAssign(name) => {
+                let key = self.key_of(name);
+                self.ticket(&key).assignee = Some(PERSON.to_owned());
             }
             Change::SwitchMode => {
                 self.spec.mode = match self.spec.mode {
@@ -475,7 +493,13 @@ impl World {
                 )
             })
             .collect();
-        outcome_of(&recorded)
+        let assigned = self
+            .tickets
+            .iter()
+            .filter(|t| t.assignee.is_some())
+            .map(|t| t.key.clone())
+            .collect();
+        outcome_of(&recorded, &assigned)
     }
 
     /// Runs a scenario: converges, then each round of changes and converges again. Gives the
@@ -516,6 +540,8 @@ fn scenario(
 
 const ALICE: Option<&str> = Some("alice@example.com");
 const BOB: Option<&str> = Some("bob@example.com");
+/// An email the simulated Jira (and the emulator's seed) has no user for.
+const CAROL: Option<&str> = Some("carol@example.com");
 
 fn open(name: &str, assignee: Option<&str>) -> TaskView {
     task(name, assignee, TaskState::Open)
@@ -564,9 +590,47 @@ fn task_scenarios() -> Vec<Scenario> {
     ]
 }
 
-/// People moving tickets in Jira, under each `jiraCompletion` that acts on it.
+/// People moving and taking tickets in Jira, under each `jiraCompletion` that acts on it.
 fn jira_scenarios() -> Vec<Scenario> {
     vec![
+        scenario(
+            "a ticket a person re-opens after the operator closed it stays open until a task re-opens and completes",
+            Mode::Individual,
+            |_| {},
+            vec![open("a", None), open("b", ALICE)],
+            vec![
+                vec![Change::Complete("a"), Change::Complete("b")],
+                vec![Change::JiraReopen("a"), Change::JiraReopen("b")],
+                vec![Change::Reopen("a")],
+                vec![Change::Complete("a")],
+            ],
+        ),
+        scenario(
+            "a batch ticket a person re-opens stays open until a new task joins and completes",
+            Mode::Batch,
+            |_| {},
+            vec![open("a1", ALICE), open("a2", ALICE)],
+            vec![
+                vec![Change::Complete("a1"), Change::Complete("a2")],
+                vec![Change::JiraReopen("a1")],
+                vec![Change::Add("a3", ALICE)],
+                vec![Change::Complete("a3")],
+            ],
+        ),
+        scenario(
+            "a person takes a ticket of a task with no assignee or one unknown to Jira",
+            Mode::Individual,
+            |_| {},
+            vec![open("n", None), open("c", CAROL), open("a", ALICE)],
+            vec![
+                vec![
+                    Change::JiraAssign("n"),
+                    Change::JiraAssign("c"),
+                    Change::JiraAssign("a"),
+                ],
+                vec![Change::Complete("n"), Change::Assign("a", None)],
+            ],
+        ),
         scenario(
             "done in Jira while open, under jiraCompletion: Reopen",
             Mode::Individual,

@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 
-use super::simulation::{Change, NS, SYNC, World, now, scenarios, spec, task};
+use super::simulation::{Change, NS, PERSON, SYNC, World, now, scenarios, spec, task};
 use super::*;
 use crate::api::{ClosureWhen, DeletionPolicy, JiraCompletion, JiraLabel, Mode, TaskState};
 use crate::jira::{Flavor, StatusCategory};
@@ -117,7 +117,12 @@ fn completing_a_task_closes_its_ticket_with_a_comment() {
                 Step::Transition(TransitionStep {
                     reason: TransitionReason::Close(CloseReason::TasksCompleted),
                     ..
-                })
+                }),
+                // The close is recorded once it is made.
+                Step::Update {
+                    property: Some(TicketProperty { closed: true, .. }),
+                    ..
+                }
             ]
         ),
         "{steps:#?}"
@@ -180,6 +185,77 @@ fn a_task_reopened_while_search_still_shows_its_ticket_open_is_reopened_first() 
     }
     lagging.task_mut("a").spec.state = TaskState::Open;
     assert_reopens_before_recording_open(&plan(&lagging.input()).steps);
+}
+
+#[test]
+fn a_ticket_a_person_reopens_after_the_close_stays_open_and_its_task_shows_it() {
+    let mut world = closed_with_its_task();
+    let key = world.key_of("a");
+    world.jira_transition(&key, false);
+    let steps = world.converge();
+    assert!(steps.is_empty(), "{steps:#?}");
+    assert_eq!(world.comments[&key].len(), 1, "one Closed: comment");
+    let recorded = world.tasks[0].recorded.clone().expect("status");
+    assert_eq!(recorded.status_category.as_deref(), Some("new"));
+    // The task re-opens (the ticket is open already) and completes again: closed again.
+    world.task_mut("a").spec.state = TaskState::Open;
+    world.converge();
+    world.task_mut("a").spec.state = TaskState::Completed;
+    assert!(world.converge().iter().any(is_close));
+    assert_eq!(world.comments[&key].len(), 2);
+}
+
+#[test]
+fn a_ticket_found_done_records_the_close_and_a_crash_before_the_close_still_closes() {
+    // Properties written before the close was recorded: the done ticket records it once.
+    let mut world = closed_with_its_task();
+    let key = world.key_of("a");
+    world
+        .ticket(&key)
+        .property
+        .as_mut()
+        .expect("property")
+        .closed = false;
+    let steps = world.converge();
+    assert!(matches!(&steps[..], [Step::Update { property: Some(p), .. }] if p.closed));
+    // A crash after the property recorded the task completed but before the close: still open
+    // and not recorded closed, so the next pass closes it.
+    world.jira_transition(&key, false);
+    world
+        .ticket(&key)
+        .property
+        .as_mut()
+        .expect("property")
+        .closed = false;
+    assert!(world.converge().iter().any(is_close));
+}
+
+#[test]
+fn a_person_taking_a_ticket_keeps_it_unless_the_task_names_a_known_assignee() {
+    let tasks = vec![
+        task("n", None, TaskState::Open),
+        task("c", Some("carol@example.com"), TaskState::Open),
+        task("a", Some("alice@example.com"), TaskState::Open),
+    ];
+    let mut world = World::new(spec(Mode::Individual), tasks);
+    world.converge();
+    for name in ["n", "c", "a"] {
+        let key = world.key_of(name);
+        world.ticket(&key).assignee = Some(PERSON.into());
+    }
+    let steps = world.converge();
+    let key_a = world.key_of("a");
+    assert!(
+        matches!(&steps[..], [Step::Update { key, changes, .. }]
+            if *key == key_a && changes.assignee == Some(Some("acc-alice".into()))),
+        "only alice's ticket is put back: {steps:#?}"
+    );
+    // The task loses its assignee: the operator removes its own assignment only.
+    world.task_mut("a").spec.assignee = None;
+    world.converge();
+    assert_eq!(world.ticket(&key_a).assignee, None);
+    world.ticket(&key_a).assignee = Some(PERSON.into());
+    assert!(world.converge().is_empty());
 }
 
 #[test]
@@ -694,6 +770,7 @@ enum Event {
     Add(Box<TaskView>),
     JiraDone(usize),
     JiraReopen(usize),
+    JiraAssign(usize),
     SwitchMode,
 }
 
@@ -712,12 +789,50 @@ fn arb_event() -> impl Strategy<Value = Event> {
         arb_task().prop_map(|t| Event::Add(Box::new(t))),
         (0usize..8).prop_map(Event::JiraDone),
         (0usize..8).prop_map(Event::JiraReopen),
+        (0usize..8).prop_map(Event::JiraAssign),
         Just(Event::SwitchMode),
     ]
 }
 
-fn apply_event(world: &mut World, event: &Event) {
+/// What a person did in Jira, which the next plan must not undo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PersonDid {
+    Nothing,
+    Closed(String),
+    Reopened(String),
+    Took(String),
+}
+
+/// Whether `steps` undo what the person did: re-open a ticket a person closed (only
+/// `jiraCompletion: Reopen` may), close one a person re-opened, or un-assign one a person took.
+fn undoes(steps: &[Step], did: &PersonDid, completion: JiraCompletion) -> bool {
+    steps.iter().any(|step| match (did, step) {
+        (PersonDid::Closed(key), Step::Transition(t)) => {
+            &t.key == key
+                && matches!(t.reason, TransitionReason::Reopen(_))
+                && completion != JiraCompletion::Reopen
+        }
+        (PersonDid::Reopened(key), Step::Transition(t)) => {
+            &t.key == key && matches!(t.reason, TransitionReason::Close(_))
+        }
+        (
+            PersonDid::Took(key),
+            Step::Update {
+                key: k, changes, ..
+            },
+        ) => k == key && changes.assignee == Some(None),
+        _ => false,
+    })
+}
+
+fn apply_event(world: &mut World, event: &Event) -> PersonDid {
     let n = world.tasks.len();
+    let ours: Vec<String> = world
+        .tickets
+        .iter()
+        .filter(|t| t.key.starts_with("SEC-"))
+        .map(|t| t.key.clone())
+        .collect();
     match event {
         Event::Toggle(i) if n > 0 => {
             let t = &mut world.tasks[i % n];
@@ -733,16 +848,20 @@ fn apply_event(world: &mut World, event: &Event) {
         Event::Add(t) if !world.tasks.iter().any(|x| x.name == t.name) => {
             world.tasks.push((**t).clone());
         }
-        Event::JiraDone(i) | Event::JiraReopen(i) => {
-            let ours: Vec<String> = world
-                .tickets
-                .iter()
-                .filter(|t| t.key.starts_with("SEC-"))
-                .map(|t| t.key.clone())
-                .collect();
-            if !ours.is_empty() {
-                world.jira_transition(&ours[i % ours.len()], matches!(event, Event::JiraDone(_)));
-            }
+        Event::JiraDone(i) | Event::JiraReopen(i) if !ours.is_empty() => {
+            let key = ours[i % ours.len()].clone();
+            let done = matches!(event, Event::JiraDone(_));
+            world.jira_transition(&key, done);
+            return if done {
+                PersonDid::Closed(key)
+            } else {
+                PersonDid::Reopened(key)
+            };
+        }
+        Event::JiraAssign(i) if !ours.is_empty() => {
+            let key = ours[i % ours.len()].clone();
+            world.ticket(&key).assignee = Some(PERSON.to_owned());
+            return PersonDid::Took(key);
         }
         Event::SwitchMode => {
             world.spec.mode = match world.spec.mode {
@@ -752,6 +871,7 @@ fn apply_event(world: &mut World, event: &Event) {
         }
         _ => {}
     }
+    PersonDid::Nothing
 }
 
 proptest! {
@@ -759,7 +879,8 @@ proptest! {
 
     /// Over any history of task changes and Jira-side transitions: one plan brings everything in
     /// step (planning again yields nothing), every open task is in exactly one live ticket (a
-    /// completed task in at most one), each task's status names its ticket, and no action touches a ticket of another sync.
+    /// completed task in at most one), each task's status names its ticket, no action touches a
+    /// ticket of another sync, and none undoes what a person did in Jira.
     #[test]
     fn plans_converge_in_one_step_with_each_task_in_exactly_one_ticket(
         tasks in prop::collection::vec(arb_task(), 0..8),
@@ -798,11 +919,12 @@ proptest! {
         let foreign = world.tickets[0].clone();
         world.converge();
         for event in &events {
-            apply_event(&mut world, event);
+            let did = apply_event(&mut world, event);
             let steps = world.converge();
             for step in &steps {
                 prop_assert_ne!(step.key(), Some("OPS-1"));
             }
+            prop_assert!(!undoes(&steps, &did, completion), "{:?} undone by {:#?}", did, steps);
         }
         prop_assert_eq!(world.tickets.iter().find(|t| t.key == "OPS-1"), Some(&foreign));
         let members = world.membership();
@@ -864,4 +986,69 @@ fn a_ticket_of_another_installation_is_never_touched() {
         "no step on the other installation's ticket: {steps:#?}"
     );
     assert_eq!(*world.ticket(&theirs), before);
+}
+
+#[test]
+fn a_description_cut_to_fit_lists_the_open_tasks_first() {
+    let long = "Check every replica and record what was found. ".repeat(40);
+    let mut tasks: Vec<TaskView> = (0..100)
+        .map(|i| {
+            task(
+                &format!("a-{i:03}"),
+                Some("alice@example.com"),
+                TaskState::Completed,
+            )
+        })
+        .chain((0..5).map(|i| {
+            task(
+                &format!("z-{i}"),
+                Some("alice@example.com"),
+                TaskState::Open,
+            )
+        }))
+        .collect();
+    for t in &mut tasks {
+        t.spec.instructions = Some(long.clone());
+    }
+    let world = World::new(spec(Mode::Batch), tasks);
+    let plan = world.plan();
+    let [created] = creates(&plan.steps)[..] else {
+        panic!("one ticket: {plan:#?}");
+    };
+    let rendered = created.fields.description.render(Flavor::Cloud);
+    assert!(rendered.truncated);
+    for i in 0..5 {
+        assert!(
+            rendered.plain_text.contains(&format!("payments/z-{i}")),
+            "z-{i}"
+        );
+    }
+    assert!(!rendered.plain_text.contains("payments/a-099"));
+}
+
+#[test]
+fn a_two_thousand_task_group_converges_within_the_property_limit_and_closes() {
+    let name = |i: usize| format!("finding-of-a-rather-verbose-scanner-{i:04}");
+    let tasks = (0..2_000)
+        .map(|i| task(&name(i), Some("alice@example.com"), TaskState::Open))
+        .collect();
+    let mut world = World::new(spec(Mode::Batch), tasks);
+    let first = world.converge();
+    let [created] = creates(&first)[..] else {
+        panic!("one ticket");
+    };
+    assert!(created.property.unlisted.is_some(), "cut to fit");
+    for i in 0..1_000 {
+        world.task_mut(&name(i)).spec.state = TaskState::Completed;
+    }
+    assert!(!world.converge().iter().any(is_close));
+    for i in 1_000..2_000 {
+        world.task_mut(&name(i)).spec.state = TaskState::Completed;
+    }
+    assert!(world.converge().iter().any(is_close));
+    let key = world.key_of(&name(0));
+    let comment = &world.comments[&key][0];
+    assert!(comment.chars().count() <= COMMENT_LIMIT && comment.ends_with(" more."));
+    let property = world.ticket(&key).property.clone().expect("property");
+    assert!(property::size(&property) <= PROPERTY_BUDGET && property.closed);
 }

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::Mode;
 use super::TestNamespace;
 use super::cluster::Cluster;
-use super::emulator::{EMAIL, Emulator};
+use super::emulator::{EMAIL, Emulator, SEED_PAT, SEED_TOKEN};
 use super::operator::OperatorOptions;
 
 /// The JiraConnection of a [`Site`].
@@ -37,12 +37,28 @@ pub struct Site {
 }
 
 impl Site {
-    /// A namespace named after `test`, an emulator whose admin token is `token`, the Secret and the
-    /// `acme` connection (with `connection_spec` merged into its spec).
+    /// A namespace named after `test`, a Cloud emulator whose admin token is `token`, the Secret
+    /// and the `acme` connection (with `connection_spec` merged into its spec).
     pub async fn new(test: &str, token: &str, connection_spec: Value) -> Site {
+        Site::start(test, Flavor::Cloud, token, connection_spec).await
+    }
+
+    /// Like [`Site::new`] with an emulator of `flavor`, the admin acting with the seed's secret:
+    /// an API token (Basic) on Cloud, a personal access token (Bearer) on Data Center.
+    pub async fn of(flavor: Flavor, test: &str, connection_spec: Value) -> Site {
+        let token = match flavor {
+            Flavor::Cloud => SEED_TOKEN,
+            Flavor::DataCenter => SEED_PAT,
+        };
+        Site::start(test, flavor, token, connection_spec).await
+    }
+
+    async fn start(test: &str, flavor: Flavor, token: &str, connection_spec: Value) -> Site {
         let ns = TestNamespace::new(test).await;
-        let jira = Emulator::start(Mode::Process, Flavor::Cloud, false).await;
-        jira.set_admin_token(token).await;
+        let jira = Emulator::start(Mode::Process, flavor, false).await;
+        if flavor == Flavor::Cloud {
+            jira.set_admin_token(token).await;
+        }
         Site::connect(ns, Arc::new(jira), token, connection_spec).await
     }
 
@@ -53,7 +69,7 @@ impl Site {
         Site::connect(ns, self.jira.clone(), &self.token, json!({})).await
     }
 
-    /// The Secret and the `acme` connection in `ns`.
+    /// The Secret and the `acme` connection in `ns`, to `jira`.
     async fn connect(
         ns: TestNamespace,
         jira: Arc<Emulator>,
@@ -62,11 +78,17 @@ impl Site {
     ) -> Site {
         ns.create::<Secret>(json!({
             "metadata": {"name": "jira-credentials"},
-            "stringData": {"email": EMAIL, "apiToken": token, "webhook": format!("{token}-hook")}
+            "stringData": {"email": EMAIL, "apiToken": token, "token": token,
+                           "webhook": format!("{token}-hook")}
         }))
         .await;
+        let (flavor, auth) = match jira.flavor() {
+            Flavor::Cloud => ("Cloud", "Basic"),
+            Flavor::DataCenter => ("DataCenter", "Bearer"),
+        };
         let mut spec = json!({
-            "url": jira.url, "auth": {"type": "Basic", "secretRef": {"name": "jira-credentials"}},
+            "url": jira.url, "flavor": flavor,
+            "auth": {"type": auth, "secretRef": {"name": "jira-credentials"}},
             "webhook": {"secretRef": {"name": "jira-credentials", "key": "webhook"}},
             "allowedProjects": ["SEC", "OPS"]
         });

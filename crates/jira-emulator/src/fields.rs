@@ -168,7 +168,8 @@ impl FieldContext<'_> {
             }
         }
         if let Some(properties) = body.get("properties") {
-            changes.properties = parse_properties(properties)?;
+            let bean_text = self.flavor == Flavor::Datacenter;
+            changes.properties = parse_properties(properties, bean_text)?;
         }
         if self.screen == Screen::Create {
             self.check_required(&changes, fields, &mut errors);
@@ -327,7 +328,19 @@ impl FieldContext<'_> {
     }
 
     /// Reads rich text in the request's API format: ADF on v3, a wiki-markup string on v2.
+    /// Refuses texts over Jira's limit of 32,767 characters (UTF-16 units; an ADF document
+    /// counts as its JSON).
     pub fn rich_text(&self, value: &Value) -> Result<Option<RichText>, String> {
+        let length = match value {
+            Value::String(s) => s.encode_utf16().count(),
+            other => other.to_string().encode_utf16().count(),
+        };
+        if length > TEXT_LIMIT {
+            return Err(
+                "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
+                    .to_owned(),
+            );
+        }
         match (self.api, value) {
             (_, Value::Null) => Ok(None),
             (Api::V3, v) if adf::is_document(v) => Ok(Some(RichText::Adf(v.clone()))),
@@ -471,8 +484,9 @@ fn due_date(value: &Value) -> Result<Option<Date>, String> {
     }
 }
 
-/// Reads `properties: [{"key": ..., "value": ...}]`.
-pub fn parse_properties(value: &Value) -> Result<Vec<(String, Value)>, ApiError> {
+/// Reads `properties: [{"key": ..., "value": ...}]`. With `bean_text` (Data Center's
+/// EntityPropertyBean) a string value is the property's JSON text, stored as the JSON it holds.
+pub fn parse_properties(value: &Value, bean_text: bool) -> Result<Vec<(String, Value)>, ApiError> {
     let items = value
         .as_array()
         .ok_or_else(|| ApiError::bad_request("The 'properties' member must be an array."))?;
@@ -484,14 +498,20 @@ pub fn parse_properties(value: &Value) -> Result<Vec<(String, Value)>, ApiError>
                 .and_then(Value::as_str)
                 .filter(|k| !k.is_empty())
                 .ok_or_else(|| ApiError::bad_request("The property key cannot be empty."))?;
-            check_property(key, item.get("value").unwrap_or(&Value::Null))?;
-            Ok((
-                key.to_owned(),
-                item.get("value").cloned().unwrap_or(Value::Null),
-            ))
+            let value = item.get("value").cloned().unwrap_or(Value::Null);
+            let value = match value {
+                Value::String(text) if bean_text => serde_json::from_str(&text)
+                    .map_err(|_| ApiError::bad_request("The property value must be valid JSON."))?,
+                other => other,
+            };
+            check_property(key, &value)?;
+            Ok((key.to_owned(), value))
         })
         .collect()
 }
+
+/// Jira's limit on a text field or comment, in characters.
+pub const TEXT_LIMIT: usize = 32_767;
 
 /// Jira's limits on entity properties: key up to 255 characters, value up to 32768 bytes.
 pub fn check_property(key: &str, value: &Value) -> Result<(), ApiError> {
