@@ -275,10 +275,17 @@ async fn delete_reaches_tickets_search_does_not_show_yet() {
         );
     }
     site.jira.config(json!({"searchLagMs": 0})).await;
-    assert_eq!(
-        site.tickets("s").await.len(),
-        0,
-        "no ticket of the sync is left"
+    let left: Vec<(String, Vec<String>)> = site
+        .tickets("s")
+        .await
+        .into_iter()
+        .map(|t| (t.key, t.labels))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "no ticket of the sync is left: {left:?} (recorded {keys:?}); see {} and {}",
+        site.log_path().display(),
+        site.dump_requests().await.display()
     );
     operator.remove_log();
 }

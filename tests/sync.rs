@@ -787,7 +787,7 @@ async fn next_search(env: &Env, since: u64, updated: bool) -> u64 {
         let requests = env.jira.requests(since + 1).await;
         requests.iter().find_map(|r| {
             let jql = r["body"]["jql"].as_str()?;
-            (jql.starts_with("labels = ") && jql.contains("updated >=") == updated)
+            (jql.starts_with("labels in (") && jql.contains("updated >=") == updated)
                 .then(|| r["seq"].as_u64())
                 .flatten()
         })
