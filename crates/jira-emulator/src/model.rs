@@ -121,6 +121,21 @@ pub struct Transition {
     pub to: String,
     /// Whether its screen offers the resolution field.
     pub resolution_screen: bool,
+    /// Whether its screen requires the resolution.
+    pub resolution_required: bool,
+    /// Other fields of its screen.
+    pub screen_fields: Vec<ScreenField>,
+}
+
+/// A field of a transition screen other than the resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenField {
+    /// Field id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Whether the transition is refused without it.
+    pub required: bool,
 }
 
 impl Transition {

@@ -10,7 +10,7 @@ use super::error::ApiError;
 use super::fields::IssueChanges;
 use super::model::{
     ChangeGroup, ChangeItem, Comment, Issue, IssueType, Priority, Project, Resolution, RichText,
-    Status, Transition, User,
+    ScreenField, Status, Transition, User,
 };
 use super::search_index::SearchIndex;
 use super::seed::{Category, Seed, SeedError};
@@ -179,7 +179,17 @@ impl Store {
                     .map(|n| status_id(n))
                     .collect::<Result<_, _>>()?,
                 to: status_id(&t.to)?,
-                resolution_screen: t.resolution_screen,
+                resolution_screen: t.resolution_screen || t.resolution_required,
+                resolution_required: t.resolution_required,
+                screen_fields: t
+                    .screen_fields
+                    .iter()
+                    .map(|f| ScreenField {
+                        id: f.id.clone(),
+                        name: f.name.clone(),
+                        required: f.required,
+                    })
+                    .collect(),
             });
         }
         let mut store = Store {
