@@ -66,6 +66,7 @@ mod issues;
 pub mod jql;
 mod model;
 mod oauth;
+mod path;
 mod rate_limit;
 mod retry;
 mod scopes;
@@ -85,9 +86,10 @@ pub use error::JiraError;
 pub use issues::BULK_CREATE_LIMIT;
 pub use model::{
     Issue, IssueRef, IssueType, IssueUpdate, JiraUser, NewIssue, Priority, Project, ServerInfo,
-    Status, StatusCategory, Transition, TransitionTarget,
+    ScreenField, Status, StatusCategory, Transition, TransitionTarget,
 };
 pub use rate_limit::PauseScope;
 pub use search::{BULK_FETCH_LIMIT, SEARCH_PAGE_SIZE, SEARCH_PROPERTY_LIMIT};
 pub use wire::EpicField;
-pub use workflow::choose as choose_transition;
+pub use path::{Hop, MAX_HOPS, next_hop};
+pub use workflow::{Walk, choose as choose_transition};

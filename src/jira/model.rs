@@ -208,6 +208,24 @@ impl IssueUpdate {
         *self == IssueUpdate::default()
     }
 
+    /// The update without the fields named by Jira's field ids (`parent` and custom field ids
+    /// stand for the epic, the one custom field the operator sets).
+    pub fn without_fields(&self, ids: &[&str]) -> IssueUpdate {
+        let keep = |name: &str| !ids.contains(&name);
+        let epic_refused = ids
+            .iter()
+            .any(|id| *id == "parent" || id.starts_with("customfield_"));
+        IssueUpdate {
+            summary: self.summary.clone().filter(|_| keep("summary")),
+            description: self.description.clone().filter(|_| keep("description")),
+            labels: self.labels.clone().filter(|_| keep("labels")),
+            priority: self.priority.clone().filter(|_| keep("priority")),
+            due_date: self.due_date.filter(|_| keep("duedate")),
+            assignee: self.assignee.clone().filter(|_| keep("assignee")),
+            epic: self.epic.clone().filter(|_| !epic_refused),
+        }
+    }
+
     /// The names of the fields that change, for Events and logs.
     pub fn field_names(&self) -> Vec<&'static str> {
         [
@@ -236,6 +254,19 @@ pub struct Transition {
     pub to: Status,
     /// Whether its screen takes a resolution.
     pub has_resolution_field: bool,
+    /// The resolutions its screen offers, in Jira's order (empty without a resolution field).
+    pub resolutions: Vec<String>,
+    /// The other fields of its screen.
+    pub screen_fields: Vec<ScreenField>,
+}
+
+/// A field of a transition screen other than the resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenField {
+    /// Field id, e.g. `customfield_10200`.
+    pub id: String,
+    /// Whether Jira refuses the transition without it.
+    pub required: bool,
 }
 
 /// Where a transition should lead.

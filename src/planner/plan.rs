@@ -181,7 +181,11 @@ fn plan_ticket(
         counts.tickets_done += 1;
     }
     for duplicate in found {
-        out.steps.extend(retire_duplicate(duplicate, original));
+        out.steps.extend(retire_duplicate(
+            duplicate,
+            original,
+            &input.sync.spec.closure,
+        ));
     }
     plan_existing(input, &ticket, original, out);
 }
@@ -202,7 +206,11 @@ fn released_statuses<'a>(input: &'a PlanInput<'_>) -> impl Iterator<Item = TaskW
 
 /// A second ticket with the identity of `original`: closed (unless done already), told which one it
 /// duplicates, and released.
-fn retire_duplicate(duplicate: &ObservedTicket, original: &ObservedTicket) -> Vec<Step> {
+fn retire_duplicate(
+    duplicate: &ObservedTicket,
+    original: &ObservedTicket,
+    closure: &Closure,
+) -> Vec<Step> {
     let mut steps = Vec::new();
     if duplicate.category != StatusCategory::Done {
         steps.push(Step::Transition(TransitionStep {
@@ -211,6 +219,7 @@ fn retire_duplicate(duplicate: &ObservedTicket, original: &ObservedTicket) -> Ve
             to: vec![TransitionTarget::Category(StatusCategory::Done)],
             only_from: OPEN.to_vec(),
             resolution: None,
+            fields: closure.fields.clone(),
             comment: None,
             reason: TransitionReason::RetireDuplicate {
                 original: original.key.clone(),
@@ -419,7 +428,10 @@ fn transition(
     match verdict {
         DoneWhileOpen::Reopen(reason, names) => {
             let comment = reopen_comment(&reason, &qualified(sync.namespace, &names));
-            Some(reopen(observed, reason, comment, ticket))
+            let mut step = reopen(observed, reason, comment, ticket);
+            // A way back may pass through screens that ask for the same fields as closing.
+            step.fields.clone_from(&closure.fields);
+            Some(step)
         }
         DoneWhileOpen::CompleteTasks(_) | DoneWhileOpen::Reflect { .. } => {
             let all_completed = ticket.open_tasks().next().is_none();
@@ -473,6 +485,7 @@ fn reopen(
         ],
         only_from: vec![StatusCategory::Done],
         resolution: None,
+        fields: serde_json::Map::new(),
         comment: Some(comment),
         reason: TransitionReason::Reopen(reason),
         tasks: ticket.task_names(),
@@ -496,6 +509,7 @@ pub(super) fn close(
         )],
         only_from: OPEN.to_vec(),
         resolution: closure.resolution.clone(),
+        fields: closure.fields.clone(),
         comment,
         reason: TransitionReason::Close(reason),
         tasks: Vec::new(),
