@@ -282,7 +282,11 @@ mod tests {
     fn a_close_with_no_workflow_path_stalls_the_sync_naming_the_status_and_transitions() {
         let message = "closing SEC-3: SEC-3 is in status \"Closed\": no path of available transitions leads to a status in category \"new\" (transitions offered there: none)";
         let failures = [
-            failed(FIELD_REFUSED, "Jira refused priority of SEC-2", Retry::OnChange),
+            failed(
+                FIELD_REFUSED,
+                "Jira refused priority of SEC-2",
+                Retry::OnChange,
+            ),
             failed(NO_WORKFLOW_PATH, message, Retry::OnChange),
         ];
         let conditions = pass_conditions(false, &[], &failures, &[], Duration::from_secs(60));
@@ -291,7 +295,8 @@ mod tests {
         assert!(stalled.status);
         assert_eq!(stalled.reason, NO_WORKFLOW_PATH);
         assert_eq!(stalled.message, message);
-        let refused_only = pass_conditions(false, &[], &failures[..1], &[], Duration::from_secs(60));
+        let refused_only =
+            pass_conditions(false, &[], &failures[..1], &[], Duration::from_secs(60));
         assert!(
             refused_only
                 .iter()

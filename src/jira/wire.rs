@@ -12,8 +12,8 @@ use super::config::Flavor;
 use super::description::{DescriptionBody, ObservedText};
 use super::error::ErrorCollection;
 use super::model::{
-    Issue, IssueRef, IssueType, IssueUpdate, JiraUser, NewIssue, Priority, Project, ServerInfo,
-    ScreenField, Status, StatusCategory, Transition,
+    Issue, IssueRef, IssueType, IssueUpdate, JiraUser, NewIssue, Priority, Project, ScreenField,
+    ServerInfo, Status, StatusCategory, Transition,
 };
 
 /// Where a site keeps an issue's epic.

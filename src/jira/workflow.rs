@@ -48,15 +48,16 @@ impl JiraClient {
         comment: Option<&str>,
     ) -> Result<Transition, JiraError> {
         let available = self.transitions(key).await?;
-        let chosen = choose(&available, target)
-            .cloned()
-            .ok_or_else(|| JiraError::NoTransition {
-                issue: key.to_owned(),
-                status: None,
-                target: describe(target),
-                available: names(&available),
-                path: Vec::new(),
-            })?;
+        let chosen =
+            choose(&available, target)
+                .cloned()
+                .ok_or_else(|| JiraError::NoTransition {
+                    issue: key.to_owned(),
+                    status: None,
+                    target: describe(target),
+                    available: names(&available),
+                    path: Vec::new(),
+                })?;
         let walk = Walk {
             targets: std::slice::from_ref(target),
             resolution,
@@ -71,7 +72,12 @@ impl JiraClient {
     /// offers, re-reading them after each hop, at most [`MAX_HOPS`] transitions; the comment goes
     /// with the hop that arrives. Gives the status reached, or `NoTransition` naming the status the
     /// walk stopped in, what it offered and the hops taken.
-    pub async fn walk(&self, key: &str, from: &Status, walk: &Walk<'_>) -> Result<Status, JiraError> {
+    pub async fn walk(
+        &self,
+        key: &str,
+        from: &Status,
+        walk: &Walk<'_>,
+    ) -> Result<Status, JiraError> {
         let mut passed = vec![from.name.clone()];
         let mut path = Vec::new();
         for _ in 0..MAX_HOPS {

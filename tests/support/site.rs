@@ -10,6 +10,7 @@ use jira_active_sync::api::{ComplianceTask, JiraActiveSync, JiraConnection};
 use jira_active_sync::controller::tickets_jql;
 use jira_active_sync::jira::{Flavor, Issue};
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::events::v1::Event;
 use kube::Api;
 use kube::api::{ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
@@ -38,12 +39,30 @@ impl Site {
     /// A namespace named after `test`, an emulator whose admin token is `token`, the Secret and the
     /// `acme` connection (with `connection_spec` merged into its spec).
     pub async fn new(test: &str, token: &str, connection_spec: Value) -> Site {
-        let ns = TestNamespace::new(test).await;
         let jira = Emulator::start(Mode::Process, Flavor::Cloud, false).await;
         jira.set_admin_token(token).await;
+        Site::around(test, jira, token, connection_spec).await
+    }
+
+    /// A site of `flavor` whose emulator starts on the seed `seed` (a built-in workflow by name);
+    /// the connection acts as the seed's admin (API token on Cloud, personal access token on Data
+    /// Center).
+    pub async fn on(test: &str, flavor: Flavor, seed: &'static str) -> Site {
+        let jira = Emulator::start_seeded(Mode::Process, flavor, seed).await;
+        let token = jira.seed_secret();
+        let connection = match flavor {
+            Flavor::Cloud => json!({}),
+            Flavor::DataCenter => json!({"flavor": "DataCenter", "auth": {"type": "Bearer"}}),
+        };
+        Site::around(test, jira, token, connection).await
+    }
+
+    async fn around(test: &str, jira: Emulator, token: &str, connection_spec: Value) -> Site {
+        let ns = TestNamespace::new(test).await;
         ns.create::<Secret>(json!({
             "metadata": {"name": "jira-credentials"},
-            "stringData": {"email": EMAIL, "apiToken": token, "webhook": format!("{token}-hook")}
+            "stringData": {"email": EMAIL, "apiToken": token, "token": token,
+                           "webhook": format!("{token}-hook")}
         }))
         .await;
         let mut spec = json!({
@@ -189,6 +208,17 @@ impl Site {
     /// The sync's condition `type_` as (status, reason, message).
     pub async fn condition(&self, sync: &str, type_: &str) -> Option<(String, String, String)> {
         condition_of(&self.ns.api::<JiraActiveSync>(), sync, type_).await
+    }
+
+    /// The note of the first Event of the namespace with `reason`, once there is one.
+    pub async fn event_note(&self, reason: &str) -> Option<String> {
+        let events = self.ns.api::<Event>();
+        let listed = events.list(&ListParams::default()).await.ok()?;
+        listed
+            .items
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some(reason))
+            .and_then(|e| e.note)
     }
 
     /// The tickets the sync `name` owns (by its label).

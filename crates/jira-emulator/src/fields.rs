@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::adf;
 use super::config::{Api, Flavor};
 use super::error::ApiError;
-use super::model::{RichText, Transition};
+use super::model::{Permission, RichText, Transition};
 use super::store::Store;
 
 /// Field id of Data Center's Epic Link custom field.
@@ -29,6 +29,30 @@ pub enum Screen<'a> {
     Edit,
     /// A transition's screen: the resolution where it offers one, and its other fields.
     Transition(&'a Transition),
+}
+
+/// Jira's refusal of an assignee who may not be assigned issues of the project.
+pub fn check_assignable(
+    store: &Store,
+    project_id: &str,
+    changes: &IssueChanges,
+) -> Result<(), ApiError> {
+    let Some(Some(account_id)) = &changes.assignee else {
+        return Ok(());
+    };
+    let refused = store
+        .project(project_id)
+        .is_some_and(|p| !p.allows(Permission::Assignable, account_id));
+    if !refused {
+        return Ok(());
+    }
+    let name = store
+        .user_by_reference(account_id)
+        .map_or(account_id.as_str(), |u| u.display_name.as_str());
+    Err(ApiError::field(
+        "assignee",
+        format!("User '{name}' cannot be assigned issues."),
+    ))
 }
 
 /// Labels to set, add and remove.
@@ -147,7 +171,10 @@ impl FieldContext<'_> {
             && changes.resolution_id.as_ref().is_none_or(Option::is_none)
             && !errors.contains_key("resolution")
         {
-            errors.insert("resolution".to_owned(), "Resolution is required.".to_owned());
+            errors.insert(
+                "resolution".to_owned(),
+                "Resolution is required.".to_owned(),
+            );
         }
         for field in &transition.screen_fields {
             if field.required && !changes.screen_fields.contains(&field.id) {

@@ -91,6 +91,8 @@ pub struct SeedPermissions {
     pub edit: Option<Vec<String>>,
     /// Emails allowed to delete issues.
     pub delete: Option<Vec<String>>,
+    /// Emails that may be assigned issues.
+    pub assignable: Option<Vec<String>>,
 }
 
 /// A project.
@@ -307,7 +309,10 @@ impl Default for Seed {
 pub const BUILTIN: [(&str, &str); 4] = [
     ("jira-software", include_str!("../seeds/jira-software.yaml")),
     ("review", include_str!("../seeds/review.yaml")),
-    ("service-management", include_str!("../seeds/service-management.yaml")),
+    (
+        "service-management",
+        include_str!("../seeds/service-management.yaml"),
+    ),
     ("dc-classic", include_str!("../seeds/dc-classic.yaml")),
 ];
 
@@ -325,8 +330,7 @@ impl Seed {
 
     /// A built-in seed by name, else the seed file at that path.
     pub fn named_or_file(name_or_path: &str) -> Result<Self, SeedError> {
-        Self::builtin(name_or_path)
-            .unwrap_or_else(|| Self::from_file(Path::new(name_or_path)))
+        Self::builtin(name_or_path).unwrap_or_else(|| Self::from_file(Path::new(name_or_path)))
     }
 
     /// Parses seed text; YAML is a superset of JSON, so one parser reads both.

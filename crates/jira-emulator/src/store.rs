@@ -145,6 +145,7 @@ impl Store {
                 create: list(&p.permissions.create)?,
                 edit: list(&p.permissions.edit)?,
                 delete: list(&p.permissions.delete)?,
+                assignable: list(&p.permissions.assignable)?,
                 next_number: 1,
             });
         }
