@@ -200,6 +200,8 @@ pub struct IssueUpdate {
     pub assignee: Option<Option<String>>,
     /// New epic or none.
     pub epic: Option<Option<String>>,
+    /// New issue type (by name), where Jira allows changing it by an edit.
+    pub issue_type: Option<String>,
 }
 
 impl IssueUpdate {
@@ -223,6 +225,7 @@ impl IssueUpdate {
             due_date: self.due_date.filter(|_| keep("duedate")),
             assignee: self.assignee.clone().filter(|_| keep("assignee")),
             epic: self.epic.clone().filter(|_| !epic_refused),
+            issue_type: self.issue_type.clone().filter(|_| keep("issuetype")),
         }
     }
 
@@ -236,6 +239,7 @@ impl IssueUpdate {
             (self.due_date.is_some(), "duedate"),
             (self.assignee.is_some(), "assignee"),
             (self.epic.is_some(), "epic"),
+            (self.issue_type.is_some(), "issuetype"),
         ]
         .into_iter()
         .filter_map(|(changed, name)| changed.then_some(name))

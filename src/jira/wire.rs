@@ -191,6 +191,9 @@ pub fn edit_body(flavor: Flavor, epic: &EpicField, update: &IssueUpdate) -> Opti
     if let (Some(id), Some(epic_key)) = (epic.id(), &update.epic) {
         fields.insert(id.to_owned(), epic.value(epic_key.as_deref()));
     }
+    if let Some(issue_type) = &update.issue_type {
+        fields.insert("issuetype".into(), json!({ "name": issue_type }));
+    }
     (description.is_some() || !fields.is_empty()).then_some(EditBody {
         fields: FieldsBody {
             description,

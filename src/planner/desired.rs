@@ -149,6 +149,7 @@ fn ticket<'t>(
             .map(|t| (t.name.clone(), t.spec.state))
             .collect(),
         labels: spec_labels,
+        epic: spec.jira.epic.clone(),
     };
     DesiredTicket {
         identity,

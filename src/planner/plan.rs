@@ -581,11 +581,22 @@ fn field_changes(
                 Assignee::Account(id) => Some(id),
                 Assignee::Unassigned => None,
             }),
-        epic: want
-            .epic
-            .clone()
-            .filter(|e| observed.epic.as_ref() != Some(e))
-            .map(Some),
+        epic: epic_change(want.epic.as_ref(), observed),
+        issue_type: Some(&input.sync.spec.jira.issue_type)
+            .filter(|t| !t.eq_ignore_ascii_case(&observed.issue_type))
+            .cloned(),
+    }
+}
+
+/// The epic when it must change: the spec's, else none when the spec dropped the epic the
+/// operator set (its property records it); an epic a person chose stays when the spec names none.
+fn epic_change(want: Option<&String>, observed: &ObservedTicket) -> Option<Option<String>> {
+    match want {
+        Some(epic) => (observed.epic.as_ref() != Some(epic)).then(|| Some(epic.clone())),
+        None => {
+            let recorded = observed.property.as_ref().and_then(|p| p.epic.as_ref());
+            (observed.epic.is_some() && observed.epic.as_ref() == recorded).then_some(None)
+        }
     }
 }
 

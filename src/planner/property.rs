@@ -27,4 +27,8 @@ pub struct TicketProperty {
     /// The labels from the sync's spec last put on the ticket (removed again when dropped from the spec).
     #[serde(default)]
     pub labels: Vec<String>,
+    /// The epic from the sync's spec last put on the ticket (taken off again when dropped from the
+    /// spec; an epic a person chose is left alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epic: Option<String>,
 }

@@ -789,6 +789,7 @@ proptest! {
             key: "OPS-1".into(),
             url: "https://jira.example/browse/OPS-1".into(),
             project: "OPS".into(),
+            issue_type: "Task".into(),
             summary: "someone else's".into(),
             description_digest: TextDigest::default(),
             labels: vec!["jas.payments.other".into(), "jas-task.t1".into()],
