@@ -281,3 +281,27 @@ pub enum TransitionTarget {
     /// Any transition into a status of this category.
     Category(StatusCategory),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_without_refused_fields_keeps_the_rest() {
+        let update = IssueUpdate {
+            summary: Some("s".into()),
+            priority: Some("Urgent".into()),
+            assignee: Some(Some("acc-alice".into())),
+            epic: Some(Some("SEC-1".into())),
+            issue_type: Some("Bug".into()),
+            ..IssueUpdate::default()
+        };
+        let rest = update.without_fields(&["priority", "assignee", "customfield_10100"]);
+        assert_eq!(rest.field_names(), ["summary", "issuetype"]);
+        assert!(
+            update
+                .without_fields(&["summary", "parent", "issuetype", "priority", "assignee"])
+                .is_empty()
+        );
+    }
+}

@@ -322,4 +322,41 @@ mod tests {
         );
         assert_eq!(by(TransitionTarget::StatusName("Blocked".into())), None);
     }
+
+    #[test]
+    fn a_screen_gets_the_resolution_asked_else_its_first_and_only_the_fields_it_has() {
+        let mut resolve = t("5", "Resolve Issue", "Resolved", StatusCategory::Done);
+        resolve.has_resolution_field = true;
+        resolve.resolutions = vec!["Fixed".into(), "Won't Fix".into()];
+        resolve.screen_fields = vec![crate::jira::model::ScreenField {
+            id: "customfield_10300".into(),
+            required: true,
+        }];
+        let plain = t(
+            "11",
+            "Start Progress",
+            "In Progress",
+            StatusCategory::Indeterminate,
+        );
+        let mut fields = Map::new();
+        fields.insert("customfield_10300".into(), json!("notes"));
+        fields.insert("customfield_99999".into(), json!("elsewhere"));
+        let targets = [TransitionTarget::Category(StatusCategory::Done)];
+        let mut walk = Walk {
+            targets: &targets,
+            resolution: None,
+            fields: &fields,
+            comment: None,
+        };
+        assert_eq!(
+            Value::Object(walk.screen_values(&resolve)),
+            json!({"resolution": {"name": "Fixed"}, "customfield_10300": "notes"})
+        );
+        walk.resolution = Some("Won't Fix");
+        assert_eq!(
+            walk.screen_values(&resolve)["resolution"],
+            json!({"name": "Won't Fix"})
+        );
+        assert!(walk.screen_values(&plain).is_empty());
+    }
 }
