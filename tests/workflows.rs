@@ -217,7 +217,8 @@ async fn a_workflow_with_no_way_back_stalls_the_sync() {
 }
 
 /// The task's new assignee may not be assigned issues in SEC: the edit leaves the assignee out,
-/// a Warning Event names the field and Jira's message, and the ticket closes all the same.
+/// a Warning Event names the field and Jira's message, and the ticket closes all the same. A task
+/// assigned to her from the start gets its ticket, unassigned.
 async fn refused_assignee_does_not_block(flavor: Flavor) {
     let name = format!("wf-refused-{}", flavor_name(flavor));
     let (site, operator) = site(&name, flavor, "review").await;
@@ -225,8 +226,18 @@ async fn refused_assignee_does_not_block(flavor: Flavor) {
         .restrict_assignable("SEC", &["admin@example.com", "bob@example.com"])
         .await;
     site.task("a", "refused", Some("bob@example.com")).await;
+    site.task("c", "refused", Some("alice@example.com")).await;
     site.sync("s", sync_spec("refused", json!({}))).await;
-    let key = keys_of(&site, &["a"]).await.remove(0);
+    let keys = keys_of(&site, &["a", "c"]).await;
+    let (key, unassigned) = (keys[0].clone(), &keys[1]);
+    let created = client(&site)
+        .get_issue(unassigned)
+        .await
+        .expect("c's ticket");
+    assert_eq!(
+        created.assignee, None,
+        "created without the refused assignee"
+    );
     site.patch_spec::<jira_active_sync::api::ComplianceTask>(
         "a",
         json!({"assignee": "alice@example.com", "state": "Completed"}),
