@@ -137,6 +137,29 @@ async fn bad_targets_stall_at_check_time(flavor: Flavor) {
     operator.remove_log();
 }
 
+/// Data Center without Jira Software has no Epic Link field: a sync naming an epic stalls at check
+/// time, and nothing is written (no ticket, so no "updated epic" on every poll).
+#[tokio::test]
+async fn an_epic_on_data_center_without_jira_software_stalls_at_check_time() {
+    let (site, operator) = site("live-no-epics", Flavor::DataCenter).await;
+    site.jira
+        .admin_seed_change(|seed| seed["jiraSoftware"] = json!(false))
+        .await;
+    site.task("a", "noepic", None).await;
+    site.sync("s", spec("noepic", json!({"epic": "SEC-1"})))
+        .await;
+    let message = stalled_message(&site).await;
+    assert!(message.contains("no Epic Link field"), "{message}");
+    assert!(site.tickets("s").await.is_empty());
+    site.patch_spec::<JiraActiveSync>("s", json!({"jira": {"epic": null}}))
+        .await;
+    eventually("a ticket once the epic is dropped", PATIENCE, || async {
+        site.recorded_keys().await.remove("a")
+    })
+    .await;
+    operator.remove_log();
+}
+
 #[tokio::test]
 async fn a_target_that_cannot_work_stalls_at_check_time() {
     futures::join!(

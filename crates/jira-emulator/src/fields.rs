@@ -143,7 +143,9 @@ impl FieldContext<'_> {
         );
         let epic = match self.flavor {
             Flavor::Cloud => field == "parent",
-            Flavor::Datacenter => field == EPIC_LINK_FIELD || field == "parent",
+            Flavor::Datacenter => {
+                (field == EPIC_LINK_FIELD && self.store.jira_software()) || field == "parent"
+            }
         };
         match self.screen {
             Screen::Create => {

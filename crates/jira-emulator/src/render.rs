@@ -504,12 +504,14 @@ impl RenderCtx<'_> {
                 }
             }
             Flavor::Datacenter => {
-                put(
-                    EPIC_LINK_FIELD,
-                    parent
-                        .filter(|_| parent_is_epic)
-                        .map_or(Value::Null, |p| json!(p.key)),
-                );
+                if store.jira_software() {
+                    put(
+                        EPIC_LINK_FIELD,
+                        parent
+                            .filter(|_| parent_is_epic)
+                            .map_or(Value::Null, |p| json!(p.key)),
+                    );
+                }
                 if let Some(p) = parent.filter(|_| is_subtask) {
                     put("parent", self.issue_ref(store, p));
                 }

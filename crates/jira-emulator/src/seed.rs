@@ -42,6 +42,8 @@ pub struct Seed {
     pub workflow: SeedWorkflow,
     /// Issues present from the start, created in order (keys must follow each project's numbering).
     pub issues: Vec<SeedIssue>,
+    /// Whether Jira Software is installed: on Data Center, without it there is no Epic Link field.
+    pub jira_software: bool,
 }
 
 /// A user of the site.
@@ -279,6 +281,7 @@ impl Default for Seed {
                 project("SEC", "Security", "10000"),
                 project("OPS", "Operations", "10001"),
             ],
+            jira_software: true,
             workflow: SeedWorkflow {
                 statuses: vec![
                     status("10000", "To Do", Category::New),

@@ -43,6 +43,7 @@ pub struct Store {
     transitions: Vec<Transition>,
     resolutions: Vec<Resolution>,
     priorities: Vec<Priority>,
+    jira_software: bool,
     issues: BTreeMap<u64, Issue>,
     keys: HashMap<String, u64>,
     next_issue_id: u64,
@@ -194,6 +195,7 @@ impl Store {
             });
         }
         let mut store = Store {
+            jira_software: seed.jira_software,
             users,
             issue_types,
             projects,
@@ -321,6 +323,11 @@ impl Store {
     /// All priorities.
     pub fn priorities(&self) -> &[Priority] {
         &self.priorities
+    }
+
+    /// Whether Jira Software is installed (Data Center's Epic Link field exists).
+    pub fn jira_software(&self) -> bool {
+        self.jira_software
     }
 
     /// All resolutions.
