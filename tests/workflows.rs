@@ -266,3 +266,42 @@ async fn a_refused_field_never_blocks_a_close() {
         refused_assignee_does_not_block(Flavor::DataCenter)
     );
 }
+
+/// The review workflow's Approve screen requires review notes: without them in `closure.fields`
+/// the sync stalls naming the field, and closes the ticket once the spec gives them.
+async fn a_required_screen_field_stalls_until_given(flavor: Flavor) {
+    let name = format!("wf-screen-{}", flavor_name(flavor));
+    let (site, operator) = site(&name, flavor, "review").await;
+    site.task("a", "screen", None).await;
+    let spec = json!({"connectionRef": {"name": CONNECTION}, "scope": {"checks": ["screen"]},
+                      "jira": {"project": "SEC", "issueType": "Task"}, "pollInterval": "10s"});
+    site.sync("s", spec).await;
+    let key = keys_of(&site, &["a"]).await.remove(0);
+    site.set_state("a", "Completed").await;
+    let (_, reason, message) = eventually("Stalled", PATIENCE, || async {
+        site.condition("s", "Stalled")
+            .await
+            .filter(|(status, _, _)| status == "True")
+    })
+    .await;
+    assert_eq!(reason, "TransitionScreenRefused", "{message}");
+    assert!(
+        message.contains("Review notes is required") && message.contains("closure.fields"),
+        "{message}"
+    );
+    let fields = json!({"closure": {"fields": {REVIEW_NOTES: "Closed by jira-active-sync"}}});
+    site.patch_spec::<JiraActiveSync>("s", fields).await;
+    ticket_when(&site, &key, "closed once the field is given", |i| {
+        i.status.category == StatusCategory::Done
+    })
+    .await;
+    operator.remove_log();
+}
+
+#[tokio::test]
+async fn a_required_screen_field_stalls_the_sync_until_closure_fields_give_it() {
+    futures::join!(
+        a_required_screen_field_stalls_until_given(Flavor::Cloud),
+        a_required_screen_field_stalls_until_given(Flavor::DataCenter)
+    );
+}

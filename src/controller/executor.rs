@@ -13,7 +13,7 @@ use kube::runtime::events::EventType;
 use super::context::Context;
 use super::error::jira_reason;
 use super::memory::SyncKey;
-use super::pass::{FIELD_REFUSED, Failure, NO_WORKFLOW_PATH, Retry};
+use super::pass::{FIELD_REFUSED, Failure, NO_WORKFLOW_PATH, Retry, SCREEN_REFUSED};
 use super::steps::{self, StepError, StepEvent};
 use super::task_writes::task_write;
 use crate::api::{Mode, TaskJiraStatus};
@@ -222,9 +222,15 @@ async fn step_failed(ctx: &Context, target: &Target<'_>, step: &Step, error: Ste
         publish(ctx, target, done).await;
     }
     let mut f = failure(ctx, target, steps::metric(step), error.what, &error.error);
-    let reason = match &error.error {
-        JiraError::NoTransition { .. } => NO_WORKFLOW_PATH,
-        refusal if !steps::refused_fields(refusal).is_empty() => FIELD_REFUSED,
+    let refused = !steps::refused_fields(&error.error).is_empty();
+    let reason = match (&error.error, step) {
+        (JiraError::NoTransition { .. }, _) => NO_WORKFLOW_PATH,
+        (_, Step::Transition(_)) if refused => {
+            f.message
+                .push_str(" (give transition screen fields in closure.fields)");
+            SCREEN_REFUSED
+        }
+        _ if refused => FIELD_REFUSED,
         _ => "JiraActionFailed",
     };
     if reason != "JiraActionFailed" {

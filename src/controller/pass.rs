@@ -22,6 +22,9 @@ const SEARCH_WAIT_FLOOR: Duration = Duration::from_millis(200);
 pub const NO_WORKFLOW_PATH: &str = "NoWorkflowPath";
 /// The reason of fields Jira refused on a ticket (the rest of the ticket's steps went on).
 pub const FIELD_REFUSED: &str = "FieldRefused";
+/// The reason of a transition Jira refused for its screen's fields (a required one missing, or a
+/// value it does not take): the sync is `Stalled` until `closure.fields` (or the workflow) changes.
+pub const SCREEN_REFUSED: &str = "TransitionScreenRefused";
 
 /// When a failed action can succeed by being tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,8 +195,11 @@ pub fn pass_conditions(
         ),
         None => Cond::no("Conflict", "NoConflict", "no other sync claims these tasks"),
     };
-    let stalled = match failures.iter().find(|f| f.reason == NO_WORKFLOW_PATH) {
-        Some(stuck) => Cond::yes("Stalled", NO_WORKFLOW_PATH, stuck.message.clone()),
+    let stuck = failures
+        .iter()
+        .find(|f| f.reason == NO_WORKFLOW_PATH || f.reason == SCREEN_REFUSED);
+    let stalled = match stuck {
+        Some(stuck) => Cond::yes("Stalled", stuck.reason, stuck.message.clone()),
         None => Cond::no("Stalled", "NotStalled", ""),
     };
     let mut conditions = vec![
