@@ -301,6 +301,18 @@ mod tests {
         assert!(stalled.status);
         assert_eq!(stalled.reason, NO_WORKFLOW_PATH);
         assert_eq!(stalled.message, message);
+        let screen = [failed(
+            SCREEN_REFUSED,
+            "closing SEC-4: customfield_10300: Review notes is required.",
+            Retry::OnChange,
+        )];
+        let conditions = pass_conditions(false, &[], &screen, &[], Duration::from_secs(60));
+        assert!(
+            conditions
+                .iter()
+                .any(|c| c.type_ == "Stalled" && c.status && c.reason == SCREEN_REFUSED),
+            "a screen Jira refuses stalls the sync too"
+        );
         let refused_only =
             pass_conditions(false, &[], &failures[..1], &[], Duration::from_secs(60));
         assert!(
