@@ -81,6 +81,16 @@ async fn close_reopen_delete(flavor: Flavor, seed: &'static str) {
         "{seed}/{flavor:?}: closed with a resolution ({:?})",
         closed.status
     );
+    // The walk: one transition where done is offered at once, three through the review.
+    let hops = site
+        .jira
+        .count("POST", &format!("/issue/{a}/transitions"))
+        .await;
+    let expected = if seed == "review" { 3 } else { 1 };
+    assert_eq!(
+        hops, expected,
+        "{seed}/{flavor:?}: transitions taken to close"
+    );
     let comments = comments(&site, a).await;
     assert!(
         comments.contains("Closed: every task of this ticket is completed"),
