@@ -94,6 +94,7 @@ async fn drive(client: &JiraClient) {
         due_date: Some(None),
         assignee: Some(None),
         epic: Some(None),
+        issue_type: None,
     };
     client.edit_issue(&created.key, &update).await.unwrap();
     let issue = client.get_issue(&created.key).await.unwrap();

@@ -181,6 +181,7 @@ async fn every_operation(flavor: Flavor) {
         due_date: Some(None),
         assignee: Some(None),
         epic: Some(None),
+        issue_type: None,
     };
     jira.edit_issue(&created.key, &update).await.unwrap();
     let issue = jira.get_issue(&created.key).await.unwrap();

@@ -164,10 +164,16 @@ pub struct Closure {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 255))]
     pub transition: Option<String>,
-    /// Resolution to set, where the transition screen takes one.
+    /// Resolution to set where a transition screen takes one; default: the first one Jira lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 255))]
     pub resolution: Option<String>,
+    /// Values for fields that transition screens require (field id -> value in Jira's REST form,
+    /// e.g. `customfield_10300: "Closed by the operator"` or `{value: Yes}`), each sent on the
+    /// transitions whose screen has that field.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schemars(schema_with = "closure_fields_schema")]
+    pub fields: serde_json::Map<String, serde_json::Value>,
     /// Comment on the ticket naming the tasks that completed it.
     #[serde(default = "yes")]
     pub comment: bool,
@@ -180,12 +186,23 @@ fn yes() -> bool {
     true
 }
 
+/// Field ids to values of any JSON shape (Jira's REST form of each field).
+fn closure_fields_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "description": "Values for fields that transition screens require: field id (e.g. customfield_10300) -> value in Jira's REST form, sent on the transitions whose screen has that field.",
+        "maxProperties": 64,
+        "additionalProperties": {"x-kubernetes-preserve-unknown-fields": true},
+    })
+}
+
 impl Default for Closure {
     fn default() -> Self {
         Self {
             when: ClosureWhen::default(),
             transition: None,
             resolution: None,
+            fields: serde_json::Map::new(),
             comment: true,
             reopen: true,
         }

@@ -11,9 +11,9 @@ use super::audit;
 use super::context::Context;
 use super::executor::{Target, failure, status_of};
 use super::gather::seen;
-use super::pass::{Failure, Retry};
+use super::pass::{FIELD_REFUSED, Failure, Retry};
 use super::status::record_pending_creates;
-use super::steps::StepEvent;
+use super::steps::{StepEvent, refused_fields};
 use crate::api::JiraActiveSync;
 use crate::jira::{BULK_CREATE_LIMIT, JiraError, NewIssue, Status, StatusCategory};
 use crate::planner::{NewTicket, PROPERTY_KEY, Step, TaskWrite};
@@ -134,7 +134,19 @@ async fn create_chunk(
     let mut created = Vec::new();
     let mut failures = Vec::new();
     let mut events = Vec::new();
-    for (new, result) in creates.iter().zip(results) {
+    for ((new, issue), result) in creates.iter().zip(&issues).zip(results) {
+        let result = match result {
+            Err(error) => match without_refused(issue, &error) {
+                Some(retry) => {
+                    let (f, event) = refused(ctx, target, new, &error);
+                    failures.push(f);
+                    events.push(event);
+                    target.client.create_issue(&retry).await
+                }
+                None => Err(error),
+            },
+            done => done,
+        };
         match result {
             Ok(issue) => {
                 events.push(created_event(ctx, target, new, &issue.key));
@@ -162,6 +174,54 @@ async fn create_chunk(
         }
     }
     (failures, events)
+}
+
+/// The create again without the fields Jira refused, when it refused only fields a ticket can do
+/// without (assignee, priority, due date, epic): nothing was made, so it is safe to send again.
+fn without_refused(issue: &NewIssue, error: &JiraError) -> Option<NewIssue> {
+    let refused = refused_fields(error);
+    let optional = |id: &&str| {
+        matches!(*id, "assignee" | "priority" | "duedate" | "parent")
+            || id.starts_with("customfield_")
+    };
+    if refused.is_empty() || !refused.iter().all(optional) {
+        return None;
+    }
+    let mut retry = issue.clone();
+    for id in refused {
+        match id {
+            "assignee" => retry.assignee = None,
+            "priority" => retry.priority = None,
+            "duedate" => retry.due_date = None,
+            _ => retry.epic = None,
+        }
+    }
+    Some(retry)
+}
+
+/// The Warning of fields Jira refused on a create that is sent again without them.
+fn refused(
+    ctx: &Context,
+    target: &Target<'_>,
+    new: &NewTicket,
+    error: &JiraError,
+) -> (Failure, StepEvent) {
+    let subject = new.subject();
+    let what = format!(
+        "Jira refused {} of the ticket for {}; it is created without",
+        refused_fields(error).join(", "),
+        subject.describe(target.namespace)
+    );
+    let mut f = failure(ctx, target, "create", what, error);
+    f.reason = FIELD_REFUSED;
+    let event = StepEvent {
+        type_: EventType::Warning,
+        reason: FIELD_REFUSED,
+        action: "Create",
+        note: f.message.clone(),
+        subject,
+    };
+    (f, event)
 }
 
 fn created_event(ctx: &Context, target: &Target<'_>, new: &NewTicket, key: &str) -> StepEvent {

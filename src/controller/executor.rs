@@ -14,7 +14,7 @@ use super::audit;
 use super::context::Context;
 use super::error::jira_reason;
 use super::memory::SyncKey;
-use super::pass::{Failure, Retry};
+use super::pass::{FIELD_REFUSED, Failure, NO_WORKFLOW_PATH, Retry, SCREEN_REFUSED};
 use super::steps::{self, StepError, StepEvent};
 use super::task_writes::task_write;
 use crate::api::{Mode, TaskJiraStatus};
@@ -171,14 +171,15 @@ pub async fn execute(ctx: &Context, target: &Target<'_>, plan: Plan) -> Outcome 
     Outcome { failures }
 }
 
-/// The steps on one ticket, in order; stops at the first failure so later steps do not act on a
-/// ticket in an unexpected state.
+/// The steps on one ticket, in order; stops at the first failure of a step that the plan says
+/// stops on failure, so later steps do not act on a ticket in an unexpected state.
 async fn ticket_steps(
     ctx: &Context,
     target: &Target<'_>,
     steps: Vec<Step>,
     writes: &UnboundedSender<TaskWrite>,
 ) -> Vec<Failure> {
+    let mut failures = Vec::new();
     for step in steps {
         let done = match &step {
             Step::Create(_) => Ok(None),
@@ -206,19 +207,41 @@ async fn ticket_steps(
                     publish(ctx, target, event).await;
                 }
             }
-            Err(error) => return vec![step_failed(ctx, target, &step, error).await],
+            Err(error) => {
+                failures.push(step_failed(ctx, target, &step, error).await);
+                if step.stops_on_failure() {
+                    break;
+                }
+            }
         }
     }
-    Vec::new()
+    failures
 }
 
-/// Records, logs and tells of a failed step.
+/// Records, logs and tells of a failed step (and of what it did all the same).
 async fn step_failed(ctx: &Context, target: &Target<'_>, step: &Step, error: StepError) -> Failure {
-    let f = failure(ctx, target, steps::metric(step), error.what, &error.error);
+    if let Some(done) = error.done {
+        publish(ctx, target, done).await;
+    }
+    let mut f = failure(ctx, target, steps::metric(step), error.what, &error.error);
+    let refused = !steps::refused_fields(&error.error).is_empty();
+    let reason = match (&error.error, step) {
+        (JiraError::NoTransition { .. }, _) => NO_WORKFLOW_PATH,
+        (_, Step::Transition(_)) if refused => {
+            f.message
+                .push_str(" (give transition screen fields in closure.fields)");
+            SCREEN_REFUSED
+        }
+        _ if refused => FIELD_REFUSED,
+        _ => "JiraActionFailed",
+    };
+    if reason != "JiraActionFailed" {
+        f.reason = reason;
+    }
     tracing::warn!(sync = %target.name, namespace = %target.namespace, reason = f.reason, message = %f.message, "ticket action failed");
     let event = StepEvent {
         type_: EventType::Warning,
-        reason: "JiraActionFailed",
+        reason,
         action: "Sync",
         note: f.message.clone(),
         subject: error.subject,

@@ -385,6 +385,7 @@ pub fn observed(issue: Issue) -> ObservedTicket {
         key: issue.key,
         url: issue.url,
         project: issue.project,
+        issue_type: issue.issue_type,
         summary: issue.summary,
         description_digest: TextDigest::of(&issue.description_text),
         labels: issue.labels,

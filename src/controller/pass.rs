@@ -18,6 +18,14 @@ pub const CONFLICT_RETRY: Duration = Duration::from_secs(1);
 /// The shortest wait for a create that search may not show yet.
 const SEARCH_WAIT_FLOOR: Duration = Duration::from_millis(200);
 
+/// The reason of a move no path of available transitions makes: the sync is `Stalled`.
+pub const NO_WORKFLOW_PATH: &str = "NoWorkflowPath";
+/// The reason of fields Jira refused on a ticket (the rest of the ticket's steps went on).
+pub const FIELD_REFUSED: &str = "FieldRefused";
+/// The reason of a transition Jira refused for its screen's fields (a required one missing, or a
+/// value it does not take): the sync is `Stalled` until `closure.fields` (or the workflow) changes.
+pub const SCREEN_REFUSED: &str = "TransitionScreenRefused";
+
 /// When a failed action can succeed by being tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
@@ -187,10 +195,17 @@ pub fn pass_conditions(
         ),
         None => Cond::no("Conflict", "NoConflict", "no other sync claims these tasks"),
     };
+    let stuck = failures
+        .iter()
+        .find(|f| f.reason == NO_WORKFLOW_PATH || f.reason == SCREEN_REFUSED);
+    let stalled = match stuck {
+        Some(stuck) => Cond::yes("Stalled", stuck.reason, stuck.message.clone()),
+        None => Cond::no("Stalled", "NotStalled", ""),
+    };
     let mut conditions = vec![
         conflict,
         Cond::yes("JiraConnected", "Connected", "the connection is ready"),
-        Cond::no("Stalled", "NotStalled", ""),
+        stalled,
     ];
     let retrying = failures.iter().any(|f| f.retry != Retry::OnChange);
     conditions.extend(outcome_conditions(
@@ -267,6 +282,45 @@ mod tests {
         let conditions = pass_conditions(false, &[], failures, &[], requeue);
         let ready = conditions.into_iter().find(|c| c.type_ == "Ready");
         ready.expect("a Ready condition")
+    }
+
+    #[test]
+    fn a_close_with_no_workflow_path_stalls_the_sync_naming_the_status_and_transitions() {
+        let message = "closing SEC-3: SEC-3 is in status \"Closed\": no path of available transitions leads to a status in category \"new\" (transitions offered there: none)";
+        let failures = [
+            failed(
+                FIELD_REFUSED,
+                "Jira refused priority of SEC-2",
+                Retry::OnChange,
+            ),
+            failed(NO_WORKFLOW_PATH, message, Retry::OnChange),
+        ];
+        let conditions = pass_conditions(false, &[], &failures, &[], Duration::from_secs(60));
+        let stalled = conditions.iter().find(|c| c.type_ == "Stalled");
+        let stalled = stalled.expect("a Stalled condition");
+        assert!(stalled.status);
+        assert_eq!(stalled.reason, NO_WORKFLOW_PATH);
+        assert_eq!(stalled.message, message);
+        let screen = [failed(
+            SCREEN_REFUSED,
+            "closing SEC-4: customfield_10300: Review notes is required.",
+            Retry::OnChange,
+        )];
+        let conditions = pass_conditions(false, &[], &screen, &[], Duration::from_secs(60));
+        assert!(
+            conditions
+                .iter()
+                .any(|c| c.type_ == "Stalled" && c.status && c.reason == SCREEN_REFUSED),
+            "a screen Jira refuses stalls the sync too"
+        );
+        let refused_only =
+            pass_conditions(false, &[], &failures[..1], &[], Duration::from_secs(60));
+        assert!(
+            refused_only
+                .iter()
+                .any(|c| c.type_ == "Stalled" && !c.status),
+            "a refused field does not stall the sync"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use kube::runtime::events::{Event, EventType};
 
 use super::conditions::truncate;
 use super::executor::{Target, status_of};
-use crate::jira::{IssueUpdate, JiraClient, JiraError};
+use crate::jira::{IssueUpdate, JiraClient, JiraError, Walk};
 use crate::planner::{
     PROPERTY_KEY, ReleaseReason, Step, Subject, TaskWrite, TicketProperty, TransitionReason,
     TransitionStep,
@@ -56,7 +56,7 @@ impl StepEvent {
     }
 }
 
-/// A step Jira refused or could not take.
+/// A step Jira refused or could not take (in part: `done` tells what was done all the same).
 #[derive(Debug)]
 pub struct StepError {
     /// What was being done, e.g. "closing SEC-1".
@@ -65,6 +65,8 @@ pub struct StepError {
     pub error: JiraError,
     /// Whom it concerns.
     pub subject: Subject,
+    /// The Event of what the step did despite the failure (the fields Jira took).
+    pub done: Option<StepEvent>,
 }
 
 /// What a step gives: an Event to publish, if any.
@@ -75,6 +77,15 @@ fn failed(what: String, subject: &Subject) -> impl FnOnce(JiraError) -> StepErro
         what,
         error,
         subject: subject.clone(),
+        done: None,
+    }
+}
+
+/// The field ids a refusal names (Jira's `errors`), when it is a validation error.
+pub fn refused_fields(error: &JiraError) -> Vec<&str> {
+    match error {
+        JiraError::Validation { errors, .. } => errors.keys().map(String::as_str).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -98,7 +109,8 @@ pub fn metric(step: &Step) -> &'static str {
     }
 }
 
-/// Edits the managed fields, then records the tasks in the entity property.
+/// Edits the managed fields, then records the tasks in the entity property. Fields Jira refuses
+/// are left out and the rest edited all the same; the refusal is the step's error, naming them.
 pub async fn update(
     target: &Target<'_>,
     key: &str,
@@ -107,34 +119,74 @@ pub async fn update(
     subject: &Subject,
 ) -> StepResult {
     let client = target.client;
-    if !changes.is_empty() {
-        client
-            .edit_issue(key, changes)
-            .await
-            .map_err(failed(format!("updating {key}"), subject))?;
-    }
+    let refusal = edit(client, key, changes)
+        .await
+        .map_err(failed(format!("updating {key}"), subject))?;
     if let Some(property) = property {
-        let value = serde_json::to_value(property).map_err(|e| StepError {
-            what: format!("recording {key}"),
-            error: JiraError::InvalidInput {
-                message: e.to_string(),
-            },
-            subject: subject.clone(),
-        })?;
-        client
-            .set_property(key, PROPERTY_KEY, &value)
-            .await
-            .map_err(failed(format!("recording the tasks of {key}"), subject))?;
+        record(client, key, property, subject).await?;
     }
-    let fields = changes.field_names();
-    Ok((!fields.is_empty()).then(|| {
+    let refused: Vec<String> = refusal
+        .as_ref()
+        .map(|e| refused_fields(e).into_iter().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let refused_ids: Vec<&str> = refused.iter().map(String::as_str).collect();
+    let fields = changes.without_fields(&refused_ids).field_names();
+    let done = (!fields.is_empty()).then(|| {
         let note = format!(
             "updated {} of {key} for {}",
             fields.join(", "),
             subject.describe(target.namespace)
         );
         StepEvent::normal("TicketUpdated", "Update", note, subject)
-    }))
+    });
+    match refusal {
+        None => Ok(done),
+        Some(error) => Err(StepError {
+            what: format!("Jira refused {} of {key}", refused.join(", ")),
+            error,
+            subject: subject.clone(),
+            done,
+        }),
+    }
+}
+
+/// Edits the fields; when Jira refuses some by name, edits the others without them and gives the
+/// refusal.
+async fn edit(
+    client: &JiraClient,
+    key: &str,
+    changes: &IssueUpdate,
+) -> Result<Option<JiraError>, JiraError> {
+    let Err(error) = client.edit_issue(key, changes).await else {
+        return Ok(None);
+    };
+    let refused = refused_fields(&error);
+    if refused.is_empty() {
+        return Err(error);
+    }
+    client
+        .edit_issue(key, &changes.without_fields(&refused))
+        .await?;
+    Ok(Some(error))
+}
+
+/// Writes the entity property.
+async fn record(
+    client: &JiraClient,
+    key: &str,
+    property: &TicketProperty,
+    subject: &Subject,
+) -> Result<(), StepError> {
+    let what = format!("recording the tasks of {key}");
+    let value = serde_json::to_value(property).map_err(|e| {
+        failed(what.clone(), subject)(JiraError::InvalidInput {
+            message: e.to_string(),
+        })
+    })?;
+    client
+        .set_property(key, PROPERTY_KEY, &value)
+        .await
+        .map_err(failed(what, subject))
 }
 
 /// Re-reads the ticket and moves it only from the categories the step names; either way its tasks
@@ -155,16 +207,17 @@ pub async fn transition(
         .await
         .map_err(failed(what.clone(), &step.subject))?;
     let moved = if step.only_from.contains(&current.status.category) {
-        let taken = client
-            .transition_to_first(
-                &step.key,
-                &step.to,
-                step.resolution.as_deref(),
-                step.comment.as_deref(),
-            )
+        let walk = Walk {
+            targets: &step.to,
+            resolution: step.resolution.as_deref(),
+            fields: &step.fields,
+            comment: step.comment.as_deref(),
+        };
+        let reached = client
+            .walk(&step.key, &current.status, &walk)
             .await
             .map_err(failed(what, &step.subject))?;
-        Some(taken.to)
+        Some(reached)
     } else {
         None
     };

@@ -11,7 +11,7 @@ use super::error::jira_reason;
 use super::memory::SyncKey;
 use super::pass::{Blocked, RETRY};
 use crate::api::{JiraActiveSync, JiraConnection, condition_status};
-use crate::jira::{JiraClient, JiraError};
+use crate::jira::{EpicField, JiraClient, JiraError};
 
 /// What the client is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +122,8 @@ async fn fresh_unless_ready(ctx: &Context, cached: Arc<JiraConnection>) -> Arc<J
     }
 }
 
-/// Checks that the project, issue type and epic exist, once per generation of the spec.
+/// Checks that the project, issue type, the priorities of `priorityMap` and the epic exist (and
+/// that the epic is an Epic, on a site that has epics), once per generation of the spec.
 pub async fn check_target(
     sync: &JiraActiveSync,
     ctx: &Context,
@@ -146,34 +147,104 @@ pub async fn verify_target(sync: &JiraActiveSync, client: &JiraClient) -> Result
         .project(&jira.project)
         .await
         .map_err(|e| invalid(e, format!("project {}", jira.project)))?;
-    if !project
+    let types: Vec<&str> = project
         .issue_types
         .iter()
-        .any(|t| t.name.eq_ignore_ascii_case(&jira.issue_type))
+        .map(|t| t.name.as_str())
+        .collect();
+    if !types
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(&jira.issue_type))
     {
-        let names: Vec<&str> = project
-            .issue_types
-            .iter()
-            .map(|t| t.name.as_str())
-            .collect();
         let message = format!(
             "issue type {:?} does not exist in project {} (it has: {})",
             jira.issue_type,
             jira.project,
-            names.join(", ")
+            types.join(", ")
         );
-        return Err(
-            Blocked::by("IssueTypeNotFound", message.clone(), true, None)
-                .stalled("InvalidJiraTarget", message),
-        );
+        return Err(stalled("IssueTypeNotFound", message));
     }
+    check_priorities(sync, client).await?;
     if let Some(epic) = &jira.epic {
-        client
-            .get_issue(epic)
-            .await
-            .map_err(|e| invalid(e, format!("epic {epic}")))?;
+        check_epic(client, epic).await?;
     }
     Ok(())
+}
+
+/// Every priority `priorityMap` names exists on the site. A site whose priorities cannot be read
+/// (a credential without that scope) is not held back: Jira then refuses the field on its own,
+/// which never blocks a close.
+async fn check_priorities(sync: &JiraActiveSync, client: &JiraClient) -> Result<(), Blocked> {
+    let Some(map) = &sync.spec.jira.priority_map else {
+        return Ok(());
+    };
+    let wanted: Vec<&str> = [&map.critical, &map.high, &map.medium, &map.low]
+        .into_iter()
+        .filter_map(|p| p.as_deref())
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let priorities = match client.priorities().await {
+        Ok(priorities) => priorities,
+        Err(error) if error.is_retryable() => return Err(invalid(error, "priorities".into())),
+        Err(error) => {
+            tracing::info!(%error, "the site's priorities cannot be read; priorityMap is not checked");
+            return Ok(());
+        }
+    };
+    let known = |name: &str| {
+        priorities
+            .iter()
+            .any(|p| p.name.eq_ignore_ascii_case(name) || p.id == name)
+    };
+    let missing: Vec<&str> = wanted.into_iter().filter(|p| !known(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = priorities.iter().map(|p| p.name.as_str()).collect();
+    let message = format!(
+        "priorityMap names {} that the site does not have (it has: {})",
+        missing.join(", "),
+        names.join(", ")
+    );
+    Err(stalled("PriorityNotFound", message))
+}
+
+/// The epic exists and is an Epic; a Data Center site without Jira Software has no Epic Link
+/// field, so no epic can be set there.
+async fn check_epic(client: &JiraClient, epic: &str) -> Result<(), Blocked> {
+    let field = client
+        .epic_field()
+        .await
+        .map_err(|e| invalid(e, "the site's fields".into()))?;
+    if field == EpicField::Unavailable {
+        let message = format!(
+            "jira.epic is {epic}, but this Data Center site has no Epic Link field (Jira Software \
+             is not installed): remove jira.epic"
+        );
+        return Err(stalled("EpicFieldUnavailable", message));
+    }
+    let issue = client
+        .get_issue(epic)
+        .await
+        .map_err(|e| invalid(e, format!("epic {epic}")))?;
+    if !issue.issue_type.eq_ignore_ascii_case(EPIC_TYPE) {
+        let message = format!(
+            "jira.epic {epic} is a {}, not an {EPIC_TYPE}: name an issue of type {EPIC_TYPE}",
+            issue.issue_type
+        );
+        return Err(stalled("EpicNotAnEpic", message));
+    }
+    Ok(())
+}
+
+/// The issue type Jira Software gives epics.
+const EPIC_TYPE: &str = "Epic";
+
+/// A target that cannot work as the spec is: stalled until the spec (or Jira) changes.
+fn stalled(reason: &'static str, message: String) -> Blocked {
+    Blocked::by(reason, message.clone(), true, None).stalled("InvalidJiraTarget", message)
 }
 
 /// A target Jira refused: retried soon when that may pass, else stalled until the spec changes.

@@ -201,6 +201,7 @@ mod tests {
                 key: key.into(),
                 url: String::new(),
                 project: "SEC".into(),
+                issue_type: "Task".into(),
                 summary: String::new(),
                 description_digest: crate::planner::TextDigest::default(),
                 labels: Vec::new(),

@@ -76,15 +76,24 @@ pub enum JiraError {
         /// Jira's messages.
         messages: Vec<String>,
     },
-    /// No transition available on the issue leads where asked.
-    #[error("{issue}: no available transition leads to {target} (available: {})", available.join(", "))]
+    /// No path of available transitions leads where asked.
+    #[error(
+        "{issue}{}: no path of available transitions leads to {target}{} (transitions offered there: {})",
+        status.as_ref().map(|s| format!(" is in status {s:?}")).unwrap_or_default(),
+        if path.is_empty() { String::new() } else { format!(" after {}", path.join(", ")) },
+        if available.is_empty() { "none".to_owned() } else { available.join(", ") }
+    )]
     NoTransition {
         /// The issue.
         issue: String,
+        /// The status it is in, when known.
+        status: Option<String>,
         /// The wanted target, as text.
         target: String,
-        /// The transitions that are available, as `name -> status`.
+        /// The transitions available there, as `name -> status`.
         available: Vec<String>,
+        /// The transitions taken on the way, as `name -> status`.
+        path: Vec<String>,
     },
     /// Jira answered something this client cannot understand.
     #[error("{request}: unexpected response: {message}")]

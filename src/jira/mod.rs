@@ -66,6 +66,7 @@ mod issues;
 pub mod jql;
 mod model;
 mod oauth;
+mod path;
 mod rate_limit;
 mod retry;
 mod scopes;
@@ -84,10 +85,11 @@ pub use description::{Description, TaskSection};
 pub use error::JiraError;
 pub use issues::BULK_CREATE_LIMIT;
 pub use model::{
-    Issue, IssueRef, IssueType, IssueUpdate, JiraUser, NewIssue, Priority, Project, ServerInfo,
-    Status, StatusCategory, Transition, TransitionTarget,
+    Issue, IssueRef, IssueType, IssueUpdate, JiraUser, NewIssue, Priority, Project, ScreenField,
+    ServerInfo, Status, StatusCategory, Transition, TransitionTarget,
 };
+pub use path::{Hop, MAX_HOPS, next_hop};
 pub use rate_limit::PauseScope;
 pub use search::{BULK_FETCH_LIMIT, SEARCH_PAGE_SIZE, SEARCH_PROPERTY_LIMIT};
 pub use wire::EpicField;
-pub use workflow::choose as choose_transition;
+pub use workflow::{Walk, choose as choose_transition};

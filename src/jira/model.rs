@@ -200,12 +200,33 @@ pub struct IssueUpdate {
     pub assignee: Option<Option<String>>,
     /// New epic or none.
     pub epic: Option<Option<String>>,
+    /// New issue type (by name), where Jira allows changing it by an edit.
+    pub issue_type: Option<String>,
 }
 
 impl IssueUpdate {
     /// Whether the update changes nothing.
     pub fn is_empty(&self) -> bool {
         *self == IssueUpdate::default()
+    }
+
+    /// The update without the fields named by Jira's field ids (`parent` and custom field ids
+    /// stand for the epic, the one custom field the operator sets).
+    pub fn without_fields(&self, ids: &[&str]) -> IssueUpdate {
+        let keep = |name: &str| !ids.contains(&name);
+        let epic_refused = ids
+            .iter()
+            .any(|id| *id == "parent" || id.starts_with("customfield_"));
+        IssueUpdate {
+            summary: self.summary.clone().filter(|_| keep("summary")),
+            description: self.description.clone().filter(|_| keep("description")),
+            labels: self.labels.clone().filter(|_| keep("labels")),
+            priority: self.priority.clone().filter(|_| keep("priority")),
+            due_date: self.due_date.filter(|_| keep("duedate")),
+            assignee: self.assignee.clone().filter(|_| keep("assignee")),
+            epic: self.epic.clone().filter(|_| !epic_refused),
+            issue_type: self.issue_type.clone().filter(|_| keep("issuetype")),
+        }
     }
 
     /// The names of the fields that change, for Events and logs.
@@ -218,6 +239,7 @@ impl IssueUpdate {
             (self.due_date.is_some(), "duedate"),
             (self.assignee.is_some(), "assignee"),
             (self.epic.is_some(), "epic"),
+            (self.issue_type.is_some(), "issuetype"),
         ]
         .into_iter()
         .filter_map(|(changed, name)| changed.then_some(name))
@@ -236,6 +258,19 @@ pub struct Transition {
     pub to: Status,
     /// Whether its screen takes a resolution.
     pub has_resolution_field: bool,
+    /// The resolutions its screen offers, in Jira's order (empty without a resolution field).
+    pub resolutions: Vec<String>,
+    /// The other fields of its screen.
+    pub screen_fields: Vec<ScreenField>,
+}
+
+/// A field of a transition screen other than the resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenField {
+    /// Field id, e.g. `customfield_10200`.
+    pub id: String,
+    /// Whether Jira refuses the transition without it.
+    pub required: bool,
 }
 
 /// Where a transition should lead.
@@ -245,4 +280,28 @@ pub enum TransitionTarget {
     StatusName(String),
     /// Any transition into a status of this category.
     Category(StatusCategory),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_without_refused_fields_keeps_the_rest() {
+        let update = IssueUpdate {
+            summary: Some("s".into()),
+            priority: Some("Urgent".into()),
+            assignee: Some(Some("acc-alice".into())),
+            epic: Some(Some("SEC-1".into())),
+            issue_type: Some("Bug".into()),
+            ..IssueUpdate::default()
+        };
+        let rest = update.without_fields(&["priority", "assignee", "customfield_10100"]);
+        assert_eq!(rest.field_names(), ["summary", "issuetype"]);
+        assert!(
+            update
+                .without_fields(&["summary", "parent", "issuetype", "priority", "assignee"])
+                .is_empty()
+        );
+    }
 }

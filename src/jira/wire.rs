@@ -12,8 +12,8 @@ use super::config::Flavor;
 use super::description::{DescriptionBody, ObservedText};
 use super::error::ErrorCollection;
 use super::model::{
-    Issue, IssueRef, IssueType, IssueUpdate, JiraUser, NewIssue, Priority, Project, ServerInfo,
-    Status, StatusCategory, Transition,
+    Issue, IssueRef, IssueType, IssueUpdate, JiraUser, NewIssue, Priority, Project, ScreenField,
+    ServerInfo, Status, StatusCategory, Transition,
 };
 
 /// Where a site keeps an issue's epic.
@@ -190,6 +190,9 @@ pub fn edit_body(flavor: Flavor, epic: &EpicField, update: &IssueUpdate) -> Opti
     }
     if let (Some(id), Some(epic_key)) = (epic.id(), &update.epic) {
         fields.insert(id.to_owned(), epic.value(epic_key.as_deref()));
+    }
+    if let Some(issue_type) = &update.issue_type {
+        fields.insert("issuetype".into(), json!({ "name": issue_type }));
     }
     (description.is_some() || !fields.is_empty()).then_some(EditBody {
         fields: FieldsBody {
@@ -603,7 +606,16 @@ struct TransitionWire {
     name: String,
     to: StatusWire,
     #[serde(default)]
-    fields: BTreeMap<String, Value>,
+    fields: BTreeMap<String, ScreenFieldWire>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ScreenFieldWire {
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    allowed_values: Vec<Value>,
 }
 
 impl TransitionsWire {
@@ -612,8 +624,25 @@ impl TransitionsWire {
         self.transitions
             .into_iter()
             .map(|t| {
+                let resolutions = t.fields.get("resolution").map_or_else(Vec::new, |r| {
+                    r.allowed_values
+                        .iter()
+                        .filter_map(|v| v.get("name")?.as_str().map(str::to_owned))
+                        .collect()
+                });
+                let screen_fields = t
+                    .fields
+                    .iter()
+                    .filter(|(id, _)| id.as_str() != "resolution")
+                    .map(|(id, field)| ScreenField {
+                        id: id.clone(),
+                        required: field.required,
+                    })
+                    .collect();
                 Ok(Transition {
                     has_resolution_field: t.fields.contains_key("resolution"),
+                    resolutions,
+                    screen_fields,
                     to: t.to.into_status()?,
                     id: t.id,
                     name: t.name,

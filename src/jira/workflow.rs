@@ -2,14 +2,15 @@
 //! metadata.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::client::{
     COMMENT, JiraClient, PROPERTY, TRANSITIONS, check_issue_key, check_property_key,
 };
 use super::description;
 use super::error::JiraError;
-use super::model::{Transition, TransitionTarget};
+use super::model::{Status, Transition, TransitionTarget};
+use super::path::{Hop, MAX_HOPS, next_hop};
 use super::retry::Safety;
 use super::transport::Request;
 use super::wire::{PropertyWire, TransitionsWire};
@@ -36,9 +37,9 @@ impl JiraClient {
             })
     }
 
-    /// Moves an issue to `target`, setting `resolution` where the transition screen takes one and
-    /// adding `comment` in the same request. Returns the transition taken. Not retried after Jira may
-    /// have acted (a repeat could move the issue twice).
+    /// Moves an issue to `target` in one transition, setting `resolution` where the transition
+    /// screen takes one and adding `comment` in the same request. Returns the transition taken. Not
+    /// retried after Jira may have acted (a repeat could move the issue twice).
     pub async fn transition(
         &self,
         key: &str,
@@ -46,41 +47,72 @@ impl JiraClient {
         resolution: Option<&str>,
         comment: Option<&str>,
     ) -> Result<Transition, JiraError> {
-        self.transition_to_first(key, std::slice::from_ref(target), resolution, comment)
-            .await
+        let available = self.transitions(key).await?;
+        let chosen =
+            choose(&available, target)
+                .cloned()
+                .ok_or_else(|| JiraError::NoTransition {
+                    issue: key.to_owned(),
+                    status: None,
+                    target: describe(target),
+                    available: names(&available),
+                    path: Vec::new(),
+                })?;
+        let walk = Walk {
+            targets: std::slice::from_ref(target),
+            resolution,
+            fields: &Map::new(),
+            comment,
+        };
+        self.take(key, &chosen, &walk, true).await?;
+        Ok(chosen)
     }
 
-    /// Like [`JiraClient::transition`], to the first of `targets` that the issue's workflow offers
-    /// now.
-    pub async fn transition_to_first(
+    /// Walks an issue from status `from` toward `walk.targets` through the transitions Jira
+    /// offers, re-reading them after each hop, at most [`MAX_HOPS`] transitions; the comment goes
+    /// with the hop that arrives. Gives the status reached, or `NoTransition` naming the status the
+    /// walk stopped in, what it offered and the hops taken.
+    pub async fn walk(
         &self,
         key: &str,
-        targets: &[TransitionTarget],
-        resolution: Option<&str>,
-        comment: Option<&str>,
-    ) -> Result<Transition, JiraError> {
-        let available = self.transitions(key).await?;
-        let chosen = targets
-            .iter()
-            .find_map(|target| choose(&available, target))
-            .cloned()
-            .ok_or_else(|| JiraError::NoTransition {
-                issue: key.to_owned(),
-                target: targets
-                    .iter()
-                    .map(describe)
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                available: available
-                    .iter()
-                    .map(|t| format!("{} -> {}", t.name, t.to.name))
-                    .collect(),
-            })?;
-        let mut body = json!({ "transition": { "id": chosen.id } });
-        if let (Some(resolution), true) = (resolution, chosen.has_resolution_field) {
-            body["fields"] = json!({ "resolution": { "name": resolution } });
+        from: &Status,
+        walk: &Walk<'_>,
+    ) -> Result<Status, JiraError> {
+        let mut passed = vec![from.name.clone()];
+        let mut path = Vec::new();
+        for _ in 0..MAX_HOPS {
+            let offered = self.transitions(key).await?;
+            let (chosen, arrives) = match next_hop(&offered, walk.targets, &passed) {
+                Hop::Arrive(t) => (t.clone(), true),
+                Hop::Via(t) => (t.clone(), false),
+                Hop::Stuck => return Err(walk.stuck(key, &passed, &offered, path)),
+            };
+            self.take(key, &chosen, walk, arrives).await?;
+            if arrives {
+                return Ok(chosen.to);
+            }
+            path.push(format!("{} -> {}", chosen.name, chosen.to.name));
+            passed.push(chosen.to.name);
         }
-        if let Some(comment) = comment {
+        let offered = self.transitions(key).await?;
+        Err(walk.stuck(key, &passed, &offered, path))
+    }
+
+    /// Takes one transition: the resolution and the walk's fields its screen offers, and the comment
+    /// when `with_comment`.
+    async fn take(
+        &self,
+        key: &str,
+        chosen: &Transition,
+        walk: &Walk<'_>,
+        with_comment: bool,
+    ) -> Result<(), JiraError> {
+        let mut body = json!({ "transition": { "id": chosen.id } });
+        let fields = walk.screen_values(chosen);
+        if !fields.is_empty() {
+            body["fields"] = Value::Object(fields);
+        }
+        if let (Some(comment), true) = (walk.comment, with_comment) {
             body["update"] = json!({
                 "comment": [{ "add": { "body": description::comment_body(self.flavor(), comment) } }]
             });
@@ -95,7 +127,7 @@ impl JiraClient {
         .about(key)
         .json(&body)?;
         self.send(request).await?;
-        Ok(chosen)
+        Ok(())
     }
 
     /// Adds a comment; the text is shown literally (ADF on Cloud, escaped wiki on Data Center).
@@ -174,6 +206,67 @@ pub fn choose<'a>(
     }
 }
 
+/// What a walk through the workflow aims at and sends on the way.
+#[derive(Debug, Clone, Copy)]
+pub struct Walk<'a> {
+    /// Where to, in order of preference.
+    pub targets: &'a [TransitionTarget],
+    /// The resolution to set where a screen takes one; `None`: the first one the screen lists.
+    pub resolution: Option<&'a str>,
+    /// Screen fields (field id -> value), each sent where a transition's screen has it.
+    pub fields: &'a Map<String, Value>,
+    /// The comment added with the arriving transition.
+    pub comment: Option<&'a str>,
+}
+
+impl Walk<'_> {
+    /// The fields to send with `transition`: the resolution where its screen takes one, and the
+    /// walk's fields its screen has.
+    fn screen_values(&self, transition: &Transition) -> Map<String, Value> {
+        let mut fields = Map::new();
+        let resolution = self
+            .resolution
+            .or_else(|| transition.resolutions.first().map(String::as_str));
+        if let (true, Some(name)) = (transition.has_resolution_field, resolution) {
+            fields.insert("resolution".to_owned(), json!({ "name": name }));
+        }
+        for field in &transition.screen_fields {
+            if let Some(value) = self.fields.get(&field.id) {
+                fields.insert(field.id.clone(), value.clone());
+            }
+        }
+        fields
+    }
+
+    fn stuck(
+        &self,
+        key: &str,
+        passed: &[String],
+        offered: &[Transition],
+        path: Vec<String>,
+    ) -> JiraError {
+        JiraError::NoTransition {
+            issue: key.to_owned(),
+            status: passed.last().cloned(),
+            target: self
+                .targets
+                .iter()
+                .map(describe)
+                .collect::<Vec<_>>()
+                .join(" or "),
+            available: names(offered),
+            path,
+        }
+    }
+}
+
+fn names(offered: &[Transition]) -> Vec<String> {
+    offered
+        .iter()
+        .map(|t| format!("{} -> {}", t.name, t.to.name))
+        .collect()
+}
+
 fn describe(target: &TransitionTarget) -> String {
     match target {
         TransitionTarget::StatusName(name) => format!("status {name:?}"),
@@ -197,6 +290,8 @@ mod tests {
                 category,
             },
             has_resolution_field: false,
+            resolutions: Vec::new(),
+            screen_fields: Vec::new(),
         }
     }
 
@@ -226,5 +321,42 @@ mod tests {
             Some("31")
         );
         assert_eq!(by(TransitionTarget::StatusName("Blocked".into())), None);
+    }
+
+    #[test]
+    fn a_screen_gets_the_resolution_asked_else_its_first_and_only_the_fields_it_has() {
+        let mut resolve = t("5", "Resolve Issue", "Resolved", StatusCategory::Done);
+        resolve.has_resolution_field = true;
+        resolve.resolutions = vec!["Fixed".into(), "Won't Fix".into()];
+        resolve.screen_fields = vec![crate::jira::model::ScreenField {
+            id: "customfield_10300".into(),
+            required: true,
+        }];
+        let plain = t(
+            "11",
+            "Start Progress",
+            "In Progress",
+            StatusCategory::Indeterminate,
+        );
+        let mut fields = Map::new();
+        fields.insert("customfield_10300".into(), json!("notes"));
+        fields.insert("customfield_99999".into(), json!("elsewhere"));
+        let targets = [TransitionTarget::Category(StatusCategory::Done)];
+        let mut walk = Walk {
+            targets: &targets,
+            resolution: None,
+            fields: &fields,
+            comment: None,
+        };
+        assert_eq!(
+            Value::Object(walk.screen_values(&resolve)),
+            json!({"resolution": {"name": "Fixed"}, "customfield_10300": "notes"})
+        );
+        walk.resolution = Some("Won't Fix");
+        assert_eq!(
+            walk.screen_values(&resolve)["resolution"],
+            json!({"name": "Won't Fix"})
+        );
+        assert!(walk.screen_values(&plain).is_empty());
     }
 }

@@ -152,6 +152,7 @@ fn ticket<'t>(
         unlisted: None,
         closed: false,
         assignee: fields.assignee_account(),
+        epic: spec.jira.epic.clone(),
     };
     DesiredTicket {
         identity,

@@ -78,6 +78,8 @@ pub struct ObservedTicket {
     pub url: String,
     /// Project key.
     pub project: String,
+    /// Issue type name.
+    pub issue_type: String,
     /// Summary.
     pub summary: String,
     /// Digest of the description's plain text, comparable with the rendered plain text's. A digest,

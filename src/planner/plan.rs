@@ -184,8 +184,11 @@ fn plan_ticket(
         counts.tickets_done += 1;
     }
     for duplicate in found {
-        out.steps
-            .extend(retire_duplicate(duplicate, original, &input.sync.labels()));
+        out.steps.extend(retire_duplicate(
+            duplicate,
+            original,
+            (&input.sync.labels(), &input.sync.spec.closure),
+        ));
     }
     plan_existing(input, &ticket, original, out);
 }
@@ -209,7 +212,7 @@ fn released_statuses<'a>(input: &'a PlanInput<'_>) -> impl Iterator<Item = TaskW
 fn retire_duplicate(
     duplicate: &ObservedTicket,
     original: &ObservedTicket,
-    labels: &SyncLabels,
+    (labels, closure): (&SyncLabels, &Closure),
 ) -> Vec<Step> {
     let mut steps = Vec::new();
     if duplicate.category != StatusCategory::Done {
@@ -219,6 +222,7 @@ fn retire_duplicate(
             to: vec![TransitionTarget::Category(StatusCategory::Done)],
             only_from: OPEN.to_vec(),
             resolution: None,
+            fields: closure.fields.clone(),
             comment: None,
             reason: TransitionReason::RetireDuplicate {
                 original: original.key.clone(),
@@ -457,7 +461,10 @@ fn transition(
     match verdict {
         DoneWhileOpen::Reopen(reason, names) => {
             let comment = comments::reopened(&reason, sync.namespace, &names);
-            Some(reopen(observed, reason, comment, ticket))
+            let mut step = reopen(observed, reason, comment, ticket);
+            // A way back may pass through screens that ask for the same fields as closing.
+            step.fields.clone_from(&closure.fields);
+            Some(step)
         }
         DoneWhileOpen::CompleteTasks(_) | DoneWhileOpen::Reflect { .. } => {
             (record == CloseRecord::CloseNow).then(|| {
@@ -491,6 +498,7 @@ fn reopen(
         ],
         only_from: vec![StatusCategory::Done],
         resolution: None,
+        fields: serde_json::Map::new(),
         comment: Some(comment),
         reason: TransitionReason::Reopen(reason),
         tasks: ticket.task_names(),
@@ -514,6 +522,7 @@ pub(super) fn close(
         )],
         only_from: OPEN.to_vec(),
         resolution: closure.resolution.clone(),
+        fields: closure.fields.clone(),
         comment,
         reason: TransitionReason::Close(reason),
         tasks: Vec::new(),
@@ -574,11 +583,22 @@ fn field_changes(
             .filter(|p| observed.priority.as_ref() != Some(p)),
         due_date: (want.due_date != observed.due_date).then_some(want.due_date),
         assignee: assignee_change(want.assignee.as_ref(), observed),
-        epic: want
-            .epic
-            .clone()
-            .filter(|e| observed.epic.as_ref() != Some(e))
-            .map(Some),
+        epic: epic_change(want.epic.as_ref(), observed),
+        issue_type: Some(&input.sync.spec.jira.issue_type)
+            .filter(|t| !t.eq_ignore_ascii_case(&observed.issue_type))
+            .cloned(),
+    }
+}
+
+/// The epic when it must change: the spec's, else none when the spec dropped the epic the
+/// operator set (its property records it); an epic a person chose stays when the spec names none.
+fn epic_change(want: Option<&String>, observed: &ObservedTicket) -> Option<Option<String>> {
+    match want {
+        Some(epic) => (observed.epic.as_ref() != Some(epic)).then(|| Some(epic.clone())),
+        None => {
+            let recorded = observed.property.as_ref().and_then(|p| p.epic.as_ref());
+            (observed.epic.is_some() && observed.epic.as_ref() == recorded).then_some(None)
+        }
     }
 }
 

@@ -48,6 +48,10 @@ pub struct TicketProperty {
     /// when the tasks name nobody Jira knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
+    /// The epic from the sync's spec last put on the ticket (taken off again when dropped from the
+    /// spec; an epic a person chose is left alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epic: Option<String>,
 }
 
 /// What a property that cannot list every task records of the rest.
@@ -183,6 +187,7 @@ mod tests {
             unlisted: None,
             closed: false,
             assignee: Some("acc-alice".into()),
+            epic: None,
         }
     }
 

@@ -237,6 +237,7 @@ impl World {
             key: key.clone(),
             url: format!("https://jira.example/browse/{key}"),
             project: self.spec.jira.project.clone(),
+            issue_type: self.spec.jira.issue_type.clone(),
             summary: new.fields.summary.clone(),
             description_digest: TextDigest::of(&new.fields.description.plain_text(Flavor::Cloud)),
             labels: new.fields.labels.clone(),
@@ -365,6 +366,9 @@ fn apply_changes(t: &mut ObservedTicket, changes: &IssueUpdate) {
     }
     if let Some(e) = &changes.epic {
         t.epic = e.clone();
+    }
+    if let Some(issue_type) = &changes.issue_type {
+        t.issue_type = issue_type.clone();
     }
 }
 

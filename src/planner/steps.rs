@@ -188,12 +188,15 @@ pub struct TransitionStep {
     pub key: String,
     /// Its browse URL, for the task statuses written afterwards.
     pub url: String,
-    /// Where to, in order of preference (the first one Jira offers is taken).
+    /// Where to, in order of preference: the executor walks the transitions Jira offers (at most
+    /// `jira::MAX_HOPS`) until one reaches a target.
     pub to: Vec<TransitionTarget>,
     /// The categories the ticket must be in for the move to be made.
     pub only_from: Vec<StatusCategory>,
-    /// The resolution to set where the transition screen takes one.
+    /// The resolution to set where a transition screen takes one; `None`: the first one it lists.
     pub resolution: Option<String>,
+    /// Screen fields (field id -> value) sent on the transitions whose screen has them.
+    pub fields: serde_json::Map<String, serde_json::Value>,
     /// The comment added with the move.
     pub comment: Option<String>,
     /// Why.
@@ -204,7 +207,8 @@ pub struct TransitionStep {
     pub subject: Subject,
 }
 
-/// One step on Jira. Steps on one ticket keep their order and stop at the first failure.
+/// One step on Jira. Steps on one ticket keep their order and stop at the first failure of a step
+/// that [stops on failure](Step::stops_on_failure).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
     /// Create a ticket (creates are sent together, in bulk).
@@ -250,6 +254,14 @@ pub enum Step {
 }
 
 impl Step {
+    /// Whether a failure of this step holds back the ticket's later steps. An edit does not: a
+    /// field Jira refuses, or a property it cannot store, never keeps a ticket from closing or
+    /// re-opening. A failed move does: a duplicate is not released, nor a comment added, unless
+    /// it was closed.
+    pub fn stops_on_failure(&self) -> bool {
+        !matches!(self, Step::Update { .. })
+    }
+
     /// The ticket a step acts on; `None` for a create.
     pub fn key(&self) -> Option<&str> {
         match self {

@@ -5,7 +5,8 @@ use proptest::prelude::*;
 use super::simulation::{Change, NS, PERSON, SYNC, World, now, scenarios, spec, task};
 use super::*;
 use crate::api::{ClosureWhen, DeletionPolicy, JiraCompletion, JiraLabel, Mode, TaskState};
-use crate::jira::{Flavor, StatusCategory};
+use crate::jira::{Flavor, IssueUpdate, StatusCategory};
+use serde_json::json;
 
 fn creates(steps: &[Step]) -> Vec<&NewTicket> {
     steps
@@ -905,6 +906,7 @@ proptest! {
             key: "OPS-1".into(),
             url: "https://jira.example/browse/OPS-1".into(),
             project: "OPS".into(),
+            issue_type: "Task".into(),
             summary: "someone else's".into(),
             description_digest: TextDigest::default(),
             labels: vec!["jas.payments.other".into(), "jas-task.t1".into()],
@@ -1051,4 +1053,83 @@ fn a_two_thousand_task_group_converges_within_the_property_limit_and_closes() {
     assert!(comment.chars().count() <= COMMENT_LIMIT && comment.ends_with(" more."));
     let property = world.ticket(&key).property.clone().expect("property");
     assert!(property::size(&property) <= PROPERTY_BUDGET && property.closed);
+}
+
+fn only_update(steps: &[Step]) -> &IssueUpdate {
+    match steps {
+        [Step::Update { changes, .. }] => changes,
+        other => panic!("expected one update: {other:#?}"),
+    }
+}
+
+#[test]
+fn dropping_the_epic_takes_tickets_out_of_the_epic_the_operator_set_only() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![
+            task("a", None, TaskState::Open),
+            task("b", None, TaskState::Open),
+        ],
+    );
+    world.converge();
+    // A person moves a's ticket into another epic; then the spec drops its epic (SEC-1).
+    let (key_a, b) = (world.key_of("a"), world.key_of("b"));
+    world.ticket(&key_a).epic = Some("SEC-7".into());
+    world.spec.jira.epic = None;
+    let steps = world.converge();
+    let by_key = |key: &str| {
+        steps
+            .iter()
+            .filter(|s| s.key() == Some(key))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        only_update(&by_key(&b)).epic,
+        Some(None),
+        "the epic the operator set is taken off"
+    );
+    assert_eq!(
+        only_update(&by_key(&key_a)).epic,
+        None,
+        "an epic other than the one the operator recorded is a person's: it stays"
+    );
+    assert_eq!(world.ticket(&b).epic, None);
+    assert_eq!(world.ticket(&key_a).epic.as_deref(), Some("SEC-7"));
+}
+
+#[test]
+fn a_new_issue_type_is_applied_to_existing_tickets() {
+    let mut world = World::new(
+        spec(Mode::Individual),
+        vec![task("a", None, TaskState::Open)],
+    );
+    world.converge();
+    world.spec.jira.issue_type = "Bug".into();
+    let steps = world.converge();
+    assert_eq!(only_update(&steps).issue_type.as_deref(), Some("Bug"));
+    let key = world.key_of("a");
+    assert_eq!(world.ticket(&key).issue_type, "Bug");
+}
+
+#[test]
+fn every_move_carries_the_closure_fields_and_edits_never_hold_back_a_move() {
+    let mut s = spec(Mode::Individual);
+    s.closure
+        .fields
+        .insert("customfield_10300".into(), json!("closed by the operator"));
+    let mut world = World::new(s, vec![task("a", None, TaskState::Open)]);
+    world.converge();
+    world.task_mut("a").spec.state = TaskState::Completed;
+    let steps = world.converge();
+    let close = steps.iter().find(|s| is_close(s)).expect("a close");
+    let Step::Transition(close) = close else {
+        unreachable!("is_close matched a transition")
+    };
+    assert_eq!(close.fields["customfield_10300"], "closed by the operator");
+    assert!(
+        steps
+            .iter()
+            .all(|s| matches!(s, Step::Transition(_)) || !s.stops_on_failure())
+    );
 }

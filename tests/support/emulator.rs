@@ -47,13 +47,33 @@ impl Emulator {
     /// Like [`Emulator::start`], over HTTPS with a CA of its own when `tls` (its PEM in
     /// [`Emulator::ca_pem`]; the admin API trusts it).
     pub async fn start_with(mode: Mode, flavor: Flavor, rate_limits: bool, tls: bool) -> Emulator {
-        let ca_path = tls.then(|| {
+        let options = Options {
+            rate_limits,
+            tls,
+            seed: "default",
+        };
+        Emulator::start_options(mode, flavor, options).await
+    }
+
+    /// Like [`Emulator::start`], on the built-in seed `seed` (`jira-software`, `review`,
+    /// `service-management`, `dc-classic`, `default`) or a seed file.
+    pub async fn start_seeded(mode: Mode, flavor: Flavor, seed: &'static str) -> Emulator {
+        let options = Options {
+            rate_limits: false,
+            tls: false,
+            seed,
+        };
+        Emulator::start_options(mode, flavor, options).await
+    }
+
+    async fn start_options(mode: Mode, flavor: Flavor, options: Options) -> Emulator {
+        let ca_path = options.tls.then(|| {
             let name = format!("jas-emulator-ca-{}-{}.pem", std::process::id(), free_port());
             std::env::temp_dir().join(name)
         });
         let mut running = match mode {
-            Mode::InProcess => Running::InProcess(in_process(flavor, rate_limits, tls).await),
-            Mode::Process => Running::Process(process(flavor, rate_limits, ca_path.as_deref())),
+            Mode::InProcess => Running::InProcess(in_process(flavor, options).await),
+            Mode::Process => Running::Process(process(flavor, options, ca_path.as_deref())),
         };
         let url = match &mut running {
             Running::InProcess(handle) => handle.base_url().to_owned(),
@@ -134,8 +154,22 @@ fn free_port() -> u16 {
     super::operator::free_port().port()
 }
 
-async fn in_process(flavor: Flavor, rate_limits: bool, tls: bool) -> EmulatorHandle {
+/// How an emulator starts.
+#[derive(Debug, Clone, Copy)]
+struct Options {
+    rate_limits: bool,
+    tls: bool,
+    seed: &'static str,
+}
+
+async fn in_process(flavor: Flavor, options: Options) -> EmulatorHandle {
+    let Options {
+        rate_limits,
+        tls,
+        seed,
+    } = options;
     let config = EmulatorConfig {
+        seed: jira_emulator::Seed::named_or_file(seed).expect("the seed loads"),
         flavor: match flavor {
             Flavor::Cloud => jira_emulator::Flavor::Cloud,
             Flavor::DataCenter => jira_emulator::Flavor::Datacenter,
@@ -151,14 +185,20 @@ async fn in_process(flavor: Flavor, rate_limits: bool, tls: bool) -> EmulatorHan
 
 /// Starts `jira-emulator` on a free loopback port; it prints its URL once serving. With a CA path
 /// it serves HTTPS and writes its CA there.
-fn process(flavor: Flavor, rate_limits: bool, ca_path: Option<&std::path::Path>) -> Child {
+fn process(flavor: Flavor, options: Options, ca_path: Option<&std::path::Path>) -> Child {
     let mut command = Command::new(emulator_binary());
-    command.args(["--listen", "127.0.0.1:0", "--flavor"]);
+    command.args([
+        "--listen",
+        "127.0.0.1:0",
+        "--seed",
+        options.seed,
+        "--flavor",
+    ]);
     command.arg(match flavor {
         Flavor::Cloud => "cloud",
         Flavor::DataCenter => "datacenter",
     });
-    if rate_limits {
+    if options.rate_limits {
         command.arg("--rate-limits");
     }
     if let Some(path) = ca_path {

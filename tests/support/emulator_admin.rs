@@ -85,6 +85,24 @@ impl Emulator {
         self.admin(reqwest::Method::POST, "seed", Some(seed)).await;
     }
 
+    /// Lets only `emails` be assigned issues of `project` (a seed change: the site is reset to it).
+    pub async fn restrict_assignable(&self, project: &str, emails: &[&str]) {
+        self.admin_seed_change(|seed| {
+            let projects = seed["projects"].as_array_mut().expect("seed projects");
+            for p in projects.iter_mut().filter(|p| p["key"] == project) {
+                p["permissions"]["assignable"] = json!(emails);
+            }
+        })
+        .await;
+    }
+
+    /// Changes the seed with `change` and resets the site to it.
+    pub async fn admin_seed_change(&self, change: impl FnOnce(&mut Value)) {
+        let mut seed = self.admin(reqwest::Method::GET, "seed", None).await;
+        change(&mut seed);
+        self.admin(reqwest::Method::POST, "seed", Some(seed)).await;
+    }
+
     /// The request log from sequence number `since` on, as the emulator writes it.
     pub async fn requests(&self, since: u64) -> Vec<Value> {
         let log = self

@@ -11,6 +11,7 @@ use jira_active_sync::api::{ComplianceTask, JiraActiveSync, JiraConnection};
 use jira_active_sync::controller::tickets_jql;
 use jira_active_sync::jira::{Flavor, Issue};
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::events::v1::Event;
 use kube::Api;
 use kube::api::{ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
@@ -60,6 +61,16 @@ impl Site {
             jira.set_admin_token(token).await;
         }
         Site::connect(ns, Arc::new(jira), token, connection_spec).await
+    }
+
+    /// A site of `flavor` whose emulator starts on the seed `seed` (a built-in workflow by name);
+    /// the connection acts as the seed's admin (API token on Cloud, personal access token on Data
+    /// Center).
+    pub async fn on(test: &str, flavor: Flavor, seed: &'static str) -> Site {
+        let jira = Emulator::start_seeded(Mode::Process, flavor, seed).await;
+        let token = jira.seed_secret();
+        let ns = TestNamespace::new(test).await;
+        Site::connect(ns, Arc::new(jira), token, json!({})).await
     }
 
     /// The same namespace on another cluster, with the same Secret and connection to the same
@@ -230,6 +241,17 @@ impl Site {
     /// The sync's condition `type_` as (status, reason, message).
     pub async fn condition(&self, sync: &str, type_: &str) -> Option<(String, String, String)> {
         condition_of(&self.ns.api::<JiraActiveSync>(), sync, type_).await
+    }
+
+    /// The note of the first Event of the namespace with `reason`, once there is one.
+    pub async fn event_note(&self, reason: &str) -> Option<String> {
+        let events = self.ns.api::<Event>();
+        let listed = events.list(&ListParams::default()).await.ok()?;
+        listed
+            .items
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some(reason))
+            .and_then(|e| e.note)
     }
 
     /// The tickets the sync `name` owns (by its label).

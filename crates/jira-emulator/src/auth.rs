@@ -246,6 +246,7 @@ impl Ctx {
             Permission::Create => "create issues in",
             Permission::Edit => "edit issues in",
             Permission::Delete => "delete issues in",
+            Permission::Assignable => "be assigned issues in",
         };
         Err(ApiError::message(
             StatusCode::FORBIDDEN,

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::adf;
 use super::config::{Api, Flavor};
 use super::error::ApiError;
-use super::model::RichText;
+use super::model::{Permission, RichText, Transition};
 use super::store::Store;
 
 /// Field id of Data Center's Epic Link custom field.
@@ -22,16 +22,37 @@ const MAX_SUMMARY_CHARS: usize = 255;
 
 /// Which screen a request goes through; it decides which fields may be set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
+pub enum Screen<'a> {
     /// The create screen.
     Create,
     /// The edit screen.
     Edit,
-    /// A transition screen; `resolution` says whether it offers the resolution field.
-    Transition {
-        /// Whether the resolution field is on the screen.
-        resolution: bool,
-    },
+    /// A transition's screen: the resolution where it offers one, and its other fields.
+    Transition(&'a Transition),
+}
+
+/// Jira's refusal of an assignee who may not be assigned issues of the project.
+pub fn check_assignable(
+    store: &Store,
+    project_id: &str,
+    changes: &IssueChanges,
+) -> Result<(), ApiError> {
+    let Some(Some(account_id)) = &changes.assignee else {
+        return Ok(());
+    };
+    let refused = store
+        .project(project_id)
+        .is_some_and(|p| !p.allows(Permission::Assignable, account_id));
+    if !refused {
+        return Ok(());
+    }
+    let name = store
+        .user_by_reference(account_id)
+        .map_or(account_id.as_str(), |u| u.display_name.as_str());
+    Err(ApiError::field(
+        "assignee",
+        format!("User '{name}' cannot be assigned issues."),
+    ))
 }
 
 /// Labels to set, add and remove.
@@ -93,6 +114,9 @@ pub struct IssueChanges {
     pub comments: Vec<RichText>,
     /// Entity properties to set.
     pub properties: Vec<(String, Value)>,
+    /// Transition screen fields other than the resolution that were given (ids); the emulator
+    /// keeps no custom field values, it only checks they were sent where required.
+    pub screen_fields: Vec<String>,
 }
 
 /// What parsing needs to know besides the body.
@@ -104,7 +128,7 @@ pub struct FieldContext<'a> {
     /// Cloud or Data Center.
     pub flavor: Flavor,
     /// The screen the request goes through.
-    pub screen: Screen,
+    pub screen: Screen<'a>,
 }
 
 fn not_on_screen(field: &str) -> String {
@@ -119,14 +143,47 @@ impl FieldContext<'_> {
         );
         let epic = match self.flavor {
             Flavor::Cloud => field == "parent",
-            Flavor::Datacenter => field == EPIC_LINK_FIELD || field == "parent",
+            Flavor::Datacenter => {
+                (field == EPIC_LINK_FIELD && self.store.jira_software()) || field == "parent"
+            }
         };
         match self.screen {
             Screen::Create => {
                 common || epic || matches!(field, "project" | "issuetype" | "reporter")
             }
             Screen::Edit => common || epic || matches!(field, "issuetype" | "reporter"),
-            Screen::Transition { resolution } => resolution && field == "resolution",
+            Screen::Transition(t) => {
+                (t.resolution_screen && field == "resolution")
+                    || t.screen_fields.iter().any(|f| f.id == field)
+            }
+        }
+    }
+
+    /// A custom field of the transition screen: given, its value is accepted as is.
+    fn screen_field(&self, field: &str) -> bool {
+        matches!(self.screen, Screen::Transition(t) if t.screen_fields.iter().any(|f| f.id == field))
+    }
+
+    /// Jira's "is required" errors for what a transition screen requires and the request lacks.
+    fn check_screen_required(&self, changes: &IssueChanges, errors: &mut BTreeMap<String, String>) {
+        let Screen::Transition(transition) = self.screen else {
+            return;
+        };
+        if transition.resolution_required
+            && changes.resolution_id.as_ref().is_none_or(Option::is_none)
+            && !errors.contains_key("resolution")
+        {
+            errors.insert(
+                "resolution".to_owned(),
+                "Resolution is required.".to_owned(),
+            );
+        }
+        for field in &transition.screen_fields {
+            if field.required && !changes.screen_fields.contains(&field.id) {
+                errors
+                    .entry(field.id.clone())
+                    .or_insert_with(|| format!("{} is required.", field.name));
+            }
         }
     }
 
@@ -145,6 +202,12 @@ impl FieldContext<'_> {
         for (name, value) in fields {
             if !self.on_screen(name) {
                 errors.insert(name.clone(), not_on_screen(name));
+                continue;
+            }
+            if self.screen_field(name) {
+                if !value.is_null() {
+                    changes.screen_fields.push(name.clone());
+                }
                 continue;
             }
             if let Err(message) = self.set_field(&mut changes, name, value) {
@@ -174,6 +237,7 @@ impl FieldContext<'_> {
         if self.screen == Screen::Create {
             self.check_required(&changes, fields, &mut errors);
         }
+        self.check_screen_required(&changes, &mut errors);
         if errors.is_empty() {
             Ok(changes)
         } else {

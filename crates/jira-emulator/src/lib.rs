@@ -41,8 +41,8 @@ use tokio::task::JoinHandle;
 pub use config::{EmulatorConfig, Flavor, RuntimeSettings};
 pub use faults::{FaultAction, FaultRule};
 pub use seed::{
-    Category, Seed, SeedError, SeedIssue, SeedIssueType, SeedPermissions, SeedProject, SeedStatus,
-    SeedTransition, SeedUser, SeedWorkflow,
+    BUILTIN, Category, Seed, SeedError, SeedIssue, SeedIssueType, SeedPermissions, SeedProject,
+    SeedScreenField, SeedStatus, SeedTransition, SeedUser, SeedWorkflow,
 };
 pub use tls::TlsError;
 

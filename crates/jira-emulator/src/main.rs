@@ -15,9 +15,11 @@ struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8090")]
     listen: SocketAddr,
-    /// Seed file (YAML or JSON) describing users, projects, workflow and issues.
-    #[arg(long)]
-    seed: Option<PathBuf>,
+    /// The site to start with: a built-in seed by name (`default`, `jira-software`, `review`,
+    /// `service-management`, `dc-classic`) or a seed file (YAML or JSON) describing users,
+    /// projects, workflow and issues.
+    #[arg(long, default_value = "default")]
+    seed: String,
     /// Which Jira to emulate.
     #[arg(long, value_enum, default_value_t = Flavor::Cloud)]
     flavor: Flavor,
@@ -41,10 +43,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let seed = match &args.seed {
-        Some(path) => Seed::from_file(path)?,
-        None => Seed::default(),
-    };
+    let seed = Seed::named_or_file(&args.seed)?;
     let config = EmulatorConfig {
         flavor: args.flavor,
         seed,

@@ -56,6 +56,8 @@ pub enum Permission {
     Edit,
     /// Delete issues.
     Delete,
+    /// Be assigned issues.
+    Assignable,
 }
 
 /// A project.
@@ -79,6 +81,8 @@ pub struct Project {
     pub edit: Option<Vec<String>>,
     /// Who may delete.
     pub delete: Option<Vec<String>>,
+    /// Who may be assigned issues.
+    pub assignable: Option<Vec<String>>,
     /// Number the next issue gets.
     pub next_number: u64,
 }
@@ -91,6 +95,7 @@ impl Project {
             Permission::Create => &self.create,
             Permission::Edit => &self.edit,
             Permission::Delete => &self.delete,
+            Permission::Assignable => &self.assignable,
         };
         list.as_ref()
             .is_none_or(|ids| ids.iter().any(|id| id == account_id))
@@ -121,6 +126,21 @@ pub struct Transition {
     pub to: String,
     /// Whether its screen offers the resolution field.
     pub resolution_screen: bool,
+    /// Whether its screen requires the resolution.
+    pub resolution_required: bool,
+    /// Other fields of its screen.
+    pub screen_fields: Vec<ScreenField>,
+}
+
+/// A field of a transition screen other than the resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenField {
+    /// Field id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Whether the transition is refused without it.
+    pub required: bool,
 }
 
 impl Transition {

@@ -324,7 +324,7 @@ impl RenderCtx<'_> {
             "id": transition.id,
             "name": transition.name,
             "to": to,
-            "hasScreen": transition.resolution_screen,
+            "hasScreen": transition.resolution_screen || !transition.screen_fields.is_empty(),
             "isGlobal": transition.from.is_empty(),
             "isInitial": false,
             "isAvailable": true,
@@ -337,12 +337,24 @@ impl RenderCtx<'_> {
                 fields.insert(
                     "resolution".to_owned(),
                     json!({
-                        "required": false,
+                        "required": transition.resolution_required,
                         "schema": {"type": "resolution", "system": "resolution"},
                         "name": "Resolution",
                         "key": "resolution",
                         "operations": ["set"],
                         "allowedValues": store.resolutions().iter().map(|r| self.resolution(r)).collect::<Vec<_>>(),
+                    }),
+                );
+            }
+            for field in &transition.screen_fields {
+                fields.insert(
+                    field.id.clone(),
+                    json!({
+                        "required": field.required,
+                        "schema": {"type": "string", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield", "customId": field.id.trim_start_matches("customfield_").parse::<u64>().unwrap_or_default()},
+                        "name": field.name,
+                        "key": field.id,
+                        "operations": ["set"],
                     }),
                 );
             }
@@ -492,12 +504,14 @@ impl RenderCtx<'_> {
                 }
             }
             Flavor::Datacenter => {
-                put(
-                    EPIC_LINK_FIELD,
-                    parent
-                        .filter(|_| parent_is_epic)
-                        .map_or(Value::Null, |p| json!(p.key)),
-                );
+                if store.jira_software() {
+                    put(
+                        EPIC_LINK_FIELD,
+                        parent
+                            .filter(|_| parent_is_epic)
+                            .map_or(Value::Null, |p| json!(p.key)),
+                    );
+                }
                 if let Some(p) = parent.filter(|_| is_subtask) {
                     put("parent", self.issue_ref(store, p));
                 }

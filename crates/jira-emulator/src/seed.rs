@@ -42,6 +42,8 @@ pub struct Seed {
     pub workflow: SeedWorkflow,
     /// Issues present from the start, created in order (keys must follow each project's numbering).
     pub issues: Vec<SeedIssue>,
+    /// Whether Jira Software is installed: on Data Center, without it there is no Epic Link field.
+    pub jira_software: bool,
 }
 
 /// A user of the site.
@@ -91,6 +93,8 @@ pub struct SeedPermissions {
     pub edit: Option<Vec<String>>,
     /// Emails allowed to delete issues.
     pub delete: Option<Vec<String>>,
+    /// Emails that may be assigned issues.
+    pub assignable: Option<Vec<String>>,
 }
 
 /// A project.
@@ -154,6 +158,26 @@ pub struct SeedTransition {
     /// Whether its screen offers the resolution field (Done sets `Done` when none is given).
     #[serde(default)]
     pub resolution_screen: bool,
+    /// Whether the screen requires the resolution (Data Center's classic "Resolve Issue"): a
+    /// transition without one is refused. Implies `resolution_screen`.
+    #[serde(default)]
+    pub resolution_required: bool,
+    /// Further fields on its screen (custom fields), each maybe required.
+    #[serde(default)]
+    pub screen_fields: Vec<SeedScreenField>,
+}
+
+/// A field of a transition screen other than the resolution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedScreenField {
+    /// Field id, e.g. `customfield_10200`.
+    pub id: String,
+    /// Name shown on the screen.
+    pub name: String,
+    /// Whether the transition is refused without it.
+    #[serde(default)]
+    pub required: bool,
 }
 
 /// The workflow: its statuses (the first is the initial one) and transitions.
@@ -234,6 +258,8 @@ impl Default for Seed {
                 from: from.iter().map(|s| (*s).to_owned()).collect(),
                 to: to.to_owned(),
                 resolution_screen,
+                resolution_required: false,
+                screen_fields: Vec::new(),
             };
         Seed {
             users: vec![
@@ -255,6 +281,7 @@ impl Default for Seed {
                 project("SEC", "Security", "10000"),
                 project("OPS", "Operations", "10001"),
             ],
+            jira_software: true,
             workflow: SeedWorkflow {
                 statuses: vec![
                     status("10000", "To Do", Category::New),
@@ -280,7 +307,35 @@ impl Default for Seed {
     }
 }
 
+/// The seeds built in by name: the default site with a real workflow each (the files under the
+/// package's `seeds/`).
+pub const BUILTIN: [(&str, &str); 4] = [
+    ("jira-software", include_str!("../seeds/jira-software.yaml")),
+    ("review", include_str!("../seeds/review.yaml")),
+    (
+        "service-management",
+        include_str!("../seeds/service-management.yaml"),
+    ),
+    ("dc-classic", include_str!("../seeds/dc-classic.yaml")),
+];
+
 impl Seed {
+    /// The built-in seed `name` (`default` or one of [`BUILTIN`]).
+    pub fn builtin(name: &str) -> Option<Result<Self, SeedError>> {
+        if name == "default" {
+            return Some(Ok(Seed::default()));
+        }
+        BUILTIN
+            .iter()
+            .find(|(builtin, _)| *builtin == name)
+            .map(|(_, text)| Self::parse(text, name))
+    }
+
+    /// A built-in seed by name, else the seed file at that path.
+    pub fn named_or_file(name_or_path: &str) -> Result<Self, SeedError> {
+        Self::builtin(name_or_path).unwrap_or_else(|| Self::from_file(Path::new(name_or_path)))
+    }
+
     /// Parses seed text; YAML is a superset of JSON, so one parser reads both.
     pub fn parse(text: &str, origin: &str) -> Result<Self, SeedError> {
         serde_yaml::from_str(text).map_err(|e| SeedError::Parse {
@@ -296,5 +351,36 @@ impl Seed {
             source,
         })?;
         Self::parse(&text, &path.display().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn every_builtin_seed_builds_a_site_with_the_default_users_and_its_own_workflow() {
+        for (name, _) in BUILTIN {
+            let seed = Seed::builtin(name).expect("known").expect("parses");
+            assert_eq!(seed.users, Seed::default().users, "{name}");
+            assert_ne!(seed.workflow, Seed::default().workflow, "{name}");
+            Store::from_seed(&seed, jiff::Timestamp::now()).expect(name);
+        }
+        assert!(Seed::builtin("no-such-workflow").is_none());
+        assert!(Seed::named_or_file("no-such-workflow").is_err());
+    }
+
+    #[test]
+    fn the_classic_workflow_requires_a_resolution_to_resolve_and_close() {
+        let seed = Seed::builtin("dc-classic").expect("known").expect("parses");
+        let required: Vec<&str> = seed
+            .workflow
+            .transitions
+            .iter()
+            .filter(|t| t.resolution_required)
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(required, ["Resolve Issue", "Close Issue"]);
     }
 }

@@ -10,7 +10,7 @@ use super::error::ApiError;
 use super::fields::IssueChanges;
 use super::model::{
     ChangeGroup, ChangeItem, Comment, Issue, IssueType, Priority, Project, Resolution, RichText,
-    Status, Transition, User,
+    ScreenField, Status, Transition, User,
 };
 use super::search_index::SearchIndex;
 use super::seed::{Category, Seed, SeedError};
@@ -43,6 +43,7 @@ pub struct Store {
     transitions: Vec<Transition>,
     resolutions: Vec<Resolution>,
     priorities: Vec<Priority>,
+    jira_software: bool,
     issues: BTreeMap<u64, Issue>,
     keys: HashMap<String, u64>,
     next_issue_id: u64,
@@ -145,6 +146,7 @@ impl Store {
                 create: list(&p.permissions.create)?,
                 edit: list(&p.permissions.edit)?,
                 delete: list(&p.permissions.delete)?,
+                assignable: list(&p.permissions.assignable)?,
                 next_number: 1,
             });
         }
@@ -179,10 +181,21 @@ impl Store {
                     .map(|n| status_id(n))
                     .collect::<Result<_, _>>()?,
                 to: status_id(&t.to)?,
-                resolution_screen: t.resolution_screen,
+                resolution_screen: t.resolution_screen || t.resolution_required,
+                resolution_required: t.resolution_required,
+                screen_fields: t
+                    .screen_fields
+                    .iter()
+                    .map(|f| ScreenField {
+                        id: f.id.clone(),
+                        name: f.name.clone(),
+                        required: f.required,
+                    })
+                    .collect(),
             });
         }
         let mut store = Store {
+            jira_software: seed.jira_software,
             users,
             issue_types,
             projects,
@@ -310,6 +323,11 @@ impl Store {
     /// All priorities.
     pub fn priorities(&self) -> &[Priority] {
         &self.priorities
+    }
+
+    /// Whether Jira Software is installed (Data Center's Epic Link field exists).
+    pub fn jira_software(&self) -> bool {
+        self.jira_software
     }
 
     /// All resolutions.

@@ -457,6 +457,7 @@ mod tests {
             key: "SEC-1".into(),
             url: "https://jira/browse/SEC-1".into(),
             project: "SEC".into(),
+            issue_type: "Task".into(),
             summary: "Old summary".into(),
             description_digest: TextDigest::of("old"),
             labels: vec!["a".into(), "b".into()],

@@ -1,12 +1,14 @@
 //! `GET /field`: the fields the site has, as clients discover them (names, ids, JQL clause names).
 
 use axum::Json;
+use axum::extract::State;
 use serde_json::{Value, json};
 
 use crate::auth::Ctx;
 use crate::config::Flavor;
 use crate::fields::EPIC_LINK_FIELD;
 use crate::render::field_name;
+use crate::state::Shared;
 
 /// Field id, schema type, JQL clause names.
 const SYSTEM_FIELDS: &[(&str, &str, &[&str])] = &[
@@ -40,7 +42,7 @@ const SYSTEM_FIELDS: &[(&str, &str, &[&str])] = &[
 ];
 
 /// `GET /field`.
-pub async fn list(ctx: Ctx) -> Json<Value> {
+pub async fn list(State(state): State<Shared>, ctx: Ctx) -> Json<Value> {
     let mut fields: Vec<Value> = SYSTEM_FIELDS
         .iter()
         .map(|(id, kind, clauses)| {
@@ -51,7 +53,7 @@ pub async fn list(ctx: Ctx) -> Json<Value> {
             })
         })
         .collect();
-    if ctx.flavor == Flavor::Datacenter {
+    if ctx.flavor == Flavor::Datacenter && state.store().jira_software() {
         fields.push(json!({
             "id": EPIC_LINK_FIELD, "key": EPIC_LINK_FIELD, "name": "Epic Link", "custom": true,
             "orderable": true, "navigable": true, "searchable": true,

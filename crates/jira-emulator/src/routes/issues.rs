@@ -14,7 +14,7 @@ use super::{Params, json_body, permitted_issue, visible_issue};
 use crate::auth::Ctx;
 use crate::config::Flavor;
 use crate::error::{ApiError, ApiResult};
-use crate::fields::{FieldContext, Screen};
+use crate::fields::{FieldContext, Screen, check_assignable};
 use crate::model::Permission;
 use crate::render::FieldSelection;
 use crate::state::Shared;
@@ -39,6 +39,7 @@ fn create_one(store: &mut Store, ctx: &Ctx, body: &Value) -> ApiResult<IssueEven
         .filter(|p| ctx.may(p, Permission::Browse))
         .ok_or_else(|| ApiError::field("project", "Specify a valid project ID or key"))?;
     ctx.require(project, Permission::Create)?;
+    check_assignable(store, &project_id, &changes)?;
     store.create_issue(changes, &ctx.account_id, Timestamp::now(), Instant::now())
 }
 
@@ -143,6 +144,11 @@ pub async fn edit(
             screen: Screen::Edit,
         }
         .parse(&body)?;
+        let project_id = store
+            .issue_by_id(id)
+            .map(|i| i.project_id.clone())
+            .unwrap_or_default();
+        check_assignable(&store, &project_id, &changes)?;
         let event = store.edit_issue(
             id,
             &changes,

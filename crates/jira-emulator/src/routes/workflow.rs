@@ -79,9 +79,7 @@ pub async fn transition(
             store: &store,
             api: ctx.api,
             flavor: ctx.flavor,
-            screen: Screen::Transition {
-                resolution: transition.resolution_screen,
-            },
+            screen: Screen::Transition(transition),
         }
         .parse(&body)?;
         store.transition_issue(
