@@ -20,7 +20,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ServiceAccount;
-use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use kube::Api;
 use kube::api::PostParams;
 use serde_json::{Value, json};
 
@@ -169,7 +170,34 @@ async fn identity_without(site: &Site, group: &str, resource: &str, verb: &str) 
         .create(&PostParams::default(), &binding)
         .await
         .expect("role binding created");
+    grant_installation_identity(site).await;
     site.ns.service_account_token("operator").await
+}
+
+/// What the chart grants besides its ClusterRole when `installation` is unset: get on the
+/// kube-system namespace, whose UID gives the installation its identity.
+async fn grant_installation_identity(site: &Site) {
+    let name = format!("{}-installation", site.ns.name);
+    let role: ClusterRole = serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "rules": [{"apiGroups": [""], "resources": ["namespaces"], "resourceNames": ["kube-system"],
+                   "verbs": ["get"]}]
+    }))
+    .expect("cluster role");
+    Api::<ClusterRole>::all(site.ns.client.clone())
+        .create(&PostParams::default(), &role)
+        .await
+        .expect("cluster role created");
+    let binding: ClusterRoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": "operator", "namespace": site.ns.name}]
+    }))
+    .expect("cluster role binding");
+    Api::<ClusterRoleBinding>::all(site.ns.client.clone())
+        .create(&PostParams::default(), &binding)
+        .await
+        .expect("cluster role binding created");
 }
 
 /// What the API server says when the operator's identity lacks the verb.
