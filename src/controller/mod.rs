@@ -362,6 +362,7 @@ pub async fn run_with(
         .collect();
     let contexts: Vec<Arc<Context>> = parts.iter().map(|(_, p)| p.ctx.clone()).collect();
     let ready = Arc::new(AtomicBool::new(false));
+    let http_ready = ready.clone();
     let http = Arc::new(Http {
         contexts: contexts.clone(),
         metrics,
@@ -388,7 +389,9 @@ pub async fn run_with(
     let served = async { server.await.context("serving HTTP") };
     match options.leader_election {
         None => tokio::join!(served, controllers).0,
-        Some(lease_duration) => run_elected(&client, lease_duration, served, controllers).await,
+        Some(lease_duration) => {
+            run_elected(&client, lease_duration, served, controllers, &http_ready).await
+        }
     }
 }
 
@@ -398,25 +401,29 @@ async fn run_elected(
     lease_duration: Duration,
     served: impl Future<Output = anyhow::Result<()>>,
     controllers: impl Future<Output = ()>,
+    ready: &AtomicBool,
 ) -> anyhow::Result<()> {
     let mut lease = leader::LeaseSettings::from_environment(client);
     lease.lease_duration = lease_duration;
     lease.renew_margin = leader::renew_margin(lease_duration);
     let election = leader::LeaderElection::start(client.clone(), lease).await?;
-    tokio::try_join!(served, lead(&election, controllers))?;
+    tokio::try_join!(served, lead(&election, controllers, ready))?;
     // Only after the in-flight writes have finished: from here another replica may write.
     election.release().await?;
     Ok(())
 }
 
-/// Runs the controllers once this replica leads, until shutdown. Followers are not ready, so the
-/// Service sends the Jira webhook to the leader only. Losing the Lease ends the process: another
-/// replica may already be writing, and a restarted process campaigns afresh.
+/// Runs the controllers once this replica leads, until shutdown. A follower is ready while it
+/// campaigns (so that a Deployment of two replicas is available and rolls out); the leader is
+/// ready again once its caches are filled. Losing the Lease ends the process: another replica may
+/// already be writing, and a restarted process campaigns afresh.
 async fn lead(
     election: &leader::LeaderElection,
     controllers: impl std::future::Future<Output = ()>,
+    ready: &AtomicBool,
 ) -> anyhow::Result<()> {
     let mut leading = election.is_leader();
+    ready.store(true, Ordering::Relaxed);
     tracing::info!(
         identity = election.identity(),
         "waiting for the leader Lease"
@@ -427,6 +434,7 @@ async fn lead(
         }
         () = shutdown_signal() => return Ok(()),
     }
+    ready.store(false, Ordering::Relaxed);
     tracing::info!(
         identity = election.identity(),
         "leading: starting the controllers"
