@@ -65,12 +65,12 @@ async fn ready_pods(ns: &TestNamespace, release: &str, count: usize) -> Vec<Stri
 /// How many objects of kind `K` carry the release's instance label, in `api`'s scope.
 async fn count_of_release<K>(api: Api<K>, release: &str) -> usize
 where
-    K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
 {
     let selector = format!("app.kubernetes.io/instance={release}");
     api.list(&ListParams::default().labels(&selector))
         .await
-        .unwrap_or_else(|e| panic!("list {}: {e}", K::kind(&K::DynamicType::default())))
+        .unwrap_or_else(|e| panic!("list {}: {e}", K::kind(&())))
         .items
         .len()
 }
