@@ -8,22 +8,27 @@ mod support;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Pod, Service, ServiceAccount};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use support::cluster::node_cluster_or_skip;
+use jira_active_sync::jira::Flavor;
+use support::cluster::{Cluster, node_cluster_or_skip};
+use support::emulator::{Emulator, SEED_TOKEN};
 use support::helm::{helm_ok, release_fullname};
-use support::image::imported;
+use support::image::{Image, imported};
 use support::operator::lease_holder;
-use support::{TestNamespace, eventually};
+use support::{Site, TestNamespace, eventually};
 
 const CHART: &str = "charts/jira-active-sync";
 /// How long a Pod may take to start here (image unpacking, a busy machine).
 const POD_PATIENCE: Duration = Duration::from_secs(180);
+
+/// How long the operator may take to bring Jira in line with a change.
+const SYNC_PATIENCE: Duration = Duration::from_secs(120);
 
 /// Labels the namespace so that admission enforces the restricted Pod Security profile.
 async fn enforce_restricted(ns: &TestNamespace) {
@@ -87,6 +92,18 @@ async fn objects_of_release(client: &Client, ns: &TestNamespace, release: &str) 
         + count_of_release(Api::<ClusterRoleBinding>::all(client.clone()), release).await
 }
 
+/// `helm install --wait` (or `upgrade`, with `extra` values) of `release` in `ns`, running `image`.
+async fn helm_release(verb: &str, release: &str, ns: &TestNamespace, image: &Image, extra: &[&str]) {
+    let mut args = vec![verb, release, CHART, "--namespace", &ns.name];
+    args.extend(["--wait", "--timeout", "5m"]);
+    let values = image.helm_values();
+    for value in values.iter().map(String::as_str).chain(extra.iter().copied()) {
+        args.extend(["--set", value]);
+    }
+    // --wait returns only once the Deployment is available: both replicas Ready.
+    helm_ok(&args, ns.cluster().kubeconfig()).await;
+}
+
 #[tokio::test]
 async fn helm_install_waits_for_two_ready_replicas_under_the_restricted_profile_and_uninstall_keeps_the_crds()
  {
@@ -99,14 +116,7 @@ async fn helm_install_waits_for_two_ready_replicas_under_the_restricted_profile_
     enforce_restricted(&ns).await;
     let release = "install";
     let kubeconfig = cluster.kubeconfig();
-    let mut args = vec!["install", release, CHART, "--namespace", &ns.name];
-    args.extend(["--wait", "--timeout", "5m"]);
-    let values = image.helm_values();
-    for value in &values {
-        args.extend(["--set", value]);
-    }
-    // --wait returns only once the Deployment is available: both replicas Ready.
-    helm_ok(&args, kubeconfig).await;
+    helm_release("install", release, &ns, image, &[]).await;
 
     let pods = ready_pods(&ns, release, 2).await;
     let lease = format!("{}-leader", release_fullname(release));
@@ -142,4 +152,97 @@ async fn helm_install_waits_for_two_ready_replicas_under_the_restricted_profile_
             .await
             .unwrap_or_else(|e| panic!("the CRD {crd} is kept after helm uninstall: {e}"));
     }
+}
+
+/// The node's address: where Pods reach the host (the bridge's).
+async fn node_ip(cluster: &Cluster) -> String {
+    let nodes = Api::<Node>::all(cluster.client("default").await)
+        .list(&ListParams::default())
+        .await
+        .expect("list nodes");
+    let addresses = nodes.items.iter().filter_map(|n| n.status.as_ref()?.addresses.as_ref());
+    addresses
+        .flatten()
+        .find(|a| a.type_ == "InternalIP")
+        .map(|a| a.address.clone())
+        .expect("the node has an InternalIP")
+}
+
+/// Waits until the sync's tickets are exactly one per task of `tasks` (by the tasks' recorded keys,
+/// all distinct), and no other ticket carries the sync's label.
+async fn one_ticket_per_task(site: &Site, sync: &str, tasks: usize, when: &str) {
+    eventually(&format!("one ticket per task {when}"), SYNC_PATIENCE, || async {
+        let keys = site.recorded_keys().await;
+        let distinct: std::collections::BTreeSet<&String> = keys.values().collect();
+        let tickets = site.tickets(sync).await;
+        (keys.len() == tasks && distinct.len() == tasks && tickets.len() == tasks).then_some(())
+    })
+    .await;
+}
+
+/// The Lease holder, once it is one of the release's Ready Pods other than `not`.
+async fn leader(ns: &TestNamespace, release: &str, not: Option<&str>) -> String {
+    let lease = format!("{}-leader", release_fullname(release));
+    eventually("a Ready replica to hold the Lease", POD_PATIENCE, || async {
+        let holder = lease_holder(&ns.client, &ns.name, &lease).await?;
+        let pods = ready_pods(ns, release, 2).await;
+        (pods.contains(&holder) && Some(holder.as_str()) != not).then_some(holder)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_rolling_upgrade_without_duplicates()
+ {
+    let test = "the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_rolling_upgrade";
+    let Some(cluster) = node_cluster_or_skip(test).await else {
+        return;
+    };
+    let image = imported(cluster).await;
+    // Jira over HTTPS on the node's address, behind a private CA the connection trusts.
+    let jira = Emulator::start_for_pods(&node_ip(cluster).await, Flavor::Cloud).await;
+    let ca = jira.ca_pem.clone().expect("the emulator serves HTTPS");
+    let tls = json!({"tls": {"caSecretRef": {"name": "jira-ca"}}});
+    let site = Site::with_jira("in-cluster-team", jira, SEED_TOKEN, tls).await;
+    site.ns
+        .create::<Secret>(json!({"metadata": {"name": "jira-ca"}, "stringData": {"ca.crt": ca}}))
+        .await;
+    let operator_ns = TestNamespace::new("in-cluster-operator").await;
+    enforce_restricted(&operator_ns).await;
+    let release = "sync";
+    helm_release("install", release, &operator_ns, image, &[]).await;
+
+    let (sync, check) = ("in-cluster", "cis-1.1");
+    let mut tasks = site.tasks(6, check).await.len();
+    site.individual_sync(sync, check).await;
+    one_ticket_per_task(&site, sync, tasks, "after install").await;
+
+    // The leader Pod deleted (SIGTERM: it releases the Lease) while new tasks arrive.
+    let first = leader(&operator_ns, release, None).await;
+    operator_ns
+        .api::<Pod>()
+        .delete(&first, &DeleteParams::default())
+        .await
+        .expect("delete the leader Pod");
+    for name in ["after-failover-1", "after-failover-2"] {
+        site.task(name, check, None).await;
+        tasks += 1;
+    }
+    leader(&operator_ns, release, Some(&first)).await;
+    one_ticket_per_task(&site, sync, tasks, "after the leader Pod was deleted").await;
+
+    // A changed value rolls both replicas over, the leader among them.
+    let before = ready_pods(&operator_ns, release, 2).await;
+    helm_release("upgrade", release, &operator_ns, image, &["logLevel=debug"]).await;
+    for name in ["after-upgrade-1", "after-upgrade-2"] {
+        site.task(name, check, None).await;
+        tasks += 1;
+    }
+    let after = ready_pods(&operator_ns, release, 2).await;
+    assert!(
+        after.iter().all(|pod| !before.contains(pod)),
+        "helm upgrade replaced every replica: {before:?} -> {after:?}"
+    );
+    leader(&operator_ns, release, None).await;
+    one_ticket_per_task(&site, sync, tasks, "after the rolling upgrade").await;
 }

@@ -47,13 +47,25 @@ impl Emulator {
     /// Like [`Emulator::start`], over HTTPS with a CA of its own when `tls` (its PEM in
     /// [`Emulator::ca_pem`]; the admin API trusts it).
     pub async fn start_with(mode: Mode, flavor: Flavor, rate_limits: bool, tls: bool) -> Emulator {
+        Emulator::launch(mode, flavor, rate_limits, tls, "127.0.0.1:0").await
+    }
+
+    /// A process over HTTPS on `ip` (a free port), its certificate naming `ip`: a Jira site that
+    /// Pods of the single-node cluster reach on its node address, behind a private CA.
+    pub async fn start_for_pods(ip: &str, flavor: Flavor) -> Emulator {
+        Emulator::launch(Mode::Process, flavor, false, true, &format!("{ip}:0")).await
+    }
+
+    async fn launch(mode: Mode, flavor: Flavor, rate_limits: bool, tls: bool, listen: &str) -> Self {
         let ca_path = tls.then(|| {
             let name = format!("jas-emulator-ca-{}-{}.pem", std::process::id(), free_port());
             std::env::temp_dir().join(name)
         });
         let mut running = match mode {
             Mode::InProcess => Running::InProcess(in_process(flavor, rate_limits, tls).await),
-            Mode::Process => Running::Process(process(flavor, rate_limits, ca_path.as_deref())),
+            Mode::Process => {
+                Running::Process(process(listen, flavor, rate_limits, ca_path.as_deref()))
+            }
         };
         let url = match &mut running {
             Running::InProcess(handle) => handle.base_url().to_owned(),
@@ -90,7 +102,8 @@ impl Emulator {
         }
     }
 
-    /// Client configuration (the client's own defaults) acting as the admin with `secret`.
+    /// Client configuration (the client's own defaults) acting as the admin with `secret`,
+    /// trusting the emulator's CA when it serves HTTPS.
     pub fn client_config(&self, secret: &str) -> ClientConfig {
         let credentials = match self.flavor {
             Flavor::Cloud => Credentials::Basic {
@@ -101,7 +114,9 @@ impl Emulator {
                 token: secret.into(),
             },
         };
-        ClientConfig::new(&self.url, self.flavor, credentials)
+        let mut config = ClientConfig::new(&self.url, self.flavor, credentials);
+        config.trusted_ca_pem = self.ca_pem.as_ref().map(|pem| pem.clone().into_bytes());
+        config
     }
 
     /// A client acting as the admin with `secret`.
@@ -149,11 +164,16 @@ async fn in_process(flavor: Flavor, rate_limits: bool, tls: bool) -> EmulatorHan
         .expect("emulator starts")
 }
 
-/// Starts `jira-emulator` on a free loopback port; it prints its URL once serving. With a CA path
-/// it serves HTTPS and writes its CA there.
-fn process(flavor: Flavor, rate_limits: bool, ca_path: Option<&std::path::Path>) -> Child {
+/// Starts `jira-emulator` on `listen`; it prints its URL once serving. With a CA path it serves
+/// HTTPS and writes its CA there.
+fn process(
+    listen: &str,
+    flavor: Flavor,
+    rate_limits: bool,
+    ca_path: Option<&std::path::Path>,
+) -> Child {
     let mut command = Command::new(emulator_binary());
-    command.args(["--listen", "127.0.0.1:0", "--flavor"]);
+    command.args(["--listen", listen, "--flavor"]);
     command.arg(match flavor {
         Flavor::Cloud => "cloud",
         Flavor::DataCenter => "datacenter",
