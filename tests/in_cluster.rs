@@ -7,6 +7,7 @@ mod support;
 
 use std::time::Duration;
 
+use jira_active_sync::jira::Flavor;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
@@ -15,7 +16,6 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use jira_active_sync::jira::Flavor;
 use support::cluster::{Cluster, node_cluster_or_skip};
 use support::emulator::{Emulator, SEED_TOKEN};
 use support::helm::{helm_ok, release_fullname};
@@ -93,11 +93,21 @@ async fn objects_of_release(client: &Client, ns: &TestNamespace, release: &str) 
 }
 
 /// `helm install --wait` (or `upgrade`, with `extra` values) of `release` in `ns`, running `image`.
-async fn helm_release(verb: &str, release: &str, ns: &TestNamespace, image: &Image, extra: &[&str]) {
+async fn helm_release(
+    verb: &str,
+    release: &str,
+    ns: &TestNamespace,
+    image: &Image,
+    extra: &[&str],
+) {
     let mut args = vec![verb, release, CHART, "--namespace", &ns.name];
     args.extend(["--wait", "--timeout", "5m"]);
     let values = image.helm_values();
-    for value in values.iter().map(String::as_str).chain(extra.iter().copied()) {
+    for value in values
+        .iter()
+        .map(String::as_str)
+        .chain(extra.iter().copied())
+    {
         args.extend(["--set", value]);
     }
     // --wait returns only once the Deployment is available: both replicas Ready.
@@ -135,11 +145,9 @@ async fn helm_install_waits_for_two_ready_replicas_under_the_restricted_profile_
     )
     .await;
     let admin = cluster.client("default").await;
-    eventually(
-        "the release's objects to be gone",
-        POD_PATIENCE,
-        || async { (objects_of_release(&admin, &ns, release).await == 0).then_some(()) },
-    )
+    eventually("the release's objects to be gone", POD_PATIENCE, || async {
+        (objects_of_release(&admin, &ns, release).await == 0).then_some(())
+    })
     .await;
     let crds = Api::<CustomResourceDefinition>::all(admin);
     for crd in [
@@ -160,7 +168,10 @@ async fn node_ip(cluster: &Cluster) -> String {
         .list(&ListParams::default())
         .await
         .expect("list nodes");
-    let addresses = nodes.items.iter().filter_map(|n| n.status.as_ref()?.addresses.as_ref());
+    let addresses = nodes
+        .items
+        .iter()
+        .filter_map(|n| n.status.as_ref()?.addresses.as_ref());
     addresses
         .flatten()
         .find(|a| a.type_ == "InternalIP")
@@ -171,30 +182,39 @@ async fn node_ip(cluster: &Cluster) -> String {
 /// Waits until the sync's tickets are exactly one per task of `tasks` (by the tasks' recorded keys,
 /// all distinct), and no other ticket carries the sync's label.
 async fn one_ticket_per_task(site: &Site, sync: &str, tasks: usize, when: &str) {
-    eventually(&format!("one ticket per task {when}"), SYNC_PATIENCE, || async {
-        let keys = site.recorded_keys().await;
-        let distinct: std::collections::BTreeSet<&String> = keys.values().collect();
-        let tickets = site.tickets(sync).await;
-        (keys.len() == tasks && distinct.len() == tasks && tickets.len() == tasks).then_some(())
-    })
+    eventually(
+        &format!("one ticket per task {when}"),
+        SYNC_PATIENCE,
+        || async {
+            let keys = site.recorded_keys().await;
+            let distinct: std::collections::BTreeSet<&String> = keys.values().collect();
+            let tickets = site.tickets(sync).await;
+            (keys.len() == tasks && distinct.len() == tasks && tickets.len() == tasks).then_some(())
+        },
+    )
     .await;
 }
 
 /// The Lease holder, once it is one of the release's Ready Pods other than `not`.
 async fn leader(ns: &TestNamespace, release: &str, not: Option<&str>) -> String {
     let lease = format!("{}-leader", release_fullname(release));
-    eventually("a Ready replica to hold the Lease", POD_PATIENCE, || async {
-        let holder = lease_holder(&ns.client, &ns.name, &lease).await?;
-        let pods = ready_pods(ns, release, 2).await;
-        (pods.contains(&holder) && Some(holder.as_str()) != not).then_some(holder)
-    })
+    eventually(
+        "a Ready replica to hold the Lease",
+        POD_PATIENCE,
+        || async {
+            let holder = lease_holder(&ns.client, &ns.name, &lease).await?;
+            let pods = ready_pods(ns, release, 2).await;
+            (pods.contains(&holder) && Some(holder.as_str()) != not).then_some(holder)
+        },
+    )
     .await
 }
 
 #[tokio::test]
 async fn the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_rolling_upgrade_without_duplicates()
  {
-    let test = "the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_rolling_upgrade";
+    let test =
+        "the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_rolling_upgrade";
     let Some(cluster) = node_cluster_or_skip(test).await else {
         return;
     };

@@ -289,7 +289,8 @@ async fn delete_reaches_tickets_search_does_not_show_yet() {
 #[tokio::test]
 async fn deleting_the_namespace_applies_the_sync_policy_and_finishes() {
     let (site, operator, key) = closing_sync_with_a_ticket("ns-delete", "nsdel").await;
-    let namespaces = kube::Api::<k8s_openapi::api::core::v1::Namespace>::all(site.ns.client.clone());
+    let namespaces =
+        kube::Api::<k8s_openapi::api::core::v1::Namespace>::all(site.ns.client.clone());
     namespaces
         .delete(&site.ns.name, &DeleteParams::default())
         .await

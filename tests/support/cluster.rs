@@ -140,7 +140,7 @@ async fn run_up(script: &str, dir: &Path) -> Vec<(String, String)> {
     let output = tokio::process::Command::new(&script)
         .arg("up")
         .arg("--dir")
-        .arg(&dir)
+        .arg(dir)
         .arg("--watch-pid")
         .arg(std::process::id().to_string())
         .output()

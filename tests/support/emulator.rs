@@ -56,7 +56,13 @@ impl Emulator {
         Emulator::launch(Mode::Process, flavor, false, true, &format!("{ip}:0")).await
     }
 
-    async fn launch(mode: Mode, flavor: Flavor, rate_limits: bool, tls: bool, listen: &str) -> Self {
+    async fn launch(
+        mode: Mode,
+        flavor: Flavor,
+        rate_limits: bool,
+        tls: bool,
+        listen: &str,
+    ) -> Self {
         let ca_path = tls.then(|| {
             let name = format!("jas-emulator-ca-{}-{}.pem", std::process::id(), free_port());
             std::env::temp_dir().join(name)

@@ -36,7 +36,9 @@ impl Image {
 pub async fn imported(cluster: &Cluster) -> &'static Image {
     static IMAGE: OnceCell<Image> = OnceCell::const_new();
     let Cluster::Node { containerd, .. } = cluster else {
-        panic!("images are imported into a single-node cluster only (support::cluster::node_cluster)");
+        panic!(
+            "images are imported into a single-node cluster only (support::cluster::node_cluster)"
+        );
     };
     IMAGE.get_or_init(|| build_and_import(containerd)).await
 }

@@ -47,7 +47,12 @@ impl Site {
     }
 
     /// Like [`Site::new`], with a Jira of the caller's (e.g. one that Pods reach).
-    pub async fn with_jira(test: &str, jira: Emulator, token: &str, connection_spec: Value) -> Site {
+    pub async fn with_jira(
+        test: &str,
+        jira: Emulator,
+        token: &str,
+        connection_spec: Value,
+    ) -> Site {
         let ns = TestNamespace::new(test).await;
         jira.set_admin_token(token).await;
         Site::connect(ns, Arc::new(jira), token, connection_spec).await
