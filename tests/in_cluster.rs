@@ -7,7 +7,8 @@ mod support;
 
 use std::time::Duration;
 
-use jira_active_sync::jira::Flavor;
+use jira_active_sync::api::ComplianceTask;
+use jira_active_sync::jira::{Flavor, StatusCategory, TransitionTarget};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
@@ -265,4 +266,120 @@ async fn the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_ro
     );
     leader(&operator_ns, release, None).await;
     one_ticket_per_task(&site, sync, tasks, "after the rolling upgrade").await;
+}
+
+/// The ClusterIP of the release's Service.
+async fn service_ip(ns: &TestNamespace, release: &str) -> String {
+    let service = ns.api::<Service>().get(&release_fullname(release)).await;
+    let service = service.expect("the release's Service");
+    service
+        .spec
+        .and_then(|spec| spec.cluster_ip)
+        .expect("a ClusterIP")
+}
+
+/// The Pod IP of `pod`.
+async fn pod_ip(ns: &TestNamespace, pod: &str) -> String {
+    let pod = ns.api::<Pod>().get(pod).await.expect("get the Pod");
+    pod.status
+        .and_then(|s| s.pod_ip)
+        .expect("the Pod has an IP")
+}
+
+/// `body` signed as Jira signs a delivery with `secret`.
+fn signature(secret: &str, body: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Whether the task's spec says Completed (the operator's doing, with jiraCompletion CompleteTasks).
+async fn completed(site: &Site, task: &str) -> Option<()> {
+    let task = site.ns.api::<ComplianceTask>().get(task).await.ok()?;
+    let spec = serde_json::to_value(task.spec).ok()?;
+    (spec["state"] == "Completed").then_some(())
+}
+
+#[tokio::test]
+async fn jira_webhooks_reach_the_leader_through_the_service_whichever_replica_takes_them() {
+    let test = "jira_webhooks_reach_the_leader_through_the_service_whichever_replica_takes_them";
+    let Some(cluster) = node_cluster_or_skip(test).await else {
+        return;
+    };
+    let image = imported(cluster).await;
+    let jira = Emulator::start_for_pods(&node_ip(cluster).await, Flavor::Cloud).await;
+    let ca = jira.ca_pem.clone().expect("the emulator serves HTTPS");
+    let tls = json!({"tls": {"caSecretRef": {"name": "jira-ca"}}});
+    let site = Site::with_jira("in-cluster-hooks", jira, SEED_TOKEN, tls).await;
+    site.ns
+        .create::<Secret>(json!({"metadata": {"name": "jira-ca"}, "stringData": {"ca.crt": ca}}))
+        .await;
+    let operator_ns = TestNamespace::new("in-cluster-hooks-operator").await;
+    enforce_restricted(&operator_ns).await;
+    let release = "hooks";
+    helm_release("install", release, &operator_ns, image, &[]).await;
+    let (sync, check) = ("hooks", "cis-2.2");
+    let tasks = site.tasks(4, check).await;
+    // Polling once an hour: only a webhook brings Jira's changes in within the test's patience.
+    site.sync(
+        sync,
+        json!({"connectionRef": {"name": "acme"}, "scope": {"checks": [check]},
+                           "jira": {"project": "SEC", "issueType": "Task"},
+                           "jiraCompletion": "CompleteTasks", "pollInterval": "1h"}),
+    )
+    .await;
+    one_ticket_per_task(&site, sync, tasks.len(), "after install").await;
+    let keys = site.recorded_keys().await;
+    let hook = format!("{SEED_TOKEN}-hook");
+    let path = format!("/webhooks/jira/{}/acme", site.ns.name);
+    let url = format!(
+        "http://{}:8080{path}",
+        service_ip(&operator_ns, release).await
+    );
+    site.jira.register_webhook(&url, &hook, SEED_TOKEN).await;
+
+    // Each ticket done in Jira: the emulator delivers to the Service, which picks a replica.
+    let jira_client = site.jira.client(SEED_TOKEN);
+    for task in &tasks[..3] {
+        let done = TransitionTarget::Category(StatusCategory::Done);
+        let moved = jira_client.transition(&keys[task], &done, None, None).await;
+        moved.expect("done in Jira");
+        eventually(
+            &format!("{task} completed by the webhook"),
+            SYNC_PATIENCE,
+            || completed(&site, task),
+        )
+        .await;
+    }
+
+    // A delivery sent to the standby itself is answered by the leader: it woke the sync.
+    let leader = leader(&operator_ns, release, None).await;
+    let pods = ready_pods(&operator_ns, release, 2).await;
+    let standby = pods.iter().find(|pod| **pod != leader).expect("a standby");
+    let last = &tasks[3];
+    let label = site
+        .ns
+        .cluster()
+        .sync_labels(&site.ns.name, sync)
+        .await
+        .current;
+    let body = json!({"webhookEvent": "jira:issue_updated",
+                      "issue": {"key": keys[last], "fields": {"labels": [label]}}})
+    .to_string();
+    let standby_url = format!("http://{}:8080{path}", pod_ip(&operator_ns, standby).await);
+    let response = reqwest::Client::new()
+        .post(&standby_url)
+        .header("Content-Type", "application/json")
+        .header("X-Hub-Signature", signature(&hook, &body))
+        .body(body)
+        .send()
+        .await
+        .expect("a delivery to the standby");
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    assert!(
+        status.is_success() && text.starts_with("1 sync"),
+        "the standby relays to the leader, whose sync wakes: {status} {text}"
+    );
 }

@@ -20,6 +20,7 @@ mod memory;
 mod metrics;
 mod owners;
 mod pass;
+mod relay;
 mod report;
 mod reports;
 mod server;
@@ -362,13 +363,15 @@ pub async fn run_with(
         .collect();
     let contexts: Vec<Arc<Context>> = parts.iter().map(|(_, p)| p.ctx.clone()).collect();
     let ready = Arc::new(AtomicBool::new(false));
-    let http_ready = ready.clone();
     let http = Arc::new(Http {
         contexts: contexts.clone(),
         metrics,
         ready: ready.clone(),
         deliveries: Default::default(),
+        relay: Default::default(),
     });
+    let state = http.clone();
+    let port = listener.local_addr()?.port();
     tracing::info!(listen = %listener.local_addr()?, namespaces = ?options.namespaces, "jira-active-sync running");
     let server =
         axum::serve(listener, server::router(http)).with_graceful_shutdown(shutdown_signal());
@@ -390,24 +393,45 @@ pub async fn run_with(
     match options.leader_election {
         None => tokio::join!(served, controllers).0,
         Some(lease_duration) => {
-            run_elected(&client, lease_duration, served, controllers, &http_ready).await
+            let elected = Elected {
+                lease_duration,
+                http: &state,
+                port,
+            };
+            run_elected(&client, elected, served, controllers).await
         }
     }
 }
 
-/// Serves HTTP at once and runs the controllers while this replica holds the Lease.
+/// What a replica under leader election needs besides its client and tasks.
+struct Elected<'a> {
+    lease_duration: Duration,
+    /// The listener's state: readiness, and the relay to the leader set here.
+    http: &'a Http,
+    /// The listener's port (every replica's).
+    port: u16,
+}
+
+/// Serves HTTP at once and runs the controllers while this replica holds the Lease. In a Pod,
+/// webhook deliveries that reach this replica while it does not lead are relayed to the leader.
 async fn run_elected(
     client: &kube::Client,
-    lease_duration: Duration,
+    elected: Elected<'_>,
     served: impl Future<Output = anyhow::Result<()>>,
     controllers: impl Future<Output = ()>,
-    ready: &AtomicBool,
 ) -> anyhow::Result<()> {
     let mut lease = leader::LeaseSettings::from_environment(client);
-    lease.lease_duration = lease_duration;
-    lease.renew_margin = leader::renew_margin(lease_duration);
+    lease.lease_duration = elected.lease_duration;
+    lease.renew_margin = leader::renew_margin(elected.lease_duration);
+    let (namespace, lease_name) = (lease.namespace.clone(), lease.lease_name.clone());
     let election = leader::LeaderElection::start(client.clone(), lease).await?;
-    tokio::try_join!(served, lead(&election, controllers, ready))?;
+    if std::env::var_os(leader::POD_NAME_ENV).is_some() {
+        let leading = election.is_leader();
+        let relay =
+            relay::Relay::new(client.clone(), namespace, lease_name, leading, elected.port)?;
+        let _ = elected.http.relay.set(relay);
+    }
+    tokio::try_join!(served, lead(&election, controllers, &elected.http.ready))?;
     // Only after the in-flight writes have finished: from here another replica may write.
     election.release().await?;
     Ok(())
