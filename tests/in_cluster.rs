@@ -308,7 +308,10 @@ async fn jira_webhooks_reach_the_leader_through_the_service_whichever_replica_ta
         return;
     };
     let image = imported(cluster).await;
-    let jira = Emulator::start_for_pods(&node_ip(cluster).await, Flavor::Cloud).await;
+    // Jira as a Pod behind a Service over HTTPS: its deliveries go Pod -> Service -> operator Pod.
+    let jira_ns = TestNamespace::new("in-cluster-jira").await;
+    enforce_restricted(&jira_ns).await;
+    let jira = Emulator::in_pod(&jira_ns, image).await;
     let ca = jira.ca_pem.clone().expect("the emulator serves HTTPS");
     let tls = json!({"tls": {"caSecretRef": {"name": "jira-ca"}}});
     let site = Site::with_jira("in-cluster-hooks", jira, SEED_TOKEN, tls).await;

@@ -11,7 +11,8 @@ use jira_emulator::{EmulatorConfig, EmulatorHandle};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use super::Mode;
+use super::image::Image;
+use super::{Mode, TestNamespace};
 
 /// The seeded admin user, whom tests and the operator act as.
 pub const EMAIL: &str = "admin@example.com";
@@ -35,6 +36,8 @@ pub struct Emulator {
 enum Running {
     InProcess(EmulatorHandle),
     Process(Child),
+    /// A Pod of the single-node cluster, in a test namespace.
+    Pod,
 }
 
 impl Emulator {
@@ -56,6 +59,20 @@ impl Emulator {
         Emulator::launch(Mode::Process, flavor, false, true, &format!("{ip}:0")).await
     }
 
+    /// Jira Cloud as a Pod of the single-node cluster in `ns`, from the operator's `image`, behind
+    /// the Service `jira` over HTTPS with a CA of its own: what the operator's Pods and the
+    /// emulator's webhook deliveries reach through Services.
+    pub async fn in_pod(ns: &TestNamespace, image: &Image) -> Emulator {
+        let (url, ca_pem) = super::emulator_pod::start(ns, image).await;
+        Emulator {
+            url,
+            http: admin_http(Some(&ca_pem)),
+            ca_pem: Some(ca_pem),
+            flavor: Flavor::Cloud,
+            running: Running::Pod,
+        }
+    }
+
     async fn launch(
         mode: Mode,
         flavor: Flavor,
@@ -67,24 +84,23 @@ impl Emulator {
             let name = format!("jas-emulator-ca-{}-{}.pem", std::process::id(), free_port());
             std::env::temp_dir().join(name)
         });
-        let mut running = match mode {
-            Mode::InProcess => Running::InProcess(in_process(flavor, rate_limits, tls).await),
+        let (running, url, ca_pem) = match mode {
+            Mode::InProcess => {
+                let handle = in_process(flavor, rate_limits, tls).await;
+                let url = handle.base_url().to_owned();
+                let ca_pem = handle.ca_pem().map(str::to_owned);
+                (Running::InProcess(handle), url, ca_pem)
+            }
             Mode::Process => {
-                Running::Process(process(listen, flavor, rate_limits, ca_path.as_deref()))
+                let mut child = process(listen, flavor, rate_limits, ca_path.as_deref());
+                let url = printed_url(&mut child).await;
+                let ca_pem = ca_path.map(|path| {
+                    let pem = std::fs::read_to_string(&path).expect("the emulator wrote its CA");
+                    let _ = std::fs::remove_file(&path);
+                    pem
+                });
+                (Running::Process(child), url, ca_pem)
             }
-        };
-        let url = match &mut running {
-            Running::InProcess(handle) => handle.base_url().to_owned(),
-            Running::Process(child) => printed_url(child).await,
-        };
-        let ca_pem = match (&running, &ca_path) {
-            (Running::InProcess(handle), _) => handle.ca_pem().map(str::to_owned),
-            (Running::Process(_), Some(path)) => {
-                let pem = std::fs::read_to_string(path).expect("the emulator wrote its CA");
-                let _ = std::fs::remove_file(path);
-                Some(pem)
-            }
-            (Running::Process(_), None) => None,
         };
         Emulator {
             url,
@@ -134,7 +150,7 @@ impl Emulator {
     /// dropped.
     pub fn running(&mut self) -> bool {
         match &mut self.running {
-            Running::InProcess(_) => true,
+            Running::InProcess(_) | Running::Pod => true,
             Running::Process(child) => matches!(child.try_wait(), Ok(None)),
         }
     }

@@ -27,6 +27,7 @@ pub mod conformance;
 mod crds;
 pub mod emulator;
 pub mod emulator_admin;
+mod emulator_pod;
 pub mod helm;
 pub mod image;
 mod namespace;

@@ -42,9 +42,10 @@ impl std::fmt::Debug for TlsIdentity {
 const SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
 impl TlsIdentity {
-    /// A new CA and a server certificate signed by it, for the loopback names and `listen` when
-    /// the emulator listens on another particular address (e.g. a bridge that containers reach).
-    pub fn generate(listen: IpAddr) -> Result<TlsIdentity, TlsError> {
+    /// A new CA and a server certificate signed by it, for the loopback names, `listen` when the
+    /// emulator listens on another particular address (e.g. a bridge that containers reach), and
+    /// `also` (DNS names or IP addresses, e.g. of a Service in front of it).
+    pub fn generate(listen: IpAddr, also: &[String]) -> Result<TlsIdentity, TlsError> {
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params
@@ -57,6 +58,7 @@ impl TlsIdentity {
         if !listen.is_loopback() && !listen.is_unspecified() {
             names.push(listen.to_string());
         }
+        names.extend(also.iter().cloned());
         let mut server_params = CertificateParams::new(names)?;
         server_params
             .distinguished_name
