@@ -58,6 +58,13 @@ pub async fn start(ns: &TestNamespace, image: &Image) -> (String, String) {
     }))
     .await;
     let ca = eventually("the emulator Pod to be Ready", PATIENCE, || ready_ca(ns)).await;
+    // Ready is not yet routed: kube-proxy programs the Service's endpoint a moment later.
+    eventually("the emulator's Service to route", PATIENCE, || async {
+        tokio::net::TcpStream::connect((ip.as_str(), 443))
+            .await
+            .ok()
+    })
+    .await;
     (format!("https://{ip}"), ca)
 }
 
