@@ -38,7 +38,8 @@ pub struct ActionLabels {
 /// One webhook delivery.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct WebhookLabels {
-    /// `accepted`, `duplicate`, `bad_signature`, `bad_request`.
+    /// `accepted`, `duplicate`, `bad_signature`, `bad_request`, `unknown_connection`, and on a
+    /// standby `relayed` (sent on to the leader) or `relay_failed` (answered 503).
     pub outcome: &'static str,
 }
 

@@ -24,6 +24,7 @@ mod metrics;
 mod owners;
 mod pass;
 pub mod preview;
+mod relay;
 mod report;
 mod reports;
 mod server;
@@ -373,7 +374,10 @@ pub async fn run_with(
         metrics,
         ready: ready.clone(),
         deliveries: Default::default(),
+        relay: Default::default(),
     });
+    let state = http.clone();
+    let port = listener.local_addr()?.port();
     tracing::info!(listen = %listener.local_addr()?, namespaces = ?options.namespaces, "jira-active-sync running");
     let server =
         axum::serve(listener, server::router(http)).with_graceful_shutdown(shutdown_signal());
@@ -394,35 +398,62 @@ pub async fn run_with(
     let served = async { server.await.context("serving HTTP") };
     match options.leader_election {
         None => tokio::join!(served, controllers).0,
-        Some(lease_duration) => run_elected(&client, lease_duration, served, controllers).await,
+        Some(lease_duration) => {
+            let elected = Elected {
+                lease_duration,
+                http: &state,
+                port,
+            };
+            run_elected(&client, elected, served, controllers).await
+        }
     }
 }
 
-/// Serves HTTP at once and runs the controllers while this replica holds the Lease.
+/// What a replica under leader election needs besides its client and tasks.
+struct Elected<'a> {
+    lease_duration: Duration,
+    /// The listener's state: readiness, and the relay to the leader set here.
+    http: &'a Http,
+    /// The listener's port (every replica's).
+    port: u16,
+}
+
+/// Serves HTTP at once and runs the controllers while this replica holds the Lease. In a Pod,
+/// webhook deliveries that reach this replica while it does not lead are relayed to the leader.
 async fn run_elected(
     client: &kube::Client,
-    lease_duration: Duration,
+    elected: Elected<'_>,
     served: impl Future<Output = anyhow::Result<()>>,
     controllers: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut lease = leader::LeaseSettings::from_environment(client);
-    lease.lease_duration = lease_duration;
-    lease.renew_margin = leader::renew_margin(lease_duration);
+    lease.lease_duration = elected.lease_duration;
+    lease.renew_margin = leader::renew_margin(elected.lease_duration);
+    let (namespace, lease_name) = (lease.namespace.clone(), lease.lease_name.clone());
     let election = leader::LeaderElection::start(client.clone(), lease).await?;
-    tokio::try_join!(served, lead(&election, controllers))?;
+    if std::env::var_os(leader::POD_NAME_ENV).is_some() {
+        let leading = election.is_leader();
+        let relay =
+            relay::Relay::new(client.clone(), namespace, lease_name, leading, elected.port)?;
+        let _ = elected.http.relay.set(relay);
+    }
+    tokio::try_join!(served, lead(&election, controllers, &elected.http.ready))?;
     // Only after the in-flight writes have finished: from here another replica may write.
     election.release().await?;
     Ok(())
 }
 
-/// Runs the controllers once this replica leads, until shutdown. Followers are not ready, so the
-/// Service sends the Jira webhook to the leader only. Losing the Lease ends the process: another
-/// replica may already be writing, and a restarted process campaigns afresh.
+/// Runs the controllers once this replica leads, until shutdown. A follower is ready while it
+/// campaigns (so that a Deployment of two replicas is available and rolls out); the leader is
+/// ready again once its caches are filled. Losing the Lease ends the process: another replica may
+/// already be writing, and a restarted process campaigns afresh.
 async fn lead(
     election: &leader::LeaderElection,
     controllers: impl std::future::Future<Output = ()>,
+    ready: &AtomicBool,
 ) -> anyhow::Result<()> {
     let mut leading = election.is_leader();
+    ready.store(true, Ordering::Relaxed);
     tracing::info!(
         identity = election.identity(),
         "waiting for the leader Lease"
@@ -433,6 +464,7 @@ async fn lead(
         }
         () = shutdown_signal() => return Ok(()),
     }
+    ready.store(false, Ordering::Relaxed);
     tracing::info!(
         identity = election.identity(),
         "leading: starting the controllers"

@@ -1,17 +1,18 @@
 //! The operator's one HTTP listener: `/metrics`, `/healthz`, `/readyz` and `POST /webhooks/jira`.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 use super::context::Context;
 use super::metrics::{Metrics, WebhookLabels};
+use super::relay::Relay;
 use super::webhook::{Deduplicator, Refusal, parse, verify};
 
 /// Largest webhook body taken (Jira's issue events are far smaller).
@@ -27,6 +28,8 @@ pub struct Http {
     pub ready: Arc<AtomicBool>,
     /// Recent delivery identifiers.
     pub deliveries: Deduplicator,
+    /// Where deliveries go while this replica does not lead (set under leader election in a Pod).
+    pub relay: OnceLock<Relay>,
 }
 
 /// The listener's routes.
@@ -83,9 +86,13 @@ fn is_json(content_type: &str) -> bool {
 async fn connection_webhook(
     State(http): State<Arc<Http>>,
     Path((namespace, connection)): Path<(String, String)>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {
+    if let Some(answer) = relayed(&http, &uri, &headers, &body).await {
+        return answer;
+    }
     let secret = http
         .contexts
         .iter()
@@ -104,9 +111,13 @@ async fn connection_webhook(
 /// connection. Kept for one release: each connection has its own path now.
 async fn shared_webhook(
     State(http): State<Arc<Http>>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {
+    if let Some(answer) = relayed(&http, &uri, &headers, &body).await {
+        return answer;
+    }
     static DEPRECATED: std::sync::Once = std::sync::Once::new();
     DEPRECATED.call_once(|| {
         tracing::warn!(
@@ -121,6 +132,30 @@ async fn shared_webhook(
         .flat_map(|c| c.webhook_secrets())
         .collect();
     deliver(&http, &headers, &body, &secrets, None)
+}
+
+/// The leader's answer to a delivery relayed there, when this replica does not lead (503 when the
+/// leader cannot be reached, so that the sender retries); `None` when it is this replica's to take.
+async fn relayed(
+    http: &Http,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Option<(StatusCode, String)> {
+    let relay = http.relay.get().filter(|r| r.should_relay(headers))?;
+    Some(
+        match relay.forward(uri.path(), headers, body.clone()).await {
+            Ok(answer) => {
+                count(http, "relayed");
+                answer
+            }
+            Err(error) => {
+                count(http, "relay_failed");
+                tracing::warn!(%error, "a webhook delivery to this standby could not be relayed");
+                (StatusCode::SERVICE_UNAVAILABLE, error.to_string())
+            }
+        },
+    )
 }
 
 /// Verifies, parses and de-duplicates a delivery, then wakes the syncs it concerns (only those of

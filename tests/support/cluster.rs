@@ -21,6 +21,16 @@ pub enum Cluster {
         /// Admin kubeconfig (client certificate of group `system:masters`).
         kubeconfig: PathBuf,
     },
+    /// A single-node cluster with a kubelet, started by `scripts/cluster up` for this process
+    /// ([`node_cluster`]): Pods run, Services route.
+    Node {
+        /// Directory with its data, certificates, logs, kubeconfig and containerd.
+        dir: PathBuf,
+        /// Admin kubeconfig (client certificate of group `system:masters`).
+        kubeconfig: PathBuf,
+        /// The node's containerd socket, to import images into.
+        containerd: PathBuf,
+    },
     /// The cluster `KUBECONFIG` names (`JAS_TEST_USE_EXISTING_CLUSTER=1`).
     Existing,
 }
@@ -41,6 +51,64 @@ pub async fn second_cluster() -> &'static Cluster {
         .await
 }
 
+/// The single-node cluster of this test binary (a kubelet runs Pods), started on first call; or
+/// why this machine cannot run it: `JAS_SKIP_IN_CLUSTER=1`, or what `scripts/cluster check` found
+/// missing. Call it before anything else of the harness: [`cluster`] then gives this cluster.
+pub async fn node_cluster() -> Result<&'static Cluster, String> {
+    static PROBE: OnceCell<Result<(), String>> = OnceCell::const_new();
+    PROBE.get_or_init(probe_node).await.clone()?;
+    Ok(CLUSTER.get_or_init(start_node).await)
+}
+
+/// [`node_cluster`], or `None` after telling why `test` is skipped: written to the process's
+/// stderr, past the test harness's capture, so that a skip shows in every run's output.
+pub async fn node_cluster_or_skip(test: &str) -> Option<&'static Cluster> {
+    match node_cluster().await {
+        Ok(cluster) => Some(cluster),
+        Err(why) => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: no single-node cluster on this machine: {why}"
+            );
+            None
+        }
+    }
+}
+
+async fn probe_node() -> Result<(), String> {
+    if std::env::var("JAS_SKIP_IN_CLUSTER").as_deref() == Ok("1") {
+        return Err("JAS_SKIP_IN_CLUSTER=1".to_owned());
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/cluster");
+    let output = tokio::process::Command::new(&script)
+        .arg("check")
+        .output()
+        .await
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
+    }
+}
+
+async fn start_node() -> Cluster {
+    let dir = std::env::temp_dir().join(format!("jas-cluster-{}", std::process::id()));
+    let exports = run_up("scripts/cluster", &dir).await;
+    let export = |name: &str| {
+        exports
+            .iter()
+            .find_map(|(key, value)| (key == name).then(|| PathBuf::from(value)))
+            .unwrap_or_else(|| panic!("no `export {name}=` line from scripts/cluster up"))
+    };
+    Cluster::Node {
+        kubeconfig: export("KUBECONFIG"),
+        containerd: export("JAS_CONTAINERD_SOCKET"),
+        dir,
+    }
+}
+
 async fn start(suffix: &str) -> Cluster {
     if std::env::var(USE_EXISTING_CLUSTER).as_deref() == Ok("1") {
         assert!(
@@ -53,13 +121,26 @@ async fn start(suffix: &str) -> Cluster {
 }
 
 async fn start_control_plane(suffix: &str) -> Cluster {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/control-plane");
     let dir =
         std::env::temp_dir().join(format!("jas-control-plane-{}{suffix}", std::process::id()));
+    let exports = run_up("scripts/control-plane", &dir).await;
+    let kubeconfig = exports
+        .into_iter()
+        .find_map(|(key, value)| (key == "KUBECONFIG").then_some(value))
+        .expect("an `export KUBECONFIG=` line from control-plane up");
+    Cluster::ControlPlane {
+        dir,
+        kubeconfig: PathBuf::from(kubeconfig),
+    }
+}
+
+/// Runs `SCRIPT up --dir DIR --watch-pid <this process>` and gives its `export KEY=VALUE` lines.
+async fn run_up(script: &str, dir: &Path) -> Vec<(String, String)> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
     let output = tokio::process::Command::new(&script)
         .arg("up")
         .arg("--dir")
-        .arg(&dir)
+        .arg(dir)
         .arg("--watch-pid")
         .arg(std::process::id().to_string())
         .output()
@@ -74,16 +155,11 @@ async fn start_control_plane(suffix: &str) -> Cluster {
         output.status
     );
     eprint!("{stderr}");
-    let kubeconfig = stdout
+    stdout
         .lines()
-        .find_map(|line| line.strip_prefix("export KUBECONFIG="))
-        .unwrap_or_else(|| {
-            panic!("no `export KUBECONFIG=` line in the output of control-plane up:\n{stdout}")
-        });
-    Cluster::ControlPlane {
-        dir,
-        kubeconfig: PathBuf::from(kubeconfig),
-    }
+        .filter_map(|line| line.strip_prefix("export ")?.split_once('='))
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect()
 }
 
 impl Cluster {
@@ -93,7 +169,7 @@ impl Cluster {
     /// has its own runtime, so tests make their own clients from this rather than share one.
     pub async fn config(&self, namespace: &str) -> Config {
         let mut config = match self {
-            Cluster::ControlPlane { kubeconfig, .. } => {
+            Cluster::ControlPlane { kubeconfig, .. } | Cluster::Node { kubeconfig, .. } => {
                 let file = Kubeconfig::read_from(kubeconfig)
                     .unwrap_or_else(|e| panic!("cannot read {}: {e}", kubeconfig.display()));
                 Config::from_custom_kubeconfig(file, &KubeConfigOptions::default())
@@ -117,7 +193,9 @@ impl Cluster {
     /// `None` for an existing cluster: there `KUBECONFIG` already names it.
     pub fn kubeconfig(&self) -> Option<&Path> {
         match self {
-            Cluster::ControlPlane { kubeconfig, .. } => Some(kubeconfig),
+            Cluster::ControlPlane { kubeconfig, .. } | Cluster::Node { kubeconfig, .. } => {
+                Some(kubeconfig)
+            }
             Cluster::Existing => None,
         }
     }

@@ -11,7 +11,8 @@ use jira_emulator::{EmulatorConfig, EmulatorHandle};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use super::Mode;
+use super::image::Image;
+use super::{Mode, TestNamespace};
 
 /// The seeded admin user, whom tests and the operator act as.
 pub const EMAIL: &str = "admin@example.com";
@@ -35,6 +36,8 @@ pub struct Emulator {
 enum Running {
     InProcess(EmulatorHandle),
     Process(Child),
+    /// A Pod of the single-node cluster, in a test namespace.
+    Pod,
 }
 
 impl Emulator {
@@ -51,8 +54,35 @@ impl Emulator {
             rate_limits,
             tls,
             seed: "default",
+            listen: LOOPBACK.to_owned(),
         };
         Emulator::start_options(mode, flavor, options).await
+    }
+
+    /// A process over HTTPS on `ip` (a free port), its certificate naming `ip`: a Jira site that
+    /// Pods of the single-node cluster reach on its node address, behind a private CA.
+    pub async fn start_for_pods(ip: &str, flavor: Flavor) -> Emulator {
+        let options = Options {
+            rate_limits: false,
+            tls: true,
+            seed: "default",
+            listen: format!("{ip}:0"),
+        };
+        Emulator::start_options(Mode::Process, flavor, options).await
+    }
+
+    /// Jira Cloud as a Pod of the single-node cluster in `ns`, from the operator's `image`, behind
+    /// the Service `jira` over HTTPS with a CA of its own: what the operator's Pods and the
+    /// emulator's webhook deliveries reach through Services.
+    pub async fn in_pod(ns: &TestNamespace, image: &Image) -> Emulator {
+        let (url, ca_pem) = super::emulator_pod::start(ns, image).await;
+        Emulator {
+            url,
+            http: admin_http(Some(&ca_pem)),
+            ca_pem: Some(ca_pem),
+            flavor: Flavor::Cloud,
+            running: Running::Pod,
+        }
     }
 
     /// Like [`Emulator::start`], on the built-in seed `seed` (`jira-software`, `review`,
@@ -62,6 +92,7 @@ impl Emulator {
             rate_limits: false,
             tls: false,
             seed,
+            listen: LOOPBACK.to_owned(),
         };
         Emulator::start_options(mode, flavor, options).await
     }
@@ -71,13 +102,17 @@ impl Emulator {
             let name = format!("jas-emulator-ca-{}-{}.pem", std::process::id(), free_port());
             std::env::temp_dir().join(name)
         });
-        let mut running = match mode {
-            Mode::InProcess => Running::InProcess(in_process(flavor, options).await),
-            Mode::Process => Running::Process(process(flavor, options, ca_path.as_deref())),
-        };
-        let url = match &mut running {
-            Running::InProcess(handle) => handle.base_url().to_owned(),
-            Running::Process(child) => printed_url(child).await,
+        let (running, url) = match mode {
+            Mode::InProcess => {
+                let handle = in_process(flavor, &options).await;
+                let url = handle.base_url().to_owned();
+                (Running::InProcess(handle), url)
+            }
+            Mode::Process => {
+                let mut child = process(flavor, &options, ca_path.as_deref());
+                let url = printed_url(&mut child).await;
+                (Running::Process(child), url)
+            }
         };
         let ca_pem = match (&running, &ca_path) {
             (Running::InProcess(handle), _) => handle.ca_pem().map(str::to_owned),
@@ -86,7 +121,7 @@ impl Emulator {
                 let _ = std::fs::remove_file(path);
                 Some(pem)
             }
-            (Running::Process(_), None) => None,
+            (Running::Process(_) | Running::Pod, _) => None,
         };
         Emulator {
             url,
@@ -110,7 +145,8 @@ impl Emulator {
         }
     }
 
-    /// Client configuration (the client's own defaults) acting as the admin with `secret`.
+    /// Client configuration (the client's own defaults) acting as the admin with `secret`,
+    /// trusting the emulator's CA when it serves HTTPS.
     pub fn client_config(&self, secret: &str) -> ClientConfig {
         let credentials = match self.flavor {
             Flavor::Cloud => Credentials::Basic {
@@ -121,7 +157,9 @@ impl Emulator {
                 token: secret.into(),
             },
         };
-        ClientConfig::new(&self.url, self.flavor, credentials)
+        let mut config = ClientConfig::new(&self.url, self.flavor, credentials);
+        config.trusted_ca_pem = self.ca_pem.as_ref().map(|pem| pem.clone().into_bytes());
+        config
     }
 
     /// A client acting as the admin with `secret`.
@@ -133,7 +171,7 @@ impl Emulator {
     /// dropped.
     pub fn running(&mut self) -> bool {
         match &mut self.running {
-            Running::InProcess(_) => true,
+            Running::InProcess(_) | Running::Pod => true,
             Running::Process(child) => matches!(child.try_wait(), Ok(None)),
         }
     }
@@ -154,20 +192,26 @@ fn free_port() -> u16 {
     super::operator::free_port().port()
 }
 
+/// Where an emulator on this machine listens unless Pods must reach it.
+const LOOPBACK: &str = "127.0.0.1:0";
+
 /// How an emulator starts.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Options {
     rate_limits: bool,
     tls: bool,
     seed: &'static str,
+    /// The process's listen address (an emulator in this process is on loopback).
+    listen: String,
 }
 
-async fn in_process(flavor: Flavor, options: Options) -> EmulatorHandle {
+async fn in_process(flavor: Flavor, options: &Options) -> EmulatorHandle {
     let Options {
         rate_limits,
         tls,
         seed,
-    } = options;
+        ..
+    } = *options;
     let config = EmulatorConfig {
         seed: jira_emulator::Seed::named_or_file(seed).expect("the seed loads"),
         flavor: match flavor {
@@ -183,13 +227,13 @@ async fn in_process(flavor: Flavor, options: Options) -> EmulatorHandle {
         .expect("emulator starts")
 }
 
-/// Starts `jira-emulator` on a free loopback port; it prints its URL once serving. With a CA path
-/// it serves HTTPS and writes its CA there.
-fn process(flavor: Flavor, options: Options, ca_path: Option<&std::path::Path>) -> Child {
+/// Starts `jira-emulator` on the options' listen address; it prints its URL once serving. With a
+/// CA path it serves HTTPS and writes its CA there.
+fn process(flavor: Flavor, options: &Options, ca_path: Option<&std::path::Path>) -> Child {
     let mut command = Command::new(emulator_binary());
     command.args([
         "--listen",
-        "127.0.0.1:0",
+        &options.listen,
         "--seed",
         options.seed,
         "--flavor",

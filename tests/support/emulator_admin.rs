@@ -51,6 +51,25 @@ impl Emulator {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// Registers a webhook for SEC's issue events to `url`, signed with `secret`, as the admin
+    /// whose API token is `token` (Jira's REST API, as a Jira administrator would).
+    pub async fn register_webhook(&self, url: &str, secret: &str, token: &str) {
+        let registration = serde_json::json!({
+            "name": "jira-active-sync", "url": url, "secret": secret,
+            "events": ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted"],
+            "filters": {"issue-related-events-section": "project = SEC"},
+        });
+        let response = self
+            .http
+            .post(format!("{}/rest/webhooks/1.0/webhook", self.url))
+            .basic_auth(super::emulator::EMAIL, Some(token))
+            .json(&registration)
+            .send()
+            .await
+            .expect("register the webhook");
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+
     /// Adds a fault rule.
     pub async fn fault(&self, rule: Value) {
         self.admin(reqwest::Method::POST, "faults", Some(rule))

@@ -12,6 +12,9 @@
 //! - The operator, in this process or as a process (`operator`); the `Site` it syncs (a namespace
 //!   with credentials and a connection to an emulator: `site`); and the reckoning of tickets
 //!   against tasks (`reckoning`).
+//! - The single-node cluster (`cluster::node_cluster`, `scripts/cluster`): a kubelet runs Pods of
+//!   the operator's image (`image`, `scripts/image`); where the machine cannot run containers it
+//!   says why, and the in-cluster suite skips.
 //! - A fault-injecting proxy in front of the API server (`apiserver_proxy`), Helm (`helm`),
 //!   waiting (`wait`), and the size of a run from the environment (`settings`).
 
@@ -24,7 +27,9 @@ pub mod conformance;
 mod crds;
 pub mod emulator;
 pub mod emulator_admin;
+mod emulator_pod;
 pub mod helm;
+pub mod image;
 mod namespace;
 pub mod openapi;
 pub mod operator;

@@ -73,6 +73,18 @@ impl Site {
         Site::connect(ns, Arc::new(jira), token, json!({})).await
     }
 
+    /// Like [`Site::new`], with a Jira of the caller's (e.g. one that Pods reach).
+    pub async fn with_jira(
+        test: &str,
+        jira: Emulator,
+        token: &str,
+        connection_spec: Value,
+    ) -> Site {
+        let ns = TestNamespace::new(test).await;
+        jira.set_admin_token(token).await;
+        Site::connect(ns, Arc::new(jira), token, connection_spec).await
+    }
+
     /// The same namespace on another cluster, with the same Secret and connection to the same
     /// emulator: what a second install sharing the Jira site sees.
     pub async fn twin_on(&self, cluster: &'static Cluster) -> Site {

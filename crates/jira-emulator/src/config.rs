@@ -50,6 +50,8 @@ pub struct EmulatorConfig {
     pub webhook_retry: RetryPolicy,
     /// Serve HTTPS with a certificate from a CA made at start-up.
     pub tls: bool,
+    /// Names the certificate covers besides the loopback ones and the listen address.
+    pub tls_names: Vec<String>,
 }
 
 /// Settings that the admin API can change while the emulator runs.

@@ -98,7 +98,7 @@ impl Emulator {
                 source,
             })?;
         let tls = if config.tls {
-            Some(TlsIdentity::generate()?)
+            Some(TlsIdentity::generate(addr.ip(), &config.tls_names)?)
         } else {
             None
         };

@@ -29,6 +29,10 @@ struct Args {
     /// Serve HTTPS with a server certificate signed by a CA made at start-up.
     #[arg(long)]
     tls: bool,
+    /// Another name (DNS name or IP address) the server certificate covers besides the loopback
+    /// ones and the listen address, e.g. a Service's; repeatable, needs `--tls`.
+    #[arg(long = "tls-name", requires = "tls")]
+    tls_names: Vec<String>,
     /// Where to write that CA's certificate (PEM), for clients to trust; needs `--tls`.
     #[arg(long, requires = "tls")]
     tls_ca_out: Option<PathBuf>,
@@ -49,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
         seed,
         rate_limits: args.rate_limits,
         tls: args.tls,
+        tls_names: args.tls_names,
         ..EmulatorConfig::default()
     };
     let handle = Emulator::start(args.listen, config)

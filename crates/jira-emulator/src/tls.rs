@@ -1,6 +1,7 @@
 //! HTTPS with a CA of the emulator's own: a fresh CA and a server certificate for the loopback
-//! names, made at start-up, so clients can be tested against a site behind a private CA.
+//! names (and the listen address, when it is another particular one), made at start-up, so clients can be tested against a site behind a private CA.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use rcgen::{
@@ -37,12 +38,14 @@ impl std::fmt::Debug for TlsIdentity {
     }
 }
 
-/// The names the server certificate covers: the emulator listens on loopback.
+/// The names the server certificate always covers: the loopback ones.
 const SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
 impl TlsIdentity {
-    /// A new CA and a server certificate for the loopback names, signed by it.
-    pub fn generate() -> Result<TlsIdentity, TlsError> {
+    /// A new CA and a server certificate signed by it, for the loopback names, `listen` when the
+    /// emulator listens on another particular address (e.g. a bridge that containers reach), and
+    /// `also` (DNS names or IP addresses, e.g. of a Service in front of it).
+    pub fn generate(listen: IpAddr, also: &[String]) -> Result<TlsIdentity, TlsError> {
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params
@@ -51,7 +54,12 @@ impl TlsIdentity {
         ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
 
-        let mut server_params = CertificateParams::new(SERVER_NAMES.map(str::to_owned).to_vec())?;
+        let mut names = SERVER_NAMES.map(str::to_owned).to_vec();
+        if !listen.is_loopback() && !listen.is_unspecified() {
+            names.push(listen.to_string());
+        }
+        names.extend(also.iter().cloned());
+        let mut server_params = CertificateParams::new(names)?;
         server_params
             .distinguished_name
             .push(DnType::CommonName, "jira-emulator");

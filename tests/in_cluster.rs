@@ -1,0 +1,388 @@
+//! The chart installed as users install it: the operator's image (`scripts/image`) run by a real
+//! kubelet on the single-node cluster of `scripts/cluster`, in a namespace that enforces the
+//! restricted Pod Security profile. Where this machine cannot run that cluster, each test says so
+//! on stderr (`SKIPPED ...`) and returns; `JAS_SKIP_IN_CLUSTER=1` skips them the same way.
+
+mod support;
+
+use std::time::Duration;
+
+use jira_active_sync::api::ComplianceTask;
+use jira_active_sync::jira::{Flavor, StatusCategory, TransitionTarget};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use support::cluster::{Cluster, node_cluster_or_skip};
+use support::emulator::{Emulator, SEED_TOKEN};
+use support::helm::{helm_ok, release_fullname};
+use support::image::{Image, imported};
+use support::operator::lease_holder;
+use support::{Site, TestNamespace, eventually};
+
+const CHART: &str = "charts/jira-active-sync";
+/// How long a Pod may take to start here (image unpacking, a busy machine).
+const POD_PATIENCE: Duration = Duration::from_secs(180);
+
+/// How long the operator may take to bring Jira in line with a change.
+const SYNC_PATIENCE: Duration = Duration::from_secs(120);
+
+/// Labels the namespace so that admission enforces the restricted Pod Security profile.
+async fn enforce_restricted(ns: &TestNamespace) {
+    let labels = json!({"metadata": {"labels": {
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+    }}});
+    Api::<Namespace>::all(ns.client.clone())
+        .patch(&ns.name, &PatchParams::default(), &Patch::Merge(&labels))
+        .await
+        .expect("label the namespace");
+}
+
+fn is_ready(pod: &Pod) -> bool {
+    let conditions = pod.status.as_ref().and_then(|s| s.conditions.as_ref());
+    conditions.is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+/// The names of the release's Pods, once all `count` are Ready.
+async fn ready_pods(ns: &TestNamespace, release: &str, count: usize) -> Vec<String> {
+    let selector = format!("app.kubernetes.io/instance={release}");
+    eventually("the release's Pods to be Ready", POD_PATIENCE, || async {
+        let pods = ns
+            .api::<Pod>()
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .ok()?;
+        let ready: Vec<String> = pods
+            .items
+            .iter()
+            .filter(|pod| is_ready(pod) && pod.metadata.deletion_timestamp.is_none())
+            .filter_map(|pod| pod.metadata.name.clone())
+            .collect();
+        (ready.len() == count).then_some(ready)
+    })
+    .await
+}
+
+/// How many objects of kind `K` carry the release's instance label, in `api`'s scope.
+async fn count_of_release<K>(api: Api<K>, release: &str) -> usize
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let selector = format!("app.kubernetes.io/instance={release}");
+    api.list(&ListParams::default().labels(&selector))
+        .await
+        .unwrap_or_else(|e| panic!("list {}: {e}", K::kind(&())))
+        .items
+        .len()
+}
+
+/// Everything the release made, in its namespace and cluster-wide (Pods included).
+async fn objects_of_release(client: &Client, ns: &TestNamespace, release: &str) -> usize {
+    count_of_release(ns.api::<Deployment>(), release).await
+        + count_of_release(ns.api::<Pod>(), release).await
+        + count_of_release(ns.api::<Service>(), release).await
+        + count_of_release(ns.api::<ServiceAccount>(), release).await
+        + count_of_release(ns.api::<Role>(), release).await
+        + count_of_release(ns.api::<RoleBinding>(), release).await
+        + count_of_release(Api::<ClusterRole>::all(client.clone()), release).await
+        + count_of_release(Api::<ClusterRoleBinding>::all(client.clone()), release).await
+}
+
+/// `helm install --wait` (or `upgrade`, with `extra` values) of `release` in `ns`, running `image`.
+async fn helm_release(
+    verb: &str,
+    release: &str,
+    ns: &TestNamespace,
+    image: &Image,
+    extra: &[&str],
+) {
+    let mut args = vec![verb, release, CHART, "--namespace", &ns.name];
+    args.extend(["--wait", "--timeout", "5m"]);
+    let values = image.helm_values();
+    for value in values
+        .iter()
+        .map(String::as_str)
+        .chain(extra.iter().copied())
+    {
+        args.extend(["--set", value]);
+    }
+    // --wait returns only once the Deployment is available: both replicas Ready.
+    helm_ok(&args, ns.cluster().kubeconfig()).await;
+}
+
+#[tokio::test]
+async fn helm_install_waits_for_two_ready_replicas_under_the_restricted_profile_and_uninstall_keeps_the_crds()
+ {
+    let test = "helm_install_waits_for_two_ready_replicas_under_the_restricted_profile";
+    let Some(cluster) = node_cluster_or_skip(test).await else {
+        return;
+    };
+    let image = imported(cluster).await;
+    let ns = TestNamespace::new("in-cluster-install").await;
+    enforce_restricted(&ns).await;
+    let release = "install";
+    let kubeconfig = cluster.kubeconfig();
+    helm_release("install", release, &ns, image, &[]).await;
+
+    let pods = ready_pods(&ns, release, 2).await;
+    let lease = format!("{}-leader", release_fullname(release));
+    let holder = eventually("a replica to hold the Lease", POD_PATIENCE, || async {
+        lease_holder(&ns.client, &ns.name, &lease).await
+    })
+    .await;
+    assert!(
+        pods.contains(&holder),
+        "the Lease holder {holder} is one of the release's Pods {pods:?}"
+    );
+
+    helm_ok(
+        &["uninstall", release, "--namespace", &ns.name, "--wait"],
+        kubeconfig,
+    )
+    .await;
+    let admin = cluster.client("default").await;
+    eventually("the release's objects to be gone", POD_PATIENCE, || async {
+        (objects_of_release(&admin, &ns, release).await == 0).then_some(())
+    })
+    .await;
+    let crds = Api::<CustomResourceDefinition>::all(admin);
+    for crd in [
+        "jiraactivesyncs.activesync.dev",
+        "jiraconnections.activesync.dev",
+        "compliancetasks.activesync.dev",
+        "compliancetasksources.activesync.dev",
+    ] {
+        crds.get(crd)
+            .await
+            .unwrap_or_else(|e| panic!("the CRD {crd} is kept after helm uninstall: {e}"));
+    }
+}
+
+/// The node's address: where Pods reach the host (the bridge's).
+async fn node_ip(cluster: &Cluster) -> String {
+    let nodes = Api::<Node>::all(cluster.client("default").await)
+        .list(&ListParams::default())
+        .await
+        .expect("list nodes");
+    let addresses = nodes
+        .items
+        .iter()
+        .filter_map(|n| n.status.as_ref()?.addresses.as_ref());
+    addresses
+        .flatten()
+        .find(|a| a.type_ == "InternalIP")
+        .map(|a| a.address.clone())
+        .expect("the node has an InternalIP")
+}
+
+/// Waits until the sync's tickets are exactly one per task of `tasks` (by the tasks' recorded keys,
+/// all distinct), and no other ticket carries the sync's label.
+async fn one_ticket_per_task(site: &Site, sync: &str, tasks: usize, when: &str) {
+    eventually(
+        &format!("one ticket per task {when}"),
+        SYNC_PATIENCE,
+        || async {
+            let keys = site.recorded_keys().await;
+            let distinct: std::collections::BTreeSet<&String> = keys.values().collect();
+            let tickets = site.tickets(sync).await;
+            (keys.len() == tasks && distinct.len() == tasks && tickets.len() == tasks).then_some(())
+        },
+    )
+    .await;
+}
+
+/// The Lease holder, once it is one of the release's Ready Pods other than `not`.
+async fn leader(ns: &TestNamespace, release: &str, not: Option<&str>) -> String {
+    let lease = format!("{}-leader", release_fullname(release));
+    eventually(
+        "a Ready replica to hold the Lease",
+        POD_PATIENCE,
+        || async {
+            let holder = lease_holder(&ns.client, &ns.name, &lease).await?;
+            let pods = ready_pods(ns, release, 2).await;
+            (pods.contains(&holder) && Some(holder.as_str()) != not).then_some(holder)
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_rolling_upgrade_without_duplicates()
+ {
+    let test =
+        "the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_rolling_upgrade";
+    let Some(cluster) = node_cluster_or_skip(test).await else {
+        return;
+    };
+    let image = imported(cluster).await;
+    // Jira over HTTPS on the node's address, behind a private CA the connection trusts.
+    let jira = Emulator::start_for_pods(&node_ip(cluster).await, Flavor::Cloud).await;
+    let ca = jira.ca_pem.clone().expect("the emulator serves HTTPS");
+    let tls = json!({"tls": {"caSecretRef": {"name": "jira-ca"}}});
+    let site = Site::with_jira("in-cluster-team", jira, SEED_TOKEN, tls).await;
+    site.ns
+        .create::<Secret>(json!({"metadata": {"name": "jira-ca"}, "stringData": {"ca.crt": ca}}))
+        .await;
+    let operator_ns = TestNamespace::new("in-cluster-operator").await;
+    enforce_restricted(&operator_ns).await;
+    let release = "sync";
+    helm_release("install", release, &operator_ns, image, &[]).await;
+
+    let (sync, check) = ("in-cluster", "cis-1.1");
+    let mut tasks = site.tasks(6, check).await.len();
+    site.individual_sync(sync, check).await;
+    one_ticket_per_task(&site, sync, tasks, "after install").await;
+
+    // The leader Pod deleted (SIGTERM: it releases the Lease) while new tasks arrive.
+    let first = leader(&operator_ns, release, None).await;
+    operator_ns
+        .api::<Pod>()
+        .delete(&first, &DeleteParams::default())
+        .await
+        .expect("delete the leader Pod");
+    for name in ["after-failover-1", "after-failover-2"] {
+        site.task(name, check, None).await;
+        tasks += 1;
+    }
+    leader(&operator_ns, release, Some(&first)).await;
+    one_ticket_per_task(&site, sync, tasks, "after the leader Pod was deleted").await;
+
+    // A changed value rolls both replicas over, the leader among them.
+    let before = ready_pods(&operator_ns, release, 2).await;
+    helm_release("upgrade", release, &operator_ns, image, &["logLevel=debug"]).await;
+    for name in ["after-upgrade-1", "after-upgrade-2"] {
+        site.task(name, check, None).await;
+        tasks += 1;
+    }
+    let after = ready_pods(&operator_ns, release, 2).await;
+    assert!(
+        after.iter().all(|pod| !before.contains(pod)),
+        "helm upgrade replaced every replica: {before:?} -> {after:?}"
+    );
+    leader(&operator_ns, release, None).await;
+    one_ticket_per_task(&site, sync, tasks, "after the rolling upgrade").await;
+}
+
+/// The ClusterIP of the release's Service.
+async fn service_ip(ns: &TestNamespace, release: &str) -> String {
+    let service = ns.api::<Service>().get(&release_fullname(release)).await;
+    let service = service.expect("the release's Service");
+    service
+        .spec
+        .and_then(|spec| spec.cluster_ip)
+        .expect("a ClusterIP")
+}
+
+/// The Pod IP of `pod`.
+async fn pod_ip(ns: &TestNamespace, pod: &str) -> String {
+    let pod = ns.api::<Pod>().get(pod).await.expect("get the Pod");
+    pod.status
+        .and_then(|s| s.pod_ip)
+        .expect("the Pod has an IP")
+}
+
+/// `body` signed as Jira signs a delivery with `secret`.
+fn signature(secret: &str, body: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Whether the task's spec says Completed (the operator's doing, with jiraCompletion CompleteTasks).
+async fn completed(site: &Site, task: &str) -> Option<()> {
+    let task = site.ns.api::<ComplianceTask>().get(task).await.ok()?;
+    let spec = serde_json::to_value(task.spec).ok()?;
+    (spec["state"] == "Completed").then_some(())
+}
+
+#[tokio::test]
+async fn jira_webhooks_reach_the_leader_through_the_service_whichever_replica_takes_them() {
+    let test = "jira_webhooks_reach_the_leader_through_the_service_whichever_replica_takes_them";
+    let Some(cluster) = node_cluster_or_skip(test).await else {
+        return;
+    };
+    let image = imported(cluster).await;
+    // Jira as a Pod behind a Service over HTTPS: its deliveries go Pod -> Service -> operator Pod.
+    let jira_ns = TestNamespace::new("in-cluster-jira").await;
+    enforce_restricted(&jira_ns).await;
+    let jira = Emulator::in_pod(&jira_ns, image).await;
+    let ca = jira.ca_pem.clone().expect("the emulator serves HTTPS");
+    let tls = json!({"tls": {"caSecretRef": {"name": "jira-ca"}}});
+    let site = Site::with_jira("in-cluster-hooks", jira, SEED_TOKEN, tls).await;
+    site.ns
+        .create::<Secret>(json!({"metadata": {"name": "jira-ca"}, "stringData": {"ca.crt": ca}}))
+        .await;
+    let operator_ns = TestNamespace::new("in-cluster-hooks-operator").await;
+    enforce_restricted(&operator_ns).await;
+    let release = "hooks";
+    helm_release("install", release, &operator_ns, image, &[]).await;
+    let (sync, check) = ("hooks", "cis-2.2");
+    let tasks = site.tasks(4, check).await;
+    // Polling once an hour: only a webhook brings Jira's changes in within the test's patience.
+    site.sync(
+        sync,
+        json!({"connectionRef": {"name": "acme"}, "scope": {"checks": [check]},
+                           "jira": {"project": "SEC", "issueType": "Task"},
+                           "jiraCompletion": "CompleteTasks", "pollInterval": "1h"}),
+    )
+    .await;
+    one_ticket_per_task(&site, sync, tasks.len(), "after install").await;
+    let keys = site.recorded_keys().await;
+    let hook = format!("{SEED_TOKEN}-hook");
+    let path = format!("/webhooks/jira/{}/acme", site.ns.name);
+    let url = format!(
+        "http://{}:8080{path}",
+        service_ip(&operator_ns, release).await
+    );
+    site.jira.register_webhook(&url, &hook, SEED_TOKEN).await;
+
+    // Each ticket done in Jira: the emulator delivers to the Service, which picks a replica.
+    let jira_client = site.jira.client(SEED_TOKEN);
+    for task in &tasks[..3] {
+        let done = TransitionTarget::Category(StatusCategory::Done);
+        let moved = jira_client.transition(&keys[task], &done, None, None).await;
+        moved.expect("done in Jira");
+        eventually(
+            &format!("{task} completed by the webhook"),
+            SYNC_PATIENCE,
+            || completed(&site, task),
+        )
+        .await;
+    }
+
+    // A delivery sent to the standby itself is answered by the leader: it woke the sync.
+    let leader = leader(&operator_ns, release, None).await;
+    let pods = ready_pods(&operator_ns, release, 2).await;
+    let standby = pods.iter().find(|pod| **pod != leader).expect("a standby");
+    let last = &tasks[3];
+    let label = site
+        .ns
+        .cluster()
+        .sync_labels(&site.ns.name, sync)
+        .await
+        .current;
+    let body = json!({"webhookEvent": "jira:issue_updated",
+                      "issue": {"key": keys[last], "fields": {"labels": [label]}}})
+    .to_string();
+    let standby_url = format!("http://{}:8080{path}", pod_ip(&operator_ns, standby).await);
+    let response = reqwest::Client::new()
+        .post(&standby_url)
+        .header("Content-Type", "application/json")
+        .header("X-Hub-Signature", signature(&hook, &body))
+        .body(body)
+        .send()
+        .await
+        .expect("a delivery to the standby");
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    assert!(
+        status.is_success() && text.starts_with("1 sync"),
+        "the standby relays to the leader, whose sync wakes: {status} {text}"
+    );
+}
