@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use jira_active_sync::api::ComplianceTask;
+use jira_active_sync::api::{ComplianceTask, JiraActiveSync, JiraConnection};
 use jira_active_sync::jira::{Flavor, StatusCategory, TransitionTarget};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service, ServiceAccount};
@@ -15,6 +15,7 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBind
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, Client, Resource};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use support::cluster::{Cluster, node_cluster_or_skip};
@@ -384,5 +385,104 @@ async fn jira_webhooks_reach_the_leader_through_the_service_whichever_replica_ta
     assert!(
         status.is_success() && text.starts_with("1 sync"),
         "the standby relays to the leader, whose sync wakes: {status} {text}"
+    );
+}
+
+/// Server-side applies one document of `examples/` into `ns`, by its kind.
+async fn apply_example(ns: &TestNamespace, document: serde_json::Value) {
+    let name = document["metadata"]["name"]
+        .as_str()
+        .expect("named")
+        .to_owned();
+    let params = PatchParams::apply("jas-tests").force();
+    let patch = Patch::Apply(&document);
+    let applied = match document["kind"].as_str() {
+        Some("Secret") => ns
+            .api::<Secret>()
+            .patch(&name, &params, &patch)
+            .await
+            .map(drop),
+        Some("JiraConnection") => ns
+            .api::<JiraConnection>()
+            .patch(&name, &params, &patch)
+            .await
+            .map(drop),
+        Some("ComplianceTask") => ns
+            .api::<ComplianceTask>()
+            .patch(&name, &params, &patch)
+            .await
+            .map(drop),
+        Some("JiraActiveSync") => ns
+            .api::<JiraActiveSync>()
+            .patch(&name, &params, &patch)
+            .await
+            .map(drop),
+        other => panic!("examples/ holds a {other:?} this test does not apply"),
+    };
+    applied.unwrap_or_else(|e| panic!("applying {name}: {e}"));
+}
+
+/// `kubectl apply -f examples/` against the chart's operator in Pods: every task gets its ticket,
+/// one per vulnerability task and one per assignee of the rest, and no duplicate is made.
+#[tokio::test]
+async fn the_examples_applied_to_the_installed_operator_get_their_tickets() {
+    let test = "the_examples_applied_to_the_installed_operator_get_their_tickets";
+    let Some(cluster) = node_cluster_or_skip(test).await else {
+        return;
+    };
+    let image = imported(cluster).await;
+    let jira = Emulator::start_for_pods(&node_ip(cluster).await, Flavor::Cloud).await;
+    let ca = jira.ca_pem.clone().expect("the emulator serves HTTPS");
+    let ns = TestNamespace::new("in-cluster-examples").await;
+    ns.create::<Secret>(json!({"metadata": {"name": "jira-ca"}, "stringData": {"ca.crt": ca}}))
+        .await;
+    let operator_ns = TestNamespace::new("in-cluster-examples-operator").await;
+    enforce_restricted(&operator_ns).await;
+    helm_release("install", "examples", &operator_ns, image, &[]).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("examples/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable example");
+        for document in serde_yaml::Deserializer::from_str(&text) {
+            let mut document = serde_json::Value::deserialize(document).expect("YAML");
+            if document["kind"] == "JiraConnection" {
+                document["spec"]["url"] = json!(jira.url);
+                document["spec"]["tls"] = json!({"caSecretRef": {"name": "jira-ca"}});
+            }
+            apply_example(&ns, document).await;
+        }
+    }
+    let tasks = ns
+        .api::<ComplianceTask>()
+        .list(&ListParams::default())
+        .await
+        .expect("tasks");
+    let keys = eventually(
+        "every example task records its ticket",
+        SYNC_PATIENCE,
+        || async {
+            let keys = support::site::recorded_keys(&ns).await;
+            (keys.len() == tasks.items.len()).then_some(keys)
+        },
+    )
+    .await;
+    let distinct: std::collections::BTreeSet<&String> = keys.values().collect();
+    let made = jira
+        .client(SEED_TOKEN)
+        .search("project in (SEC, OPS) ORDER BY key ASC")
+        .await
+        .expect("search")
+        .into_iter()
+        .filter(|i| i.labels.iter().any(|l| l.starts_with("jas@")))
+        .count();
+    assert_eq!(
+        made,
+        distinct.len(),
+        "one ticket per task or group, no duplicate: {keys:?}"
     );
 }
