@@ -1,34 +1,13 @@
 //! Every object in `examples/` is one the operator's types accept, so the examples never drift from the API.
 
-use std::path::Path;
+mod support;
 
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, JiraConnection};
-use serde::Deserialize;
-
-fn example_documents() -> Vec<(String, serde_yaml::Value)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("examples/ exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    let mut documents = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).expect("readable example");
-        for document in serde_yaml::Deserializer::from_str(&text) {
-            let value = serde_yaml::Value::deserialize(document)
-                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            documents.push((file.display().to_string(), value));
-        }
-    }
-    documents
-}
 
 #[test]
 fn every_example_parses_into_its_kind() {
     let mut kinds = Vec::new();
-    for (file, document) in example_documents() {
+    for (file, document) in support::examples::documents() {
         let kind = document["kind"].as_str().unwrap_or_default().to_owned();
         let parsed = match kind.as_str() {
             "ComplianceTask" => serde_yaml::from_value::<ComplianceTask>(document).map(drop),
@@ -48,7 +27,7 @@ fn every_example_parses_into_its_kind() {
 
 #[test]
 fn example_tasks_cover_three_checks_and_two_assignees() {
-    let tasks: Vec<ComplianceTask> = example_documents()
+    let tasks: Vec<ComplianceTask> = support::examples::documents()
         .into_iter()
         .filter(|(_, d)| d["kind"] == "ComplianceTask")
         .map(|(_, d)| serde_yaml::from_value(d).expect("task parses"))

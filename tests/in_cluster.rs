@@ -15,7 +15,6 @@ use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBind
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, Client, Resource};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use support::cluster::{Cluster, node_cluster_or_skip};
@@ -439,23 +438,13 @@ async fn the_examples_applied_to_the_installed_operator_get_their_tickets() {
     let operator_ns = TestNamespace::new("in-cluster-examples-operator").await;
     enforce_restricted(&operator_ns).await;
     helm_release("install", "examples", &operator_ns, image, &[]).await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("examples/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    for file in files {
-        let text = std::fs::read_to_string(&file).expect("readable example");
-        for document in serde_yaml::Deserializer::from_str(&text) {
-            let mut document = serde_json::Value::deserialize(document).expect("YAML");
-            if document["kind"] == "JiraConnection" {
-                document["spec"]["url"] = json!(jira.url);
-                document["spec"]["tls"] = json!({"caSecretRef": {"name": "jira-ca"}});
-            }
-            apply_example(&ns, document).await;
+    for (_, document) in support::examples::documents() {
+        let mut document = serde_json::to_value(document).expect("YAML as JSON");
+        if document["kind"] == "JiraConnection" {
+            document["spec"]["url"] = json!(jira.url);
+            document["spec"]["tls"] = json!({"caSecretRef": {"name": "jira-ca"}});
         }
+        apply_example(&ns, document).await;
     }
     let tasks = ns
         .api::<ComplianceTask>()

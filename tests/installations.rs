@@ -7,9 +7,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use jira_active_sync::api::JiraActiveSync;
 use jira_active_sync::jira::{Description, JiraError, NewIssue, StatusCategory};
-use kube::api::DeleteParams;
 use serde_json::json;
 use support::cluster::{cluster, second_cluster};
 use support::emulator::SEED_TOKEN;
@@ -76,20 +74,7 @@ async fn two_installs_on_one_jira_site_keep_exactly_their_own_tickets() {
     assert_ne!(west_issue.status.category, StatusCategory::Done);
 
     // West deletes its sync (deletionPolicy: Delete): only west's tickets go.
-    let syncs = west.ns.api::<JiraActiveSync>();
-    syncs
-        .delete("s", &DeleteParams::default())
-        .await
-        .expect("deleted");
-    eventually("west's sync goes", PATIENCE, || async {
-        syncs
-            .get_opt("s")
-            .await
-            .expect("get")
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    west.delete_sync("s", PATIENCE).await;
     for key in &west_keys {
         assert!(
             matches!(jira.get_issue(key).await, Err(JiraError::NotFound { .. })),

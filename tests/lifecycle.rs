@@ -71,15 +71,7 @@ async fn a_blocked_deletion_names_the_way_out_and_the_annotation_lets_the_sync_g
         .patch("s", &PatchParams::default(), &Patch::Merge(&annotate))
         .await
         .expect("annotated");
-    eventually("the sync goes", PATIENCE, || async {
-        syncs
-            .get_opt("s")
-            .await
-            .expect("get")
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    site.sync_gone("s", PATIENCE).await;
     site.jira.clear_faults().await;
     let client = site.jira.client(SEED_TOKEN);
     let ticket = eventually("Jira is back", PATIENCE, || async {
@@ -182,24 +174,6 @@ async fn deleting_sync(site: &Site, check: &str) {
     site.sync("s", spec).await;
 }
 
-/// Deletes the sync `s` and waits until it is gone.
-async fn delete_sync(site: &Site) {
-    let syncs = site.ns.api::<JiraActiveSync>();
-    syncs
-        .delete("s", &DeleteParams::default())
-        .await
-        .expect("sync deleted");
-    eventually("the sync goes", PATIENCE, || async {
-        syncs
-            .get_opt("s")
-            .await
-            .expect("get")
-            .is_none()
-            .then_some(())
-    })
-    .await;
-}
-
 /// Whether Jira still has the ticket `key`.
 async fn exists(site: &Site, key: &str) -> bool {
     match site.jira.client(SEED_TOKEN).get_issue(key).await {
@@ -239,7 +213,7 @@ async fn delete_reaches_the_tickets_the_sync_released_earlier() {
         labels.iter().any(|l| l.starts_with("jas-released@")),
         "a released ticket keeps the released label: {labels:?}"
     );
-    delete_sync(&site).await;
+    site.delete_sync("s", PATIENCE).await;
     for key in keys.values() {
         assert!(
             !exists(&site, key).await,
@@ -267,7 +241,7 @@ async fn delete_reaches_tickets_search_does_not_show_yet() {
     .await;
     operator.kill().await;
     let operator = Operator::start(Mode::Process, &options, site.log_path()).await;
-    delete_sync(&site).await;
+    site.delete_sync("s", PATIENCE).await;
     for key in keys.values() {
         assert!(
             !exists(&site, key).await,

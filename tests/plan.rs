@@ -16,7 +16,6 @@ use jira_active_sync::cli::PlanOutput;
 use jira_active_sync::controller::explain::{Explanation, Target, explain};
 use jira_active_sync::controller::preview::{PlanRequest, Preview, preview};
 use kube::ResourceExt;
-use kube::api::DeleteParams;
 use serde_json::{Value, json};
 use support::Mode;
 use support::apiserver_proxy::ApiServerProxy;
@@ -347,21 +346,7 @@ async fn plan_writes_nothing_and_says_what_the_operator_then_does() {
     assert_eq!(planned.len(), 5, "{deletion:#?}");
     let mark = site.jira.requests(0).await.len();
     let mut operator = operate(&site).await;
-    site.ns
-        .api::<JiraActiveSync>()
-        .delete(SYNC, &DeleteParams::default())
-        .await
-        .expect("delete");
-    eventually("the sync is gone", PATIENCE, || async {
-        site.ns
-            .api::<JiraActiveSync>()
-            .get_opt(SYNC)
-            .await
-            .ok()?
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    site.delete_sync(SYNC, PATIENCE).await;
     operator.terminate().await;
     let requests = site.jira.requests(0).await;
     let mut deleted: Vec<String> = requests[mark..]

@@ -115,15 +115,7 @@ async fn close_reopen_delete(flavor: Flavor, seed: &'static str) {
         })
         .await;
     }
-    eventually("the sync is gone", PATIENCE, || async {
-        site.ns
-            .api::<JiraActiveSync>()
-            .get_opt("s")
-            .await
-            .ok()
-            .and_then(|s| s.is_none().then_some(()))
-    })
-    .await;
+    site.sync_gone("s", PATIENCE).await;
     println!("workflow {seed} on {flavor:?}: closed, re-opened and closed on deletion");
     operator.remove_log();
 }

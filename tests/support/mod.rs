@@ -28,6 +28,7 @@ mod crds;
 pub mod emulator;
 pub mod emulator_admin;
 mod emulator_pod;
+pub mod examples;
 pub mod helm;
 pub mod image;
 mod namespace;

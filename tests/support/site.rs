@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::{StreamExt, stream};
 use jira_active_sync::api::{ComplianceTask, JiraActiveSync, JiraConnection};
@@ -13,7 +14,7 @@ use jira_active_sync::jira::{Flavor, Issue};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use kube::Api;
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use super::Mode;
@@ -21,6 +22,7 @@ use super::TestNamespace;
 use super::cluster::Cluster;
 use super::emulator::{EMAIL, Emulator, SEED_PAT, SEED_TOKEN};
 use super::operator::OperatorOptions;
+use super::wait::eventually;
 
 /// The JiraConnection of a [`Site`].
 pub const CONNECTION: &str = "acme";
@@ -242,6 +244,25 @@ impl Site {
                 "metadata": {"name": name}, "spec": spec
             }))
             .await;
+    }
+
+    /// Deletes the sync `name` and waits until it is gone (its finalizer done).
+    pub async fn delete_sync(&self, name: &str, patience: Duration) {
+        self.ns
+            .api::<JiraActiveSync>()
+            .delete(name, &DeleteParams::default())
+            .await
+            .unwrap_or_else(|e| panic!("deleting the sync {name}: {e}"));
+        self.sync_gone(name, patience).await;
+    }
+
+    /// Waits until the sync `name` is gone (its finalizer done).
+    pub async fn sync_gone(&self, name: &str, patience: Duration) {
+        let syncs = self.ns.api::<JiraActiveSync>();
+        eventually(&format!("the sync {name} goes"), patience, || async {
+            syncs.get_opt(name).await.ok()?.is_none().then_some(())
+        })
+        .await;
     }
 
     /// The sync's status, for diagnostics.
