@@ -54,7 +54,8 @@ pub async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Err
         Ok(client) => client,
         Err(blocked) => return cleanup_blocked(sync, ctx, blocked, now).await,
     };
-    let tickets = match reachable_tickets(&client, sync, ctx, &key, &recorded).await {
+    let labels = key.labels(&ctx.settings.installation);
+    let tickets = match reachable_tickets(&client, sync, ctx, (&key, &labels), &recorded).await {
         Ok(tickets) => tickets,
         Err(Error::Jira(e)) => {
             let message = format!("deletion waits for Jira: {e}");
@@ -66,7 +67,7 @@ pub async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Err
     let view = SyncView {
         namespace: &key.namespace,
         name: &key.name,
-        installation: &ctx.settings.installation,
+        labels,
         spec: &sync.spec,
         flavor: client.flavor(),
     };
@@ -106,11 +107,10 @@ async fn reachable_tickets(
     client: &JiraClient,
     sync: &JiraActiveSync,
     ctx: &Context,
-    key: &SyncKey,
+    (key, labels): (&SyncKey, &SyncLabels),
     recorded: &[RecordedTask],
 ) -> Result<Vec<Arc<ObservedTicket>>, Error> {
-    let labels = key.labels(&ctx.settings.installation);
-    let wanted = deletion_labels(sync, &labels);
+    let wanted = deletion_labels(sync, labels);
     let searched = observed_tickets(client, &wanted).await?;
     let known = ctx.memory.with(key, |m| m.tickets.known());
     let missed: BTreeSet<String> = known

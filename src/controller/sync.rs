@@ -122,7 +122,7 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         sync: SyncView {
             namespace: &key.namespace,
             name: &key.name,
-            installation: &ctx.settings.installation,
+            labels: key.labels(&ctx.settings.installation),
             spec: &sync.spec,
             flavor: client.flavor(),
         },

@@ -128,7 +128,7 @@ fn ticket<'t>(
     let due_date = relevant.iter().filter_map(|t| t.spec.due_date).min();
     let spec_labels = spec_labels(sync);
     let mut labels: BTreeSet<String> = spec_labels.iter().cloned().collect();
-    labels.insert(sync.labels().current);
+    labels.insert(sync.labels.current.clone());
     labels.insert(label.clone());
     let fields = TicketFields {
         summary: summary(&identity, &tasks, open.len()),

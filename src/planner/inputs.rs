@@ -7,9 +7,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use sha2::{Digest, Sha256};
 
-use super::identity::{
-    Installation, SyncLabels, TicketIdentity, is_identity_label, is_operator_label,
-};
+use super::identity::{SyncLabels, TicketIdentity, is_identity_label, is_operator_label};
 use super::pending::PendingCreates;
 use super::property::TicketProperty;
 use super::steps::Subject;
@@ -23,19 +21,12 @@ pub struct SyncView<'a> {
     pub namespace: &'a str,
     /// Name of the sync.
     pub name: &'a str,
-    /// The operator installation the sync runs in (part of its tickets' labels).
-    pub installation: &'a Installation,
+    /// The labels that find the sync's tickets (they name its installation), made once per pass.
+    pub labels: SyncLabels,
     /// The sync's spec.
     pub spec: &'a JiraActiveSyncSpec,
     /// The flavor of the Jira site, which decides how descriptions are rendered.
     pub flavor: Flavor,
-}
-
-impl SyncView<'_> {
-    /// The labels that find the sync's tickets.
-    pub fn labels(&self) -> SyncLabels {
-        SyncLabels::of(self.installation, self.namespace, self.name)
-    }
 }
 
 /// A task the sync owns.

@@ -87,7 +87,7 @@ impl Builder {
 /// Plans one pass of a sync. With `suspend` set, nothing is written: the plan only counts.
 pub fn plan(input: &PlanInput<'_>) -> Plan {
     let sync = &input.sync;
-    let labels = sync.labels();
+    let labels = &sync.labels;
     // A ticket left in another project (the spec's project changed) cannot be moved: it is
     // closed and released like any ticket no task needs, and a new one is made in the project.
     let (here, elsewhere): (Vec<&ObservedTicket>, Vec<&ObservedTicket>) = input
@@ -187,7 +187,7 @@ fn plan_ticket(
         out.steps.extend(retire_duplicate(
             duplicate,
             original,
-            (&input.sync.labels(), &input.sync.spec.closure),
+            (&input.sync.labels, &input.sync.spec.closure),
         ));
     }
     plan_existing(input, &ticket, original, out);
@@ -576,7 +576,7 @@ fn field_changes(
     IssueUpdate {
         summary: (want.summary != observed.summary).then(|| want.summary.clone()),
         description: (digest != observed.description_digest).then(|| want.description.clone()),
-        labels: label_changes(&want.labels, observed, &input.sync.labels().legacy),
+        labels: label_changes(&want.labels, observed, &input.sync.labels.legacy),
         priority: want
             .priority
             .clone()
@@ -645,7 +645,7 @@ fn plan_orphan(input: &PlanInput<'_>, ticket: &ObservedTicket, steps: &mut Vec<S
     }
     steps.push(Step::Release {
         key: ticket.key.clone(),
-        labels: ticket.released_labels(&sync.labels()),
+        labels: ticket.released_labels(&sync.labels),
         reason: ReleaseReason::NotNeeded,
         subject: ticket.subject(),
     });

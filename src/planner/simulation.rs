@@ -123,7 +123,7 @@ impl World {
             sync: SyncView {
                 namespace: NS,
                 name: SYNC,
-                installation: &self.installation,
+                labels: SyncLabels::of(&self.installation, NS, SYNC),
                 spec: &self.spec,
                 flavor: Flavor::Cloud,
             },

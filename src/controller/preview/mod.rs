@@ -154,7 +154,7 @@ async fn apply_one(
     let view = SyncView {
         namespace: &namespace,
         name: &name,
-        installation: world.installation,
+        labels,
         spec: &sync.spec,
         flavor: client.flavor(),
     };
@@ -187,9 +187,9 @@ async fn apply_one(
 /// What the deletion policy of `sync` would do.
 async fn delete_one(world: &World<'_>, sync: &JiraActiveSync) -> Result<Preview, PreviewError> {
     let (namespace, name) = (sync.namespace().unwrap_or_default(), sync.name_any());
+    let labels = SyncLabels::of(world.installation, &namespace, &name);
     let (flavor, tickets) = if needs_jira_to_delete(sync) {
         let client = connect(world, sync).await?;
-        let labels = SyncLabels::of(world.installation, &namespace, &name);
         let tickets = observed_tickets(&client, &deletion_labels(sync, &labels)).await?;
         (client.flavor(), tickets)
     } else {
@@ -198,7 +198,7 @@ async fn delete_one(world: &World<'_>, sync: &JiraActiveSync) -> Result<Preview,
     let view = SyncView {
         namespace: &namespace,
         name: &name,
-        installation: world.installation,
+        labels,
         spec: &sync.spec,
         flavor,
     };

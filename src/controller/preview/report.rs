@@ -508,7 +508,7 @@ mod tests {
         let view = SyncView {
             namespace: "ns",
             name: "s",
-            installation: &installation,
+            labels: crate::planner::SyncLabels::of(&installation, "ns", "s"),
             spec: &spec,
             flavor: crate::jira::Flavor::Cloud,
         };
