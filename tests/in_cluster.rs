@@ -99,11 +99,15 @@ async fn helm_release(
     release: &str,
     ns: &TestNamespace,
     image: &Image,
+    watched: &TestNamespace,
     extra: &[&str],
 ) {
     let mut args = vec![verb, release, CHART, "--namespace", &ns.name];
     args.extend(["--wait", "--timeout", "5m"]);
-    let values = image.helm_values();
+    // Each test's release watches its own namespace only: releases of tests running side by side
+    // would otherwise all act on every test's syncs, as two installs of one cluster would.
+    let mut values = image.helm_values();
+    values.push(format!("watchNamespaces={{{}}}", watched.name));
     for value in values
         .iter()
         .map(String::as_str)
@@ -127,7 +131,7 @@ async fn helm_install_waits_for_two_ready_replicas_under_the_restricted_profile_
     enforce_restricted(&ns).await;
     let release = "install";
     let kubeconfig = cluster.kubeconfig();
-    helm_release("install", release, &ns, image, &[]).await;
+    helm_release("install", release, &ns, image, &ns, &[]).await;
 
     let pods = ready_pods(&ns, release, 2).await;
     let lease = format!("{}-leader", release_fullname(release));
@@ -231,7 +235,7 @@ async fn the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_ro
     let operator_ns = TestNamespace::new("in-cluster-operator").await;
     enforce_restricted(&operator_ns).await;
     let release = "sync";
-    helm_release("install", release, &operator_ns, image, &[]).await;
+    helm_release("install", release, &operator_ns, image, &site.ns, &[]).await;
 
     let (sync, check) = ("in-cluster", "cis-1.1");
     let mut tasks = site.tasks(6, check).await.len();
@@ -254,7 +258,15 @@ async fn the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_ro
 
     // A changed value rolls both replicas over, the leader among them.
     let before = ready_pods(&operator_ns, release, 2).await;
-    helm_release("upgrade", release, &operator_ns, image, &["logLevel=debug"]).await;
+    helm_release(
+        "upgrade",
+        release,
+        &operator_ns,
+        image,
+        &site.ns,
+        &["logLevel=debug"],
+    )
+    .await;
     for name in ["after-upgrade-1", "after-upgrade-2"] {
         site.task(name, check, None).await;
         tasks += 1;
@@ -321,7 +333,7 @@ async fn jira_webhooks_reach_the_leader_through_the_service_whichever_replica_ta
     let operator_ns = TestNamespace::new("in-cluster-hooks-operator").await;
     enforce_restricted(&operator_ns).await;
     let release = "hooks";
-    helm_release("install", release, &operator_ns, image, &[]).await;
+    helm_release("install", release, &operator_ns, image, &site.ns, &[]).await;
     let (sync, check) = ("hooks", "cis-2.2");
     let tasks = site.tasks(4, check).await;
     // Polling once an hour: only a webhook brings Jira's changes in within the test's patience.
@@ -437,7 +449,7 @@ async fn the_examples_applied_to_the_installed_operator_get_their_tickets() {
         .await;
     let operator_ns = TestNamespace::new("in-cluster-examples-operator").await;
     enforce_restricted(&operator_ns).await;
-    helm_release("install", "examples", &operator_ns, image, &[]).await;
+    helm_release("install", "examples", &operator_ns, image, &ns, &[]).await;
     for (_, document) in support::examples::documents() {
         let mut document = serde_json::to_value(document).expect("YAML as JSON");
         if document["kind"] == "JiraConnection" {

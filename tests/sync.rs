@@ -249,6 +249,9 @@ async fn done_in_jira_follows_jira_completion() {
         env.task(&format!("t{i}"), &format!("check{i}"), None).await;
         let mut spec = individual(&format!("check{i}"));
         spec["jiraCompletion"] = json!(mode);
+        // Jira's changes arrive by polling here (no webhook): the shortest interval keeps the
+        // wait well inside the test's patience.
+        spec["pollInterval"] = json!("10s");
         env.sync(&format!("s{i}"), spec).await;
     }
     let mut keys = Vec::new();
