@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::sync::Mode;
 
 /// One unit of compliance work, produced by a scanner, a CI job, a GitOps repository or another operator.
-#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Hash)]
 #[kube(
     group = "activesync.dev",
     version = "v1alpha1",
@@ -97,7 +97,7 @@ pub struct ComplianceTaskStatus {
 }
 
 /// The Jira ticket status shown for a task.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskJiraStatus {
     /// The JiraActiveSync that owns this task.

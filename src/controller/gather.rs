@@ -205,6 +205,9 @@ pub struct CurrentTickets {
     /// started after a crash finds its tickets by search, so until search shows a create, the
     /// sync's status must keep recording it as pending.
     pub indexed: Vec<String>,
+    /// Whether this reading was a full label search: the pass then plans every unit (the slow
+    /// cadence at which what planning only what changed could miss is caught).
+    pub full: bool,
 }
 
 /// The operator labels of `tickets`.
@@ -230,7 +233,11 @@ pub async fn current_tickets(
             let read = read.map(|(found, indexed)| {
                 let tickets = found.iter().map(|s| s.ticket.clone()).collect();
                 memory.with(sync, |m| m.tickets.searched(freshness, found));
-                CurrentTickets { tickets, indexed }
+                CurrentTickets {
+                    tickets,
+                    indexed,
+                    full: true,
+                }
             });
             (read, stale)
         }
@@ -242,7 +249,11 @@ pub async fn current_tickets(
                     m.tickets.polled(freshness, &stale, found);
                     m.tickets.known()
                 });
-                CurrentTickets { tickets, indexed }
+                CurrentTickets {
+                    tickets,
+                    indexed,
+                    full: false,
+                }
             });
             (read, stale)
         }
@@ -257,6 +268,7 @@ pub async fn current_tickets(
                     CurrentTickets {
                         tickets,
                         indexed: Vec::new(),
+                        full: false,
                     }
                 });
             (read, keys)

@@ -12,7 +12,7 @@ use super::audit::RecentActions;
 use super::error::Error;
 use super::tickets::TicketKnowledge;
 use crate::api::JiraActiveSync;
-use crate::planner::{Installation, PendingCreates, SyncLabels};
+use crate::planner::{Installation, PendingCreates, Settled, SyncLabels};
 
 /// A sync, by namespace and name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -67,6 +67,9 @@ pub struct SyncMemory {
     pub deletion_attempts: u32,
     /// Its last actions on tickets, for `status.recentActions`.
     pub recent: RecentActions,
+    /// The units of its last plan that planned nothing, left out of the next plan while they stay
+    /// the same.
+    pub settled: Settled,
 }
 
 /// The memory of every sync of a scope.

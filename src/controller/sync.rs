@@ -26,7 +26,8 @@ use super::tickets::Freshness;
 use crate::api::{FINALIZER, IN_USE, JiraActiveSync};
 use crate::jira::JiraClient;
 use crate::planner::{
-    AccountLookup, ObservedTicket, PendingCreates, PlanInput, Subject, SyncView, Warning, plan,
+    AccountLookup, ChangedPlan, ObservedTicket, PendingCreates, Plan, PlanInput, Settled, Subject,
+    SyncView, Warning, plan_changes,
 };
 
 /// Reconciles one sync (through the finalizer helper).
@@ -117,6 +118,7 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         tickets,
         accounts,
         pending,
+        settled,
     } = gathered;
     let input = PlanInput {
         sync: SyncView {
@@ -134,7 +136,7 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
         search_settle: ctx.settings.search_settle,
         now,
     };
-    let mut plan = plan(&input);
+    let mut plan = plan_what_changed(ctx, &key, &input, &settled);
     drop(input);
     let warnings = std::mem::take(&mut plan.warnings);
     let (counts, wait_until) = (plan.counts, plan.wait_until);
@@ -159,6 +161,23 @@ async fn apply(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Error> {
     let sync = reported.as_ref().unwrap_or(sync);
     write_status(sync, ctx, &conditions, Some(counts), now).await?;
     Ok(Action::requeue(requeue))
+}
+
+/// Plans the tickets whose inputs changed since the last pass, and remembers what is settled.
+fn plan_what_changed(
+    ctx: &Context,
+    key: &SyncKey,
+    input: &PlanInput<'_>,
+    settled: &Settled,
+) -> Plan {
+    let ChangedPlan {
+        plan,
+        settled,
+        planned,
+    } = plan_changes(input, settled);
+    tracing::debug!(sync = %key.name, namespace = %key.namespace, planned, settled = settled.len(), "planned the tickets that changed");
+    ctx.memory.with(key, |m| m.settled = settled);
+    plan
 }
 
 /// Tells of what the plan warns about: in the log and as a Warning Event on the sync (repeats fold
@@ -207,6 +226,8 @@ struct Gathered {
     tickets: Vec<Arc<ObservedTicket>>,
     accounts: std::collections::BTreeMap<String, AccountLookup>,
     pending: PendingCreates,
+    /// The units the last pass settled; none after a full search.
+    settled: Settled,
 }
 
 /// Gathers the planner's inputs: the connection's client, the tasks the sync owns, its tickets
@@ -239,20 +260,28 @@ async fn gather(
         pending_creates: !ctx.memory.with(key, |m| m.pending.is_empty()),
         now: Instant::now(),
     };
-    let CurrentTickets { tickets, indexed } =
-        match current_tickets(&ctx.memory, &client, key, &labels, &freshness).await {
-            Ok(current) => current,
-            Err(Error::Jira(e)) => {
-                let message = format!("searching the sync's tickets: {e}");
-                let blocked = Blocked::by(jira_reason(&e), message, false, Some(RETRY));
-                return Ok(Err(blocked));
-            }
-            Err(e) => return Err(e),
-        };
+    let CurrentTickets {
+        tickets,
+        indexed,
+        full,
+    } = match current_tickets(&ctx.memory, &client, key, &labels, &freshness).await {
+        Ok(current) => current,
+        Err(Error::Jira(e)) => {
+            let message = format!("searching the sync's tickets: {e}");
+            let blocked = Blocked::by(jira_reason(&e), message, false, Some(RETRY));
+            return Ok(Err(blocked));
+        }
+        Err(e) => return Err(e),
+    };
     let settle = ctx.settings.search_settle;
-    let pending = ctx.memory.with(key, |m| {
+    let (pending, settled) = ctx.memory.with(key, |m| {
         m.pending.settle(&indexed, now, settle);
-        m.pending.clone()
+        let settled = if full {
+            Settled::default()
+        } else {
+            std::mem::take(&mut m.settled)
+        };
+        (m.pending.clone(), settled)
     });
     let accounts = accounts(&client, &ownership.tasks).await;
     Ok(Ok(Gathered {
@@ -261,5 +290,6 @@ async fn gather(
         tickets,
         accounts,
         pending,
+        settled,
     }))
 }

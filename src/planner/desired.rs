@@ -50,11 +50,10 @@ pub fn desired_tickets<'t>(
 ) -> (Vec<DesiredTicket<'t>>, Vec<Warning>) {
     let mut groups: BTreeMap<TicketIdentity, Vec<&TaskView>> = BTreeMap::new();
     for task in tasks {
-        let identity = match sync.spec.mode {
-            Mode::Individual => TicketIdentity::Task(task.name.clone()),
-            Mode::Batch => TicketIdentity::Group(GroupKey::of(task.spec.assignee.as_deref())),
-        };
-        groups.entry(identity).or_default().push(task);
+        groups
+            .entry(identity_of(sync.spec.mode, task))
+            .or_default()
+            .push(task);
     }
     let mut unknown: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let tickets = groups
@@ -85,6 +84,14 @@ pub fn desired_tickets<'t>(
         .map(|(email, tasks)| Warning::UnknownAssignee { email, tasks })
         .collect();
     (tickets, warnings)
+}
+
+/// The ticket a task belongs on: its own (Individual) or its assignee's (Batch).
+pub fn identity_of(mode: Mode, task: &TaskView) -> TicketIdentity {
+    match mode {
+        Mode::Individual => TicketIdentity::Task(task.name.clone()),
+        Mode::Batch => TicketIdentity::Group(GroupKey::of(task.spec.assignee.as_deref())),
+    }
 }
 
 fn assignee_email(identity: &TicketIdentity, members: &[&TaskView]) -> Option<String> {

@@ -30,7 +30,7 @@ pub struct SyncView<'a> {
 }
 
 /// A task the sync owns.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct TaskView {
     /// The task's name (unique in the namespace).
     pub name: String,
@@ -41,7 +41,7 @@ pub struct TaskView {
 }
 
 /// A task of the namespace that this sync does not own.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OtherTask {
     /// The sync that owns it, if any.
     pub owner: Option<String>,
@@ -50,7 +50,7 @@ pub struct OtherTask {
 }
 
 /// SHA-256 of a text: equal digests mean equal texts (collisions cannot be made on purpose).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct TextDigest([u8; 32]);
 
 impl TextDigest {
@@ -61,7 +61,7 @@ impl TextDigest {
 }
 
 /// A ticket of this sync, as read from Jira.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObservedTicket {
     /// Issue key, e.g. `SEC-42`.
     pub key: String,
@@ -147,7 +147,7 @@ impl ObservedTicket {
 }
 
 /// How a task's assignee email resolved to a Jira account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AccountLookup {
     /// The Jira account id.
     Found(String),

@@ -2,6 +2,7 @@
 //! plan: steps on Jira, writes to tasks, and when to look again. Every decision of a sync is made
 //! here, as data; no I/O happens here. The controller gathers the inputs and carries the plan out.
 
+mod changes;
 mod comments;
 mod deletion;
 mod desired;
@@ -18,6 +19,7 @@ mod steps;
 #[cfg(test)]
 mod tests;
 
+pub use changes::{ChangedPlan, Settled, plan_changes};
 pub use comments::COMMENT_LIMIT;
 pub use deletion::plan_deletion;
 pub use identity::{

@@ -20,7 +20,7 @@ pub const PROPERTY_BUDGET: usize = 30 * 1024;
 const COUNTS_ROOM: usize = 64;
 
 /// What the operator records on a ticket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketProperty {
     /// Namespace of the sync.
@@ -55,7 +55,7 @@ pub struct TicketProperty {
 }
 
 /// What a property that cannot list every task records of the rest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Unlisted {
     /// Open tasks left out (none unless every listed task is open).

@@ -1133,3 +1133,124 @@ fn every_move_carries_the_closure_fields_and_edits_never_hold_back_a_move() {
             .all(|s| matches!(s, Step::Transition(_)) || !s.stops_on_failure())
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Over any history, planning only what changed (carrying the settled units from pass to pass)
+    /// gives the full plan at every pass: the same steps in the same order, task writes, counters
+    /// and wait.
+    #[test]
+    fn planning_only_what_changed_gives_the_full_plan_at_every_pass(
+        tasks in prop::collection::vec(arb_task(), 0..8),
+        batch in any::<bool>(),
+        completion in prop::sample::select(vec![JiraCompletion::Reflect, JiraCompletion::CompleteTasks, JiraCompletion::Reopen]),
+        reopen in any::<bool>(),
+        events in prop::collection::vec(arb_event(), 0..12),
+    ) {
+        let mut s = spec(if batch { Mode::Batch } else { Mode::Individual });
+        s.jira_completion = completion;
+        s.closure.reopen = reopen;
+        let mut unique = Vec::new();
+        for t in tasks {
+            if !unique.iter().any(|u: &TaskView| u.name == t.name) {
+                unique.push(t);
+            }
+        }
+        let mut world = World::new(s, unique);
+        let mut settled = Settled::default();
+        for event in std::iter::once(None).chain(events.iter().map(Some)) {
+            if let Some(event) = event {
+                apply_event(&mut world, event);
+            }
+            for _ in 0..4 {
+                let input = world.input();
+                let full = plan(&input);
+                let changed = plan_changes(&input, &settled);
+                prop_assert_eq!(&changed.plan.steps, &full.steps);
+                prop_assert_eq!(&changed.plan.task_writes, &full.task_writes);
+                prop_assert_eq!(changed.plan.counts, full.counts);
+                prop_assert_eq!(changed.plan.wait_until, full.wait_until);
+                settled = changed.settled;
+                drop(input);
+                let quiet = full.steps.is_empty() && full.task_writes.is_empty();
+                world.apply(&full);
+                if quiet {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// A converged world of `n` open tasks in `mode`, with every unit settled.
+fn settled_world(mode: Mode, n: usize) -> (World, Settled) {
+    let assignees = [Some("alice@example.com"), Some("bob@example.com"), None];
+    let tasks = (0..n)
+        .map(|i| task(&format!("t{i:03}"), assignees[i % 3], TaskState::Open))
+        .collect();
+    let mut world = World::new(spec(mode), tasks);
+    world.converge();
+    let changed = plan_changes(&world.input(), &Settled::default());
+    assert!(changed.plan.steps.is_empty() && changed.plan.task_writes.is_empty());
+    (world, changed.settled)
+}
+
+#[test]
+fn a_converged_sync_plans_only_the_ticket_whose_task_changed() {
+    for (mode, units) in [(Mode::Individual, 100), (Mode::Batch, 3)] {
+        let (mut world, settled) = settled_world(mode, 100);
+        assert_eq!(settled.len(), units, "{mode:?}: every unit settled");
+        let unchanged = plan_changes(&world.input(), &settled);
+        assert_eq!(
+            (unchanged.planned, unchanged.plan.steps.len()),
+            (0, 0),
+            "{mode:?}"
+        );
+        assert_eq!(unchanged.plan.counts, world.plan().counts, "{mode:?}");
+        world.task_mut("t042").spec.state = TaskState::Completed;
+        let changed = plan_changes(&world.input(), &settled);
+        assert_eq!(
+            changed.planned, 1,
+            "{mode:?}: only t042's ticket is planned"
+        );
+        assert_eq!(changed.plan, world.plan(), "{mode:?}");
+        assert!(changed.plan.steps.iter().any(is_close) || mode == Mode::Batch);
+    }
+}
+
+#[test]
+fn a_change_to_the_spec_or_pending_creates_plans_every_ticket() {
+    let (mut world, settled) = settled_world(Mode::Individual, 20);
+    world.spec.jira.labels.push(JiraLabel("audit".into()));
+    let respec = plan_changes(&world.input(), &settled);
+    assert_eq!(respec.planned, 20);
+    assert_eq!(respec.plan, world.plan());
+
+    let (world, settled) = settled_world(Mode::Individual, 20);
+    let mut input = world.input();
+    input
+        .pending_creates
+        .note(TicketIdentity::Task("t999".into()).label(), now());
+    let pending = plan_changes(&input, &settled);
+    assert_eq!(pending.planned, 20);
+}
+
+#[test]
+fn a_ticket_changed_in_jira_is_planned_again() {
+    let (mut world, settled) = settled_world(Mode::Individual, 10);
+    let key = world.key_of("t003");
+    world.jira_transition(&key, true);
+    let changed = plan_changes(&world.input(), &settled);
+    assert_eq!(changed.planned, 1);
+    assert_eq!(changed.plan, world.plan());
+    assert!(
+        changed
+            .plan
+            .task_writes
+            .iter()
+            .any(|w| matches!(w, TaskWrite::Status { task, .. } if task == "t003")),
+        "the task shows the ticket's new status: {:?}",
+        changed.plan.task_writes
+    );
+}
