@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use jira_active_sync::api::ComplianceTask;
+use jira_active_sync::api::{ComplianceTask, JiraActiveSync};
 use jira_active_sync::jira::{StatusCategory, TransitionTarget};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -475,6 +475,17 @@ async fn a_connections_path_takes_only_its_own_secret() {
         b.recorded_keys().await.remove("t1")
     })
     .await;
+    // Until search shows a create, the sync searches again: that search would find the person's
+    // transition below without any delivery.
+    for site in [&a, &b] {
+        eventually("the creates settled", Duration::from_secs(90), || async {
+            let sync = site.ns.api::<JiraActiveSync>().get("s").await.ok()?;
+            let status = sync.status?;
+            (status.pending_create_groups.is_empty() && status.pending_creates.is_empty())
+                .then_some(())
+        })
+        .await;
+    }
     let client = a.jira.client("tenant-a-token");
     let doing = TransitionTarget::Category(StatusCategory::Indeterminate);
     client

@@ -59,7 +59,8 @@ pub async fn connect(ctx: &Context, connection: &JiraConnection) -> Result<Conne
     if let Some(cached) = ctx.client(&key, &built_from) {
         return Ok(cached);
     }
-    let config = client_config(connection, &secrets.credentials, secrets.ca.as_ref())?;
+    let mut config = client_config(connection, &secrets.credentials, secrets.ca.as_ref())?;
+    config.users = ctx.users.of(&config.base_url, &config.credentials);
     let webhook_secret = webhook_secret(
         connection,
         secrets.webhook.as_ref().unwrap_or(&secrets.credentials),

@@ -14,7 +14,7 @@ use super::events::Publisher;
 use super::memory::{Memory, SyncKey};
 use super::metrics::{AuthFailureLabels, Metrics};
 use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
-use crate::jira::JiraClient;
+use crate::jira::{JiraClient, UserDirectories};
 use crate::planner::{Installation, SyncLabels};
 
 /// Settings of the operator process.
@@ -54,6 +54,17 @@ pub struct Stores {
     pub connections: Store<JiraConnection>,
 }
 
+/// What every scope of the process shares.
+#[derive(Clone)]
+pub struct Shared {
+    /// Publishes Events.
+    pub events: Arc<Publisher>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Users looked up by email, per Jira site and principal, for every connection.
+    pub users: Arc<UserDirectories>,
+}
+
 /// Shared by every reconcile of a scope.
 pub struct Context {
     /// The Kubernetes client.
@@ -70,6 +81,8 @@ pub struct Context {
     pub memory: Memory,
     /// The claims of each namespace's syncs as last seen, to wake the syncs whose tasks move.
     claims: ClaimWatch,
+    /// Users looked up by email, shared by the clients of one site and principal in every scope.
+    pub users: Arc<UserDirectories>,
     /// Jira clients by connection (namespace, name).
     clients: Mutex<HashMap<(String, String), ConnectedClient>>,
     /// The last client of each connection whose client was dropped (its Secret deleted or unusable):
@@ -106,8 +119,7 @@ impl Context {
     /// A context for one scope.
     pub fn new(
         kube: kube::Client,
-        events: Arc<Publisher>,
-        metrics: Arc<Metrics>,
+        shared: &Shared,
         settings: Settings,
         stores: Stores,
         triggers: UnboundedSender<ObjectRef<JiraActiveSync>>,
@@ -115,8 +127,9 @@ impl Context {
     ) -> Context {
         Context {
             kube,
-            events,
-            metrics,
+            events: shared.events.clone(),
+            metrics: shared.metrics.clone(),
+            users: shared.users.clone(),
             settings,
             stores,
             memory: Memory::default(),

@@ -61,7 +61,7 @@ pub use gather::tickets_jql;
 pub use installation::cluster_installation;
 
 use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
-use context::{Context, Stores};
+use context::{Context, Shared, Stores};
 use events::Publisher;
 use metrics::Metrics;
 use server::Http;
@@ -290,8 +290,7 @@ impl ScopeParts {
     fn new(
         client: &kube::Client,
         scope: Option<&str>,
-        events: &Arc<Publisher>,
-        metrics: &Arc<Metrics>,
+        shared: &Shared,
         options: &RunOptions,
     ) -> ScopeParts {
         let (tasks, task_writer) = reflector::store();
@@ -308,7 +307,7 @@ impl ScopeParts {
             client,
             scope,
             settings.cluster_reports,
-            (&settings.manager, metrics, events),
+            (&settings.manager, &shared.metrics, &shared.events),
             tasks.clone(),
         );
         let stores = Stores {
@@ -318,8 +317,7 @@ impl ScopeParts {
         };
         let ctx = Context::new(
             client.clone(),
-            events.clone(),
-            metrics.clone(),
+            shared,
             options.settings.clone(),
             stores,
             trigger_tx,
@@ -344,17 +342,25 @@ pub async fn run(client: kube::Client, options: RunOptions) -> anyhow::Result<()
 }
 
 /// Runs the operator with a given client and an already bound listener (tests bind port 0).
+/// The metrics, the Event publisher and the user caches every scope shares.
+fn shared(client: &kube::Client, options: &RunOptions) -> Shared {
+    let reporter = Reporter {
+        controller: options.settings.manager.clone(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    Shared {
+        events: Arc::new(Publisher::new(client.clone(), reporter)),
+        metrics: Arc::new(Metrics::default()),
+        users: Arc::default(),
+    }
+}
+
 pub async fn run_with(
     client: kube::Client,
     listener: tokio::net::TcpListener,
     options: RunOptions,
 ) -> anyhow::Result<()> {
-    let metrics = Arc::new(Metrics::default());
-    let reporter = Reporter {
-        controller: options.settings.manager.clone(),
-        instance: std::env::var("POD_NAME").ok(),
-    };
-    let events = Arc::new(Publisher::new(client.clone(), reporter));
+    let shared = shared(&client, &options);
     let scopes: Vec<Option<String>> = if options.namespaces.is_empty() {
         vec![None]
     } else {
@@ -363,7 +369,7 @@ pub async fn run_with(
     let parts: Vec<(Option<String>, ScopeParts)> = scopes
         .into_iter()
         .map(|scope| {
-            let parts = ScopeParts::new(&client, scope.as_deref(), &events, &metrics, &options);
+            let parts = ScopeParts::new(&client, scope.as_deref(), &shared, &options);
             (scope, parts)
         })
         .collect();
@@ -371,7 +377,7 @@ pub async fn run_with(
     let ready = Arc::new(AtomicBool::new(false));
     let http = Arc::new(Http {
         contexts: contexts.clone(),
-        metrics,
+        metrics: shared.metrics.clone(),
         ready: ready.clone(),
         deliveries: Default::default(),
         relay: Default::default(),

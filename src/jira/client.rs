@@ -1,18 +1,17 @@
 //! The client type: construction, connection check, and the look-ups the planner resolves names with.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
 use tokio::sync::OnceCell;
-use tokio::time::Instant;
 
 use super::config::{ClientConfig, Flavor};
 use super::error::JiraError;
 use super::model::{IssueType, JiraUser, Priority, Project, ServerInfo};
 use super::retry::Safety;
 use super::transport::{Request, Transport};
+use super::users::UserCache;
 use super::wire::{self, EpicField, FieldWire, PriorityPage, PriorityWire, ProjectWire, UserWire};
 
 /// A Jira client for one connection. Cheap to clone; clones share the HTTP pool, the token bucket,
@@ -27,14 +26,8 @@ pub(super) struct Inner {
     pub transport: Arc<Transport>,
     pub flavor: Flavor,
     epic_field: OnceCell<EpicField>,
-    users: Mutex<HashMap<String, CachedUser>>,
+    users: UserCache,
     user_ttl: Duration,
-}
-
-#[derive(Debug, Clone)]
-struct CachedUser {
-    found_at: Instant,
-    user: Option<JiraUser>,
 }
 
 impl JiraClient {
@@ -45,7 +38,7 @@ impl JiraClient {
                 transport: Transport::new(&config)?,
                 flavor: config.flavor,
                 epic_field: OnceCell::new(),
-                users: Mutex::new(HashMap::new()),
+                users: config.users,
                 user_ttl: config.user_cache_ttl,
             }),
         })
@@ -222,7 +215,7 @@ impl JiraClient {
                 message: format!("{email:?} is not an email address"),
             });
         }
-        if let Some(cached) = self.cached_user(&email_key) {
+        if let Some(cached) = self.inner.users.get(&email_key, self.inner.user_ttl) {
             return Ok(cached);
         }
         let path = format!("{}/user/search", self.api());
@@ -256,30 +249,8 @@ impl JiraClient {
             [only] if only.email.is_none() => Some(only.clone()),
             _ => None,
         });
-        self.lock_users().insert(
-            email_key,
-            CachedUser {
-                found_at: Instant::now(),
-                user: user.clone(),
-            },
-        );
+        self.inner.users.put(email_key, user.clone());
         Ok(user)
-    }
-
-    fn cached_user(&self, email_key: &str) -> Option<Option<JiraUser>> {
-        let users = self.lock_users();
-        users
-            .get(email_key)
-            .filter(|c| c.found_at.elapsed() < self.inner.user_ttl)
-            .map(|c| c.user.clone())
-    }
-
-    fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedUser>> {
-        // Entries are independent values, so a poisoned lock still holds a usable map.
-        self.inner
-            .users
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -1,6 +1,7 @@
 //! How to reach one Jira site: address, flavor, credentials, the way in (site URL or Cloud's API
 //! gateway), the CA to trust and the politeness limits.
 
+use super::users::UserCache;
 use std::fmt;
 use std::time::Duration;
 
@@ -194,6 +195,9 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// How long a user looked up by email stays cached.
     pub user_cache_ttl: Duration,
+    /// Where looked-up users are cached: by default the client's own; the controller gives every
+    /// client of one site and principal the same one ([`UserDirectories`](super::UserDirectories)).
+    pub users: UserCache,
 }
 
 impl ClientConfig {
@@ -209,6 +213,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             request_timeout: Duration::from_secs(30),
             user_cache_ttl: Duration::from_secs(600),
+            users: UserCache::default(),
         }
     }
 }

@@ -73,6 +73,7 @@ mod scopes;
 mod search;
 mod throttle;
 mod transport;
+mod users;
 mod wire;
 mod workflow;
 
@@ -91,5 +92,6 @@ pub use model::{
 pub use path::{Hop, MAX_HOPS, next_hop};
 pub use rate_limit::PauseScope;
 pub use search::{BULK_FETCH_LIMIT, SEARCH_PAGE_SIZE, SEARCH_PROPERTY_LIMIT};
+pub use users::{UserCache, UserDirectories};
 pub use wire::EpicField;
 pub use workflow::{Walk, choose as choose_transition};

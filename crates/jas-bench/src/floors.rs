@@ -19,8 +19,10 @@ use crate::tasks::{self, task_name};
 /// Floor runs before the case; one more runs after it.
 pub const RUNS_BEFORE: usize = 2;
 
-/// The operator sends one bulk create at a time (`controller::creates`).
-const OPERATOR_BULK_CALLS_IN_FLIGHT: usize = 1;
+/// A sync sends one bulk create at a time (`controller::creates`).
+pub const BULK_CALLS_PER_SYNC: usize = 1;
+/// A sync writes 16 task statuses at once (`controller::executor`).
+pub const STATUS_WRITERS_PER_SYNC: usize = 16;
 
 /// The floors of one case and the operator's ratio to them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -75,32 +77,41 @@ impl Floor {
 pub async fn prepare_api_server(bench: &Bench, n: usize) -> anyhow::Result<String> {
     let ns = format!("floor-{n}");
     namespace(&bench.plane.client, &ns).await?;
-    tasks::create(&bench.plane.client, &ns, n, ASSIGNEES).await?;
+    tasks::create(&bench.plane.client, &ns, n, (ASSIGNEES, &["bench"])).await?;
     Ok(ns)
 }
 
-/// One API server floor run: the status patches of `n` tasks, at the operator's concurrency.
-pub async fn api_server(bench: &Bench, floor_namespace: &str, n: usize) -> anyhow::Result<f64> {
-    let took = tasks::status_patch_floor(&bench.plane.client, floor_namespace, n).await?;
+/// One API server floor run: the status patches of `n` tasks, `in_flight` at once (the operator's
+/// status writers: 16 per sync being reconciled).
+pub async fn api_server(
+    bench: &Bench,
+    floor_namespace: &str,
+    n: usize,
+    in_flight: usize,
+) -> anyhow::Result<f64> {
+    let took =
+        tasks::status_patch_floor(&bench.plane.client, floor_namespace, n, in_flight).await?;
     Ok(took.as_secs_f64())
 }
 
-/// One Jira floor run: `tickets` tickets shaped like the operator's (`tasks_per_ticket` task
-/// sections each), created in bulk one call at a time as the operator does; the emulator is reset
-/// afterwards so the case starts from an empty project.
+/// One Jira floor run: tickets shaped like the operator's, `(tickets, task sections each)` per
+/// part of `shape`, created in bulk `in_flight` calls at a time (one per sync being reconciled, as
+/// the operator sends them); the emulator is reset afterwards so the case starts from an empty
+/// project.
 pub async fn jira(
     emulator: &Emulator,
-    tickets: usize,
-    tasks_per_ticket: usize,
+    shape: &[(usize, usize)],
+    in_flight: usize,
 ) -> anyhow::Result<f64> {
     let client = emulator.client()?;
-    let issues: Vec<NewIssue> = (0..tickets)
-        .map(|i| floor_issue(i, tasks_per_ticket))
+    let issues: Vec<NewIssue> = shape
+        .iter()
+        .flat_map(|&(tickets, sections)| (0..tickets).map(move |i| floor_issue(i, sections)))
         .collect();
     let started = Instant::now();
     let results: Vec<_> = stream::iter(issues.chunks(BULK_CREATE_LIMIT))
         .map(|chunk| client.bulk_create(chunk))
-        .buffer_unordered(OPERATOR_BULK_CALLS_IN_FLIGHT)
+        .buffer_unordered(in_flight)
         .collect()
         .await;
     let took: Duration = started.elapsed();

@@ -129,13 +129,14 @@ impl Emulator {
         name: &str,
         url: &str,
         secret: Option<&str>,
+        jql: &str,
     ) -> anyhow::Result<()> {
         self.admin(
             reqwest::Method::POST,
             "/rest/webhooks/1.0/webhook",
             Some(json!({
                 "name": name, "url": url, "events": ["jira:issue_updated"],
-                "filters": {"issue-related-events-section": "project = SEC"},
+                "filters": {"issue-related-events-section": jql},
                 "secret": secret,
             })),
         )

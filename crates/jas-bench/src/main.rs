@@ -3,9 +3,11 @@
 //! Individual and Batch mode. Prints a table and writes `bench-results.json`.
 
 mod cluster;
+mod fleet;
 mod floors;
 mod jira;
 mod operator;
+mod phases;
 mod render;
 mod report;
 mod scenario;
@@ -63,6 +65,10 @@ struct Args {
     /// Latency events per direction and case.
     #[arg(long, default_value_t = 200)]
     events: usize,
+    /// Fleet sizes: N tasks over 50 namespaces and 100 syncs (half Individual, half Batch) on
+    /// one operator, e.g. 10000,50000. With --fleet and no --sizes, only fleets run.
+    #[arg(long, value_delimiter = ',')]
+    fleet: Vec<usize>,
     /// Runs of each (N, mode); the table gives the spread over them.
     #[arg(long, default_value_t = 3)]
     repeat: usize,
@@ -102,10 +108,11 @@ async fn main() -> anyhow::Result<()> {
     if let Some(results) = &args.render {
         return render::documents(results);
     }
-    let sizes = match (args.quick, args.sizes.is_empty()) {
-        (true, _) => vec![100],
-        (false, true) => vec![100, 1_000, 10_000],
-        (false, false) => args.sizes.clone(),
+    let sizes = match (args.quick, args.sizes.is_empty(), args.fleet.is_empty()) {
+        (true, _, _) => vec![100],
+        (false, true, true) => vec![100, 1_000, 10_000],
+        (false, true, false) => Vec::new(),
+        (false, false, _) => args.sizes.clone(),
     };
     let modes = if args.modes.is_empty() {
         vec![Mode::Individual, Mode::Batch]
@@ -141,6 +148,16 @@ async fn main() -> anyhow::Result<()> {
                 cases.push(case);
                 report::print_table(&cases);
             }
+        }
+    }
+    for &n in &args.fleet {
+        let floor_namespace = floors::prepare_api_server(&bench, n).await?;
+        for repetition in 0..args.repeat.max(1) {
+            let case = fleet::run(&bench, (n, repetition, &floor_namespace))
+                .await
+                .with_context(|| format!("fleet N={n} run {repetition}"))?;
+            cases.push(case);
+            report::print_table(&cases);
         }
     }
     let results = json!({

@@ -31,21 +31,40 @@ pub struct Usage {
 /// The installation identity the benchmarked operator runs with.
 pub const INSTALLATION: &str = "bench";
 
+/// The label of the tickets of `sync` in `namespace`, for the bench's installation.
+pub fn sync_label(namespace: &str, sync: &str) -> anyhow::Result<String> {
+    let installation = jira_active_sync::planner::Installation::parse(INSTALLATION)?;
+    Ok(jira_active_sync::planner::SyncLabels::of(&installation, namespace, sync).current)
+}
+
 fn free_port() -> anyhow::Result<SocketAddr> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?)
 }
 
 impl Operator {
-    /// Starts the operator on `namespace`, logging to `log`, and waits until it is ready.
-    pub async fn start(kubeconfig: &Path, namespace: &str, log: &Path) -> anyhow::Result<Operator> {
-        let listen = free_port()?;
+    /// Starts the operator on `namespaces`, logging to `log`, and waits until it is ready.
+    pub async fn start(
+        kubeconfig: &Path,
+        namespaces: &[String],
+        log: &Path,
+    ) -> anyhow::Result<Operator> {
+        Operator::start_on(free_port()?, kubeconfig, namespaces, log).await
+    }
+
+    /// The same, listening on `listen` (a restarted operator keeps its address, which Jira's
+    /// webhooks name).
+    pub async fn start_on(
+        listen: SocketAddr,
+        kubeconfig: &Path,
+        namespaces: &[String],
+        log: &Path,
+    ) -> anyhow::Result<Operator> {
         let child = Command::new(crate::sibling("jira-active-sync")?)
             .arg("run")
             .arg("--listen")
             .arg(listen.to_string())
-            .arg("--namespace")
-            .arg(namespace)
+            .args(namespaces.iter().flat_map(|ns| ["--namespace", ns]))
             .arg("--installation")
             .arg(INSTALLATION)
             .env("KUBECONFIG", kubeconfig)

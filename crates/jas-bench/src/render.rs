@@ -97,7 +97,7 @@ fn summary_table(results: &Results) -> String {
         let (c, r) = (s.convergence_seconds, s.ratio);
         out.push_str(&format!(
             "| {} | {} | {} | {} | {:.2} ({:.2}-{:.2}) | {:.2} | {:.2} | {:.2} ({:.2}-{:.2}) | {} | {:.0} | {:.0} | {:.1} |\n",
-            s.mode,
+            mode_text(runs[0]),
             s.tasks,
             s.runs,
             runs[0].tickets,
@@ -118,13 +118,21 @@ fn summary_table(results: &Results) -> String {
     out
 }
 
+/// The mode column: a fleet names its namespaces and syncs.
+fn mode_text(case: &Case) -> String {
+    match case.syncs {
+        1 => case.mode.clone(),
+        syncs => format!("{} ({} ns, {syncs} syncs)", case.mode, case.namespaces),
+    }
+}
+
 /// Every run, with every floor run.
 fn runs_table(results: &Results) -> String {
     let mut out = provenance(results, &summaries(&results.cases));
     out.push_str(
         "| mode | N | run | tickets | conv s | API-server floor runs s | Jira floor runs s | ratio | initial/task | \
-         resync/task | complete/task | t->J p50/p99 ms | J->t p50/p99 ms | RSS MiB | CPU s | load |\n\
-         |---|---:|---:|---:|---:|---|---|---:|---|---|---|---:|---:|---:|---:|---|\n",
+         resync/task | restart/task | complete/task | t->J p50/p99 ms | J->t p50/p99 ms | CPU ms/event | RSS MiB | CPU s | load |\n\
+         |---|---:|---:|---:|---:|---|---|---:|---|---|---|---|---:|---:|---:|---:|---:|---|\n",
     );
     let runs = |values: &[f64]| {
         let text: Vec<String> = values.iter().map(|v| format!("{v:.2}")).collect();
@@ -132,8 +140,8 @@ fn runs_table(results: &Results) -> String {
     };
     for c in &results.cases {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {:.0}/{:.0} | {:.0}/{:.0} | {:.1} | {:.1} | {:.1}/{:.1} |\n",
-            c.mode,
+            "| {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {:.0}/{:.0} | {:.0}/{:.0} | {} | {:.1} | {:.1} | {:.1}/{:.1} |\n",
+            mode_text(c),
             c.tasks,
             c.repetition,
             c.tickets,
@@ -143,11 +151,16 @@ fn runs_table(results: &Results) -> String {
             ratio_text(&c.floor),
             c.initial_sync.summary(),
             c.resync_no_change.summary(),
+            c.restart_no_change
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |r| r.summary()),
             c.complete_ten_percent.summary(),
             c.task_to_jira.p50_ms,
             c.task_to_jira.p99_ms,
             c.jira_to_task.p50_ms,
             c.jira_to_task.p99_ms,
+            c.cpu_ms_per_event
+                .map_or_else(|| "-".to_owned(), |(t, j)| format!("{t:.1}/{j:.1}")),
             c.operator.peak_rss_mib,
             c.operator.cpu_seconds_total,
             c.load_average.0,

@@ -123,16 +123,33 @@ pub struct Case {
     /// Which run of this (N, mode) it is, from 0.
     pub repetition: usize,
     pub tickets: usize,
+    /// Namespaces the tasks are spread over.
+    #[serde(default = "one")]
+    pub namespaces: usize,
+    /// Syncs (a fleet case: half Individual, half Batch).
+    #[serde(default = "one")]
+    pub syncs: usize,
     pub convergence_seconds: f64,
     pub floor: Floor,
     pub initial_sync: Calls,
     pub resync_no_change: Calls,
+    /// The operator restarted with nothing changed: every sync searches its tickets in full and
+    /// plans every ticket.
+    #[serde(default)]
+    pub restart_no_change: Option<Calls>,
     pub complete_ten_percent: Calls,
     pub task_to_jira: Latency,
     pub jira_to_task: Latency,
+    /// Operator CPU per latency event, milliseconds: (task -> Jira, Jira -> task).
+    #[serde(default)]
+    pub cpu_ms_per_event: Option<(f64, f64)>,
     pub operator: Resources,
     /// Load average (1 min) when the case started and ended: the machine is shared.
     pub load_average: (f64, f64),
+}
+
+fn one() -> usize {
+    1
 }
 
 /// The 1-minute load average.

@@ -24,12 +24,13 @@ pub fn task_name(i: usize) -> String {
     format!("task-{i:05}")
 }
 
-/// Creates `n` tasks of check `bench`, assigned round-robin to `assignees` people.
+/// Creates `n` tasks, assigned round-robin to `assignees` people, their checks taken round-robin
+/// from `checks`.
 pub async fn create(
     client: &Client,
     namespace: &str,
     n: usize,
-    assignees: usize,
+    (assignees, checks): (usize, &[&str]),
 ) -> anyhow::Result<()> {
     let api: Api<ComplianceTask> = Api::namespaced(client.clone(), namespace);
     stream::iter(0..n)
@@ -39,8 +40,8 @@ pub async fn create(
                 let task: ComplianceTask = serde_json::from_value(json!({
                     "apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTask",
                     "metadata": {"name": task_name(i)},
-                    "spec": {"check": "bench", "title": format!("Patch CVE-2026-{i:05} on service-{}", i % 97),
-                             "assignee": assignee(i % assignees), "severity": "High",
+                    "spec": {"check": checks[i % checks.len()], "title": format!("Patch CVE-2026-{i:05} on service-{}", i % 97),
+                             "assignee": assignee((i / checks.len()) % assignees), "severity": "High",
                              "instructions": format!("The image of service-{} ships a library affected by CVE-2026-{i:05}.", i % 97),
                              "howToFix": "Bump the base image, rebuild and redeploy."}
                 }))?;
@@ -79,12 +80,13 @@ pub async fn set_state(
     Ok(Instant::now())
 }
 
-/// The API server floor: `n` task status patches of the operator's shape, `CONCURRENCY` at once,
-/// on tasks created beforehand in `namespace`.
+/// The API server floor: `n` task status patches of the operator's shape, `in_flight` at once, on
+/// tasks created beforehand in `namespace`.
 pub async fn status_patch_floor(
     client: &Client,
     namespace: &str,
     n: usize,
+    in_flight: usize,
 ) -> anyhow::Result<Duration> {
     let api: Api<ComplianceTask> = Api::namespaced(client.clone(), namespace);
     let started = Instant::now();
@@ -101,7 +103,7 @@ pub async fn status_patch_floor(
                     .with_context(|| format!("patching the status of task {i}"))
             }
         })
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(in_flight)
         .try_collect::<Vec<_>>()
         .await?;
     Ok(started.elapsed())

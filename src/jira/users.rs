@@ -1,0 +1,143 @@
+//! Users looked up by email, cached with an expiry and shared by every client of one Jira site
+//! acting as one principal: the connections of many namespaces to one site look each person up
+//! once, instead of once per connection (50 namespaces with 50 assignees each would otherwise make
+//! 2,500 lookups against the site's rate limit).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::time::Instant;
+
+use super::config::Credentials;
+use super::model::JiraUser;
+
+/// One cache of lookups. Cheap to clone; clones share the entries.
+#[derive(Debug, Clone, Default)]
+pub struct UserCache(Arc<Mutex<HashMap<String, CachedUser>>>);
+
+#[derive(Debug, Clone)]
+struct CachedUser {
+    found_at: Instant,
+    user: Option<JiraUser>,
+}
+
+impl UserCache {
+    /// What a lookup of `email_key` found within the last `ttl`: `Some(None)` when it found nobody.
+    pub fn get(&self, email_key: &str, ttl: Duration) -> Option<Option<JiraUser>> {
+        self.lock()
+            .get(email_key)
+            .filter(|c| c.found_at.elapsed() < ttl)
+            .map(|c| c.user.clone())
+    }
+
+    /// Records what a lookup of `email_key` found.
+    pub fn put(&self, email_key: String, user: Option<JiraUser>) {
+        let found_at = Instant::now();
+        self.lock().insert(email_key, CachedUser { found_at, user });
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, CachedUser>> {
+        // Entries are independent values, so a poisoned lock still holds a usable map.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The user caches of every (site, principal) a process talks to. Who a lookup finds depends on
+/// the principal's permission to browse users, so principals never share a cache.
+#[derive(Debug, Default)]
+pub struct UserDirectories(Mutex<HashMap<(String, String), UserCache>>);
+
+impl UserDirectories {
+    /// The cache of `base_url` for the principal of `credentials`.
+    pub fn of(&self, base_url: &str, credentials: &Credentials) -> UserCache {
+        let key = (
+            base_url.trim_end_matches('/').to_owned(),
+            principal(credentials),
+        );
+        let mut caches = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        caches.entry(key).or_default().clone()
+    }
+}
+
+/// Who the credentials act as, without their secret: an account email, an OAuth client id, or a
+/// digest of a personal access token (whose owner the token alone does not name).
+fn principal(credentials: &Credentials) -> String {
+    match credentials {
+        Credentials::Basic { email, .. } => format!("basic:{}", email.to_lowercase()),
+        Credentials::Bearer { token } => {
+            format!("token:{}", hex::encode(Sha256::digest(token.as_bytes())))
+        }
+        Credentials::OAuth2ClientCredentials(client) => format!("oauth:{}", client.client_id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(email: &str) -> Credentials {
+        Credentials::Basic {
+            email: email.into(),
+            api_token: "t".into(),
+        }
+    }
+
+    fn user(account: &str) -> JiraUser {
+        JiraUser {
+            account_id: account.into(),
+            display_name: account.into(),
+            email: None,
+            active: true,
+        }
+    }
+
+    #[test]
+    fn one_site_and_principal_share_a_cache_and_others_do_not() {
+        let directories = UserDirectories::default();
+        let first = directories.of("https://acme.atlassian.net/", &basic("Bot@acme.io"));
+        first.put("alice@acme.io".into(), Some(user("acc-alice")));
+        let ttl = Duration::from_secs(600);
+        let same = directories.of("https://acme.atlassian.net", &basic("bot@acme.io"));
+        assert_eq!(
+            same.get("alice@acme.io", ttl)
+                .flatten()
+                .map(|u| u.account_id),
+            Some("acc-alice".to_owned())
+        );
+        for other in [
+            directories.of("https://other.atlassian.net", &basic("bot@acme.io")),
+            directories.of("https://acme.atlassian.net", &basic("person@acme.io")),
+            directories.of(
+                "https://acme.atlassian.net",
+                &Credentials::Bearer {
+                    token: "pat".into(),
+                },
+            ),
+        ] {
+            assert_eq!(other.get("alice@acme.io", ttl), None);
+        }
+    }
+
+    #[test]
+    fn an_entry_expires_and_a_miss_is_remembered() {
+        let cache = UserCache::default();
+        cache.put("nobody@acme.io".into(), None);
+        assert_eq!(
+            cache.get("nobody@acme.io", Duration::from_secs(60)),
+            Some(None)
+        );
+        assert_eq!(cache.get("nobody@acme.io", Duration::ZERO), None);
+    }
+
+    #[test]
+    fn a_token_principal_never_shows_the_token() {
+        let key = principal(&Credentials::Bearer {
+            token: "pat-s3cr3t".into(),
+        });
+        assert!(!key.contains("s3cr3t"), "{key}");
+    }
+}
