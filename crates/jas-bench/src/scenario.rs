@@ -222,7 +222,7 @@ pub async fn run(bench: &Bench, case: &CaseRun<'_>) -> anyhow::Result<Case> {
 }
 
 /// The credentials Secret and the JiraConnection, with Jira Cloud's ceiling as its rate limit.
-async fn connection(client: &kube::Client, ns: &str, url: &str) -> anyhow::Result<()> {
+pub async fn connection(client: &kube::Client, ns: &str, url: &str) -> anyhow::Result<()> {
     let secret: Secret = serde_json::from_value(json!({
         "metadata": {"name": "bench-jira"},
         "stringData": {"email": ADMIN.0, "apiToken": ADMIN.1, "webhook": WEBHOOK_SECRET}
@@ -243,7 +243,7 @@ async fn connection(client: &kube::Client, ns: &str, url: &str) -> anyhow::Resul
     Ok(())
 }
 
-async fn connection_ready(client: &kube::Client, ns: &str) -> anyhow::Result<()> {
+pub async fn connection_ready(client: &kube::Client, ns: &str) -> anyhow::Result<()> {
     let api = Api::<JiraConnection>::namespaced(client.clone(), ns);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
