@@ -18,8 +18,9 @@ pub struct Initial {
     pub duplicates: usize,
     /// From the first report written to the last ticket's `created` time; none without tickets.
     pub seconds_to_last_ticket: Option<f64>,
-    /// From the first report written to the last Jira call (or reconcile) before 10 s of quiet.
-    pub settle_seconds: f64,
+    /// From the first report written to the tool's last Jira call of the phase (the phase ends
+    /// after 10 s without a Jira call or reconcile).
+    pub seconds_to_last_call: Option<f64>,
     /// Jira calls of the phase (429 answers included).
     pub calls: Calls,
     /// Calls the emulator answered with 429 (Jira Cloud's rate limits).
@@ -34,15 +35,16 @@ pub struct Initial {
 #[serde(rename_all = "camelCase")]
 pub struct Flip {
     pub results_flipped: usize,
-    /// Tickets made in this phase.
+    /// Tickets made in this phase (the restart and the flip).
     pub tickets_made: usize,
     /// Tickets for a finding that already had one, over every ticket at the end.
     pub duplicates: usize,
     /// Tickets in a done status at the end.
     pub tickets_closed: usize,
-    /// From the restart to the last Jira call (or reconcile) before 10 s of quiet; the flip is
-    /// written once the restart alone has been quiet for 10 s.
-    pub settle_seconds: f64,
+    /// From the flip to the tool's last Jira call after it; none without a call. The flip is
+    /// written once the restarted tool has been quiet for 10 s.
+    pub seconds_to_last_call: Option<f64>,
+    /// Jira calls of the restart and the flip (429 answers included).
     pub calls: Calls,
     pub rate_limited: u64,
     /// The restarted process's peak RSS, MiB.

@@ -1,7 +1,7 @@
 //! The tickets a tool made, read back from the emulator after a phase, and what they show:
 //! duplicates (tickets for one finding beyond the first), tickets closed, the last creation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
@@ -54,8 +54,9 @@ fn ticket(issue: &Value) -> anyhow::Result<Ticket> {
     })
 }
 
-/// Every ticket of project SEC, read as the admin through `/search/jql`, page by page.
-pub async fn list(emulator: &Emulator) -> anyhow::Result<Vec<Ticket>> {
+/// Every ticket of project SEC but those named in `seeded` (the emulator's seed holds one), read
+/// as the admin through `/search/jql`, page by page.
+pub async fn list(emulator: &Emulator, seeded: &HashSet<String>) -> anyhow::Result<Vec<Ticket>> {
     let http = reqwest::Client::new();
     let mut tickets = Vec::new();
     let mut token: Option<String> = None;
@@ -74,7 +75,10 @@ pub async fn list(emulator: &Emulator) -> anyhow::Result<Vec<Ticket>> {
         }
         let page: Value = response.json().await.context("a search page")?;
         for issue in page["issues"].as_array().into_iter().flatten() {
-            tickets.push(ticket(issue)?);
+            let ticket = ticket(issue)?;
+            if !seeded.contains(&ticket.key) {
+                tickets.push(ticket);
+            }
         }
         token = page["nextPageToken"].as_str().map(str::to_owned);
         if token.is_none() || page["isLast"] == true {
@@ -83,9 +87,36 @@ pub async fn list(emulator: &Emulator) -> anyhow::Result<Vec<Ticket>> {
     }
 }
 
-/// Requests the emulator answered with 429 from request number `since` on (the log numbers every
-/// request it counts, from 0).
-pub async fn rate_limited(emulator: &Emulator, since: u64) -> anyhow::Result<u64> {
+/// What the emulator's request log says of a phase's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallLog {
+    /// Calls answered with 429.
+    pub rate_limited: u64,
+    /// When the last call at or after the log's `from` time arrived.
+    pub last_call: Option<jiff::Timestamp>,
+}
+
+impl CallLog {
+    /// Reads logged requests (`status`, `time`) for 429 answers and the last call from `from` on.
+    fn of(requests: &[Value], from: jiff::Timestamp) -> CallLog {
+        CallLog {
+            rate_limited: requests.iter().filter(|r| r["status"] == 429).count() as u64,
+            last_call: requests
+                .iter()
+                .filter_map(|r| r["time"].as_str()?.parse::<jiff::Timestamp>().ok())
+                .filter(|t| *t >= from)
+                .max(),
+        }
+    }
+}
+
+/// The requests logged from request number `since` on (the log numbers every request it counts,
+/// from 0), with the last call at or after `from`.
+pub async fn call_log(
+    emulator: &Emulator,
+    since: u64,
+    from: jiff::Timestamp,
+) -> anyhow::Result<CallLog> {
     let log: Value = reqwest::get(format!(
         "{}/_emulator/requests?since={since}",
         emulator.base_url
@@ -99,7 +130,7 @@ pub async fn rate_limited(emulator: &Emulator, since: u64) -> anyhow::Result<u64
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default();
-    Ok(requests.iter().filter(|r| r["status"] == 429).count() as u64)
+    Ok(CallLog::of(requests, from))
 }
 
 #[cfg(test)]
@@ -136,6 +167,21 @@ mod tests {
         assert_eq!(closed(&tickets), 2);
         assert_eq!(last_created(&tickets), jiff::Timestamp::from_second(9).ok());
         assert_eq!(last_created(&[]), None);
+    }
+
+    #[test]
+    fn the_call_log_counts_429_and_finds_the_last_call_from_a_time() {
+        let requests = [
+            json!({"status": 201, "time": "2026-12-03T12:00:01Z"}),
+            json!({"status": 429, "time": "2026-12-03T12:00:03Z"}),
+            json!({"status": 200, "time": "2026-12-03T12:00:02.5Z"}),
+        ];
+        let from: jiff::Timestamp = "2026-12-03T12:00:02Z".parse().expect("a time");
+        let log = CallLog::of(&requests, from);
+        assert_eq!(log.rate_limited, 1);
+        assert_eq!(log.last_call, "2026-12-03T12:00:03Z".parse().ok());
+        let later: jiff::Timestamp = "2026-12-03T12:00:04Z".parse().expect("a time");
+        assert_eq!(CallLog::of(&requests, later).last_call, None);
     }
 
     #[test]
