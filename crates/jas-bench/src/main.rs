@@ -11,6 +11,7 @@ mod phases;
 mod render;
 mod report;
 mod scenario;
+mod side_by_side;
 mod tasks;
 
 /// A binary built next to this one (`jira-active-sync`, `jira-emulator`).
@@ -79,6 +80,17 @@ struct Args {
     /// results file (written by an earlier run).
     #[arg(long, value_name = "RESULTS")]
     render: Option<PathBuf>,
+    /// Instead of the bench: side by side with kyverno/policy-reporter's Jira target, this
+    /// binary of it; writes docs/side-by-side.json (see docs/performance.md).
+    #[arg(long, value_name = "POLICY_REPORTER")]
+    side_by_side: Option<PathBuf>,
+    /// The policy-reporter commit that binary was built from, for the results.
+    #[arg(long, value_name = "COMMIT", requires = "side_by_side")]
+    policy_reporter_commit: Option<String>,
+    /// Measure nothing: regenerate the side-by-side tables of README.md and docs/performance.md
+    /// from this results file.
+    #[arg(long, value_name = "RESULTS")]
+    render_side_by_side: Option<PathBuf>,
 }
 
 fn machine() -> serde_json::Value {
@@ -107,6 +119,12 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(results) = &args.render {
         return render::documents(results);
+    }
+    if let Some(results) = &args.render_side_by_side {
+        return side_by_side::render::documents(results);
+    }
+    if let Some(binary) = &args.side_by_side {
+        return side_by_side::run(binary, args.policy_reporter_commit.as_deref()).await;
     }
     let sizes = match (args.quick, args.sizes.is_empty(), args.fleet.is_empty()) {
         (true, _, _) => vec![100],

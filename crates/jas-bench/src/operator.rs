@@ -103,29 +103,7 @@ impl Operator {
 
     /// Peak RSS and CPU seconds from `/proc/<pid>`.
     pub fn usage(&self) -> anyhow::Result<Usage> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
-        let hwm_kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .context("VmHWM in /proc/<pid>/status")?;
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))?;
-        // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
-        let after = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| rest)
-            .context("/proc/<pid>/stat")?;
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks = |i: usize| -> anyhow::Result<f64> {
-            Ok(fields
-                .get(i)
-                .context("/proc/<pid>/stat field")?
-                .parse::<f64>()?)
-        };
-        Ok(Usage {
-            peak_rss_mib: hwm_kib / 1024.0,
-            cpu_seconds: (ticks(11)? + ticks(12)?) / clock_ticks(),
-        })
+        usage_of(self.pid)
     }
 
     /// Successful `JiraActiveSync` reconciles so far, from `/metrics`.
@@ -175,6 +153,33 @@ impl Operator {
         self.child.kill().await?;
         Ok(())
     }
+}
+
+/// Peak RSS and CPU seconds of process `pid` so far, from `/proc/<pid>`.
+pub fn usage_of(pid: u32) -> anyhow::Result<Usage> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid))?;
+    let hwm_kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("VmHWM in /proc/<pid>/status")?;
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid))?;
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    let after = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .context("/proc/<pid>/stat")?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| -> anyhow::Result<f64> {
+        Ok(fields
+            .get(i)
+            .context("/proc/<pid>/stat field")?
+            .parse::<f64>()?)
+    };
+    Ok(Usage {
+        peak_rss_mib: hwm_kib / 1024.0,
+        cpu_seconds: (ticks(11)? + ticks(12)?) / clock_ticks(),
+    })
 }
 
 /// Kernel clock ticks per second (`getconf CLK_TCK`; 100 on every common Linux).

@@ -42,7 +42,7 @@ pub fn documents(results_path: &Path) -> anyhow::Result<()> {
 }
 
 /// Replaces what lies between `<!-- {marker}:start -->` and `<!-- {marker}:end -->` in `path`.
-fn replace_between(path: &Path, marker: &str, generated: &str) -> anyhow::Result<()> {
+pub fn replace_between(path: &Path, marker: &str, generated: &str) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let (start, end) = (
