@@ -215,6 +215,9 @@ impl JiraClient {
                 message: format!("{email:?} is not an email address"),
             });
         }
+        // One lookup of an email at a time: the syncs of many namespaces starting together would
+        // otherwise all miss the cache and ask Jira for the same person.
+        let _turn = self.inner.users.turn(&email_key).await;
         if let Some(cached) = self.inner.users.get(&email_key, self.inner.user_ttl) {
             return Ok(cached);
         }

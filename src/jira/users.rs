@@ -15,7 +15,11 @@ use super::model::JiraUser;
 
 /// One cache of lookups. Cheap to clone; clones share the entries.
 #[derive(Debug, Clone, Default)]
-pub struct UserCache(Arc<Mutex<HashMap<String, CachedUser>>>);
+pub struct UserCache {
+    entries: Arc<Mutex<HashMap<String, CachedUser>>>,
+    /// One lock per email being looked up, so that concurrent lookups of one email make one call.
+    turns: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
 
 #[derive(Debug, Clone)]
 struct CachedUser {
@@ -38,9 +42,21 @@ impl UserCache {
         self.lock().insert(email_key, CachedUser { found_at, user });
     }
 
+    /// Waits for the turn to look up `email_key`; the turn lasts while the guard lives.
+    pub async fn turn(&self, email_key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
+            // Locks nobody waits on or holds are dropped, so the map stays as small as the
+            // lookups in flight.
+            turns.retain(|_, lock| Arc::strong_count(lock) > 1);
+            turns.entry(email_key.to_owned()).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<String, CachedUser>> {
         // Entries are independent values, so a poisoned lock still holds a usable map.
-        self.0
+        self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -131,6 +147,25 @@ mod tests {
             Some(None)
         );
         assert_eq!(cache.get("nobody@acme.io", Duration::ZERO), None);
+    }
+
+    #[tokio::test]
+    async fn lookups_of_one_email_take_turns_and_other_emails_do_not_wait() {
+        let cache = UserCache::default();
+        let first = cache.turn("alice@acme.io").await;
+        let other = tokio::time::timeout(Duration::from_secs(1), cache.turn("bob@acme.io")).await;
+        assert!(other.is_ok(), "another email does not wait");
+        let second = tokio::time::timeout(Duration::from_millis(50), cache.turn("alice@acme.io"));
+        assert!(
+            second.await.is_err(),
+            "the same email waits for the first lookup"
+        );
+        drop(first);
+        let third = tokio::time::timeout(Duration::from_secs(1), cache.turn("alice@acme.io")).await;
+        assert!(
+            third.is_ok(),
+            "the turn passes on once the first lookup is done"
+        );
     }
 
     #[test]
