@@ -3,6 +3,7 @@
 //! through the same phases as a single sync's case.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures::future::try_join_all;
@@ -14,8 +15,8 @@ use crate::floors::{self, BULK_CALLS_PER_SYNC, Floor, STATUS_WRITERS_PER_SYNC};
 use crate::jira::{Emulator, status_observer};
 use crate::operator::Operator;
 use crate::phases::{self, EventSite, Samples, WEBHOOK_SECRET, quiet};
-use crate::report::{Calls, Case, Latency, Resources, load_average};
-use crate::scenario::{ASSIGNEES, Bench, FloorRuns, units};
+use crate::report::{Calls, Case, load_average};
+use crate::scenario::{ASSIGNEES, Bench, FloorRuns, Initial, Measured, Shape, units};
 use crate::tasks::{self, TaskBoard, all_show, task_name};
 
 /// Namespaces of a fleet.
@@ -59,13 +60,9 @@ pub async fn run(
     (n, repetition, floor_namespace): (usize, usize, &str),
 ) -> anyhow::Result<Case> {
     let load_start = load_average();
-    let emulator = Emulator::start(
-        &bench
-            .dir
-            .join(format!("fleet-{n}-{repetition}-emulator.log")),
-        ASSIGNEES,
-    )
-    .await?;
+    let name = format!("fleet-{n}-{repetition}");
+    let emulator =
+        Emulator::start(&bench.dir.join(format!("{name}-emulator.log")), ASSIGNEES).await?;
     // Every sync of the fleet reconciles at once: one scope per namespace, each reconciling up to
     // four syncs, with 16 status writers and one bulk create in flight per sync.
     let syncs = NAMESPACES * SYNCS.len();
@@ -78,63 +75,73 @@ pub async fn run(
             .await?;
     }
     let members = prepare(bench, &emulator, (n, repetition)).await?;
-    let namespaces: Vec<String> = members.iter().map(|m| m.namespace.clone()).collect();
-    let log = bench
-        .dir
-        .join(format!("fleet-{n}-{repetition}-operator.log"));
-    let operator = Operator::start(&bench.plane.kubeconfig, &namespaces, &log).await?;
-    register_webhooks(&emulator, &operator, &namespaces).await?;
-    for ns in &namespaces {
-        phases::connection_ready(&bench.plane.client, ns).await?;
-    }
-    eprintln!("[fleet {n}] {syncs} syncs over {NAMESPACES} namespaces; initial sync");
-    let patience = Duration::from_secs(180) + Duration::from_millis(60 * n as u64);
-    let (convergence, initial, tickets) =
-        initial_sync(bench, &members, (&emulator, &operator), patience).await?;
-    let cpu_initial = operator.usage()?.cpu_seconds;
-    let first = &members[0];
-    let resync = (first.namespace.as_str(), SYNCS[0].0, first.tasks_of_sync(0));
-    let poked = phases::poked_resync(resync, &emulator, &operator).await?;
-    let restart = (
-        bench.plane.kubeconfig.as_path(),
-        &namespaces[..],
-        log.as_path(),
-    );
-    let (operator, restarted) =
-        phases::restart(operator, &emulator, restart, (syncs as u64, n)).await?;
-    eprintln!("[fleet {n}] completing 10%");
-    let complete_ten_percent =
-        complete_ten(bench, &members, (&emulator, &operator), patience).await?;
-    let (task_to_jira, jira_to_task, cpu_ms_per_event) =
-        latencies(bench, &members, (&emulator, &operator)).await?;
-    let usage = operator.usage()?;
-    operator.stop().await?;
+    let log = bench.dir.join(format!("{name}-operator.log"));
+    let measured = measure(bench, &members, &emulator, &log).await?;
     emulator.reset().await?;
     floor_runs
         .measure(bench, floor, &emulator, jira_floor)
         .await?;
-    Ok(Case {
-        mode: "Fleet".to_owned(),
+    let floor = Floor::of(
+        measured.initial.convergence,
+        floor_runs.api,
+        floor_runs.jira,
+    );
+    let shape = Shape {
+        mode: "Fleet",
         tasks: n,
         repetition,
-        tickets,
         namespaces: NAMESPACES,
         syncs,
-        convergence_seconds: convergence,
-        floor: Floor::of(convergence, floor_runs.api, floor_runs.jira),
-        resync_no_change: poked,
-        initial_sync: initial,
-        restart_no_change: Some(restarted),
+        flavor: "Cloud",
+    };
+    Ok(measured.case(shape, floor, load_start))
+}
+
+/// The operator started on the fleet's namespaces, then the phases of a case; the operator is
+/// stopped at the end.
+async fn measure(
+    bench: &Bench,
+    members: &[Member],
+    emulator: &Emulator,
+    log: &Path,
+) -> anyhow::Result<Measured> {
+    let n: usize = members.iter().map(|m| m.tasks).sum();
+    let syncs = members.len() * SYNCS.len();
+    let namespaces: Vec<String> = members.iter().map(|m| m.namespace.clone()).collect();
+    let operator = Operator::start(&bench.plane.kubeconfig, &namespaces, log).await?;
+    register_webhooks(emulator, &operator, &namespaces).await?;
+    for ns in &namespaces {
+        phases::connection_ready(&bench.plane.client, ns).await?;
+    }
+    eprintln!(
+        "[fleet {n}] {syncs} syncs over {} namespaces; initial sync",
+        members.len()
+    );
+    let patience = Duration::from_secs(180) + Duration::from_millis(60 * n as u64);
+    let initial = initial_sync(bench, members, (emulator, &operator), patience).await?;
+    let first = &members[0];
+    let resync = (first.namespace.as_str(), SYNCS[0].0, first.tasks_of_sync(0));
+    let resync_no_change = phases::poked_resync(resync, emulator, &operator).await?;
+    let restart = (bench.plane.kubeconfig.as_path(), &namespaces[..], log);
+    let (operator, restart_no_change, first) =
+        phases::restart(operator, emulator, restart, (syncs as u64, n)).await?;
+    eprintln!("[fleet {n}] completing 10%");
+    let complete_ten_percent =
+        complete_ten(bench, members, (emulator, &operator), patience).await?;
+    let (task_to_jira, jira_to_task, cpu_ms_per_event) =
+        latencies(bench, members, (emulator, &operator)).await?;
+    let usage = operator.usage()?.after(first);
+    operator.stop().await?;
+    Ok(Measured {
+        initial,
+        resync_no_change,
+        full_resync_no_change: None,
+        restart_no_change,
         complete_ten_percent,
-        task_to_jira: Latency::of(task_to_jira.taken, task_to_jira.missed),
-        jira_to_task: Latency::of(jira_to_task.taken, jira_to_task.missed),
-        cpu_ms_per_event: Some(cpu_ms_per_event),
-        operator: Resources {
-            peak_rss_mib: usage.peak_rss_mib,
-            cpu_seconds_initial_sync: cpu_initial,
-            cpu_seconds_total: usage.cpu_seconds,
-        },
-        load_average: (load_start, load_average()),
+        task_to_jira,
+        jira_to_task,
+        cpu_ms_per_event,
+        usage,
     })
 }
 
@@ -152,7 +159,7 @@ async fn prepare(
         let checks = &checks;
         async move {
             namespace(client, &ns).await?;
-            phases::connection(client, &ns, &emulator.base_url).await?;
+            phases::connection(client, &ns, emulator).await?;
             tasks::create(client, &ns, per_namespace, (ASSIGNEES, checks)).await?;
             let board = TaskBoard::watch(client, &ns);
             board
@@ -192,13 +199,13 @@ async fn register_webhooks(
 }
 
 /// From creating every sync to every task of every namespace showing its ticket, and the
-/// operator quiet: (convergence seconds, calls, tickets).
+/// operator quiet.
 async fn initial_sync(
     bench: &Bench,
     members: &[Member],
     (emulator, operator): (&Emulator, &Operator),
     patience: Duration,
-) -> anyhow::Result<(f64, Calls, usize)> {
+) -> anyhow::Result<Initial> {
     let client = &bench.plane.client;
     let n: usize = members.iter().map(|m| m.tasks).sum();
     let before = emulator.counters().await?;
@@ -227,7 +234,12 @@ async fn initial_sync(
         "[fleet {n}] converged in {convergence:.2}s ({} tickets)",
         tickets.len()
     );
-    Ok((convergence, calls, tickets.len()))
+    Ok(Initial {
+        convergence,
+        calls,
+        tickets: tickets.len(),
+        cpu_seconds: operator.usage()?.cpu_seconds,
+    })
 }
 
 /// Completes 10% of every namespace's tasks at once: whole assignee groups, so Batch tickets

@@ -34,14 +34,33 @@ pub struct Emulator {
     _child: Child,
     /// Site root, e.g. `http://127.0.0.1:PORT`.
     pub base_url: String,
+    /// The Jira it emulates.
+    pub flavor: jira::Flavor,
     http: reqwest::Client,
 }
 
+/// The admin's personal access token in the emulator's default seed (Data Center).
+const ADMIN_PAT: &str = "emulator-pat";
+
 impl Emulator {
-    /// Starts `jira-emulator --rate-limits`, logging to `log`, seeded with `assignees` users.
+    /// Starts `jira-emulator --rate-limits` (Jira Cloud), logging to `log`, seeded with
+    /// `assignees` users.
     pub async fn start(log: &Path, assignees: usize) -> anyhow::Result<Emulator> {
+        Emulator::start_as(log, assignees, jira::Flavor::Cloud).await
+    }
+
+    /// The same, emulating `flavor`.
+    pub async fn start_as(
+        log: &Path,
+        assignees: usize,
+        flavor: jira::Flavor,
+    ) -> anyhow::Result<Emulator> {
+        let name = match flavor {
+            jira::Flavor::Cloud => "cloud",
+            jira::Flavor::DataCenter => "datacenter",
+        };
         let mut child = Command::new(crate::sibling("jira-emulator")?)
-            .args(["--listen", "127.0.0.1:0", "--rate-limits"])
+            .args(["--listen", "127.0.0.1:0", "--rate-limits", "--flavor", name])
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(log)?)
             .kill_on_drop(true)
@@ -56,6 +75,7 @@ impl Emulator {
         let emulator = Emulator {
             _child: child,
             base_url,
+            flavor,
             http: reqwest::Client::new(),
         };
         emulator.seed(assignees).await?;
@@ -72,7 +92,10 @@ impl Emulator {
             .http
             .request(method.clone(), format!("{}{path}", self.base_url));
         if path.starts_with("/rest/") {
-            request = request.basic_auth(ADMIN.0, Some(ADMIN.1));
+            request = match self.flavor {
+                jira::Flavor::Cloud => request.basic_auth(ADMIN.0, Some(ADMIN.1)),
+                jira::Flavor::DataCenter => request.bearer_auth(ADMIN_PAT),
+            };
         }
         if let Some(body) = body {
             request = request.json(&body);
@@ -148,7 +171,10 @@ impl Emulator {
     pub async fn transition(&self, key: &str, id: &str) -> anyhow::Result<()> {
         self.admin(
             reqwest::Method::POST,
-            &format!("/rest/api/3/issue/{key}/transitions"),
+            &format!(
+                "/rest/api/{}/issue/{key}/transitions",
+                self.flavor.api_version()
+            ),
             Some(json!({"transition": {"id": id}})),
         )
         .await?;
@@ -156,15 +182,21 @@ impl Emulator {
     }
 
     /// A client of the emulator as the admin, with Jira Cloud's ceiling as its rate limit.
-    pub fn client(&self) -> anyhow::Result<JiraClient> {
-        let mut config = ClientConfig::new(
-            &self.base_url,
-            jira::Flavor::Cloud,
-            Credentials::Basic {
+    /// The admin's credentials: an API token on Cloud, a personal access token on Data Center.
+    pub fn credentials(&self) -> Credentials {
+        match self.flavor {
+            jira::Flavor::Cloud => Credentials::Basic {
                 email: ADMIN.0.to_owned(),
                 api_token: ADMIN.1.to_owned(),
             },
-        );
+            jira::Flavor::DataCenter => Credentials::Bearer {
+                token: ADMIN_PAT.to_owned(),
+            },
+        }
+    }
+
+    pub fn client(&self) -> anyhow::Result<JiraClient> {
+        let mut config = ClientConfig::new(&self.base_url, self.flavor, self.credentials());
         config.rate_limit = RateLimit {
             requests_per_second: CLOUD_REQUESTS_PER_SECOND,
             burst: CLOUD_REQUESTS_PER_SECOND,

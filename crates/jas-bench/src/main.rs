@@ -51,6 +51,13 @@ impl Mode {
     }
 }
 
+/// Which Jira the emulator plays.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FlavorArg {
+    Cloud,
+    DataCenter,
+}
+
 /// Measures convergence, Jira API cost, latency and memory from 100 to 10,000 tasks.
 #[derive(Debug, Parser)]
 struct Args {
@@ -63,6 +70,9 @@ struct Args {
     /// Modes (default both).
     #[arg(long, value_enum, value_delimiter = ',')]
     modes: Vec<Mode>,
+    /// The Jira the single-sync cases run against (fleets run against Cloud).
+    #[arg(long, value_enum, default_value = "cloud")]
+    flavor: FlavorArg,
     /// Latency events per direction and case.
     #[arg(long, default_value_t = 200)]
     events: usize,
@@ -70,6 +80,10 @@ struct Args {
     /// one operator, e.g. 10000,50000. With --fleet and no --sizes, only fleets run.
     #[arg(long, value_delimiter = ',')]
     fleet: Vec<usize>,
+    /// Measure nothing: merge these results files (each written by a run) into --output, their
+    /// cases one after the other, so the documents can be rendered from one file.
+    #[arg(long, value_delimiter = ',', value_name = "RESULTS")]
+    merge: Vec<PathBuf>,
     /// Runs of each (N, mode); the table gives the spread over them.
     #[arg(long, default_value_t = 3)]
     repeat: usize,
@@ -126,17 +140,9 @@ async fn main() -> anyhow::Result<()> {
     if let Some(binary) = &args.side_by_side {
         return side_by_side::run(binary, args.policy_reporter_commit.as_deref()).await;
     }
-    let sizes = match (args.quick, args.sizes.is_empty(), args.fleet.is_empty()) {
-        (true, _, _) => vec![100],
-        (false, true, true) => vec![100, 1_000, 10_000],
-        (false, true, false) => Vec::new(),
-        (false, false, _) => args.sizes.clone(),
-    };
-    let modes = if args.modes.is_empty() {
-        vec![Mode::Individual, Mode::Batch]
-    } else {
-        args.modes.clone()
-    };
+    if !args.merge.is_empty() {
+        return render::merge(&args.merge, &args.output);
+    }
     let dir = std::env::temp_dir().join(format!("jas-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     eprintln!(
@@ -148,36 +154,14 @@ async fn main() -> anyhow::Result<()> {
         plane,
         dir,
         events: args.events,
+        flavor: match args.flavor {
+            FlavorArg::Cloud => jira_active_sync::jira::Flavor::Cloud,
+            FlavorArg::DataCenter => jira_active_sync::jira::Flavor::DataCenter,
+        },
     };
     let mut cases = Vec::new();
-    for &n in &sizes {
-        let floor_namespace = floors::prepare_api_server(&bench, n).await?;
-        for &mode in &modes {
-            for repetition in 0..args.repeat.max(1) {
-                let run = scenario::CaseRun {
-                    n,
-                    mode,
-                    repetition,
-                    floor_namespace: &floor_namespace,
-                };
-                let case = scenario::run(&bench, &run)
-                    .await
-                    .with_context(|| format!("N={n} {} run {repetition}", mode.name()))?;
-                cases.push(case);
-                report::print_table(&cases);
-            }
-        }
-    }
-    for &n in &args.fleet {
-        let floor_namespace = floors::prepare_api_server(&bench, n).await?;
-        for repetition in 0..args.repeat.max(1) {
-            let case = fleet::run(&bench, (n, repetition, &floor_namespace))
-                .await
-                .with_context(|| format!("fleet N={n} run {repetition}"))?;
-            cases.push(case);
-            report::print_table(&cases);
-        }
-    }
+    single_syncs(&bench, &args, &mut cases).await?;
+    fleets(&bench, &args, &mut cases).await?;
     let results = json!({
         "command": std::env::args().collect::<Vec<_>>(),
         "time": jiff::Timestamp::now().to_string(),
@@ -189,5 +173,62 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(&args.output, serde_json::to_string_pretty(&results)?)
         .with_context(|| format!("writing {}", args.output.display()))?;
     eprintln!("bench: wrote {}", args.output.display());
+    Ok(())
+}
+
+/// The cases of one sync: every size and mode asked for, `--repeat` runs each.
+async fn single_syncs(
+    bench: &scenario::Bench,
+    args: &Args,
+    cases: &mut Vec<report::Case>,
+) -> anyhow::Result<()> {
+    let sizes = match (args.quick, args.sizes.is_empty(), args.fleet.is_empty()) {
+        (true, _, _) => vec![100],
+        (false, true, true) => vec![100, 1_000, 10_000],
+        (false, true, false) => Vec::new(),
+        (false, false, _) => args.sizes.clone(),
+    };
+    let modes = if args.modes.is_empty() {
+        vec![Mode::Individual, Mode::Batch]
+    } else {
+        args.modes.clone()
+    };
+    for &n in &sizes {
+        let floor_namespace = floors::prepare_api_server(bench, n).await?;
+        for &mode in &modes {
+            for repetition in 0..args.repeat.max(1) {
+                let run = scenario::CaseRun {
+                    n,
+                    mode,
+                    repetition,
+                    floor_namespace: &floor_namespace,
+                };
+                let case = scenario::run(bench, &run)
+                    .await
+                    .with_context(|| format!("N={n} {} run {repetition}", mode.name()))?;
+                cases.push(case);
+                report::print_table(cases);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The fleet cases, `--repeat` runs each.
+async fn fleets(
+    bench: &scenario::Bench,
+    args: &Args,
+    cases: &mut Vec<report::Case>,
+) -> anyhow::Result<()> {
+    for &n in &args.fleet {
+        let floor_namespace = floors::prepare_api_server(bench, n).await?;
+        for repetition in 0..args.repeat.max(1) {
+            let case = fleet::run(bench, (n, repetition, &floor_namespace))
+                .await
+                .with_context(|| format!("fleet N={n} run {repetition}"))?;
+            cases.push(case);
+            report::print_table(cases);
+        }
+    }
     Ok(())
 }

@@ -28,6 +28,17 @@ pub struct Usage {
     pub cpu_seconds: f64,
 }
 
+impl Usage {
+    /// A restarted operator's usage, counting the process before it: the higher peak, the CPU
+    /// of both.
+    pub fn after(self, earlier: Usage) -> Usage {
+        Usage {
+            peak_rss_mib: self.peak_rss_mib.max(earlier.peak_rss_mib),
+            cpu_seconds: self.cpu_seconds + earlier.cpu_seconds,
+        }
+    }
+}
+
 /// The installation identity the benchmarked operator runs with.
 pub const INSTALLATION: &str = "bench";
 

@@ -8,15 +8,16 @@ use anyhow::{Context as _, bail};
 use jira_active_sync::api::{JiraActiveSync, JiraConnection, condition_status};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
-use kube::api::PostParams;
+use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::Mode;
 use crate::jira::{ADMIN, CLOUD_REQUESTS_PER_SECOND, Emulator, StatusChange};
-use crate::operator::Operator;
+use crate::operator::{Operator, Usage};
 use crate::report::Calls;
 use crate::tasks::{self, TaskBoard, all_show};
+use jira_active_sync::jira::Credentials;
 
 /// The HMAC secret shared by the emulator's webhook and the connection.
 pub const WEBHOOK_SECRET: &str = "bench-webhook-secret";
@@ -41,11 +42,20 @@ impl Samples {
     }
 }
 
-/// The credentials Secret and the JiraConnection, with Jira Cloud's ceiling as its rate limit.
-pub async fn connection(client: &kube::Client, ns: &str, url: &str) -> anyhow::Result<()> {
+/// The credentials Secret and the JiraConnection to `emulator` (Basic with an API token on Cloud,
+/// a personal access token on Data Center), with Jira Cloud's ceiling as its rate limit.
+pub async fn connection(
+    client: &kube::Client,
+    ns: &str,
+    emulator: &Emulator,
+) -> anyhow::Result<()> {
+    let (flavor, auth, token) = match emulator.credentials() {
+        Credentials::Bearer { token } => ("DataCenter", "Bearer", token),
+        _ => ("Cloud", "Basic", ADMIN.1.to_owned()),
+    };
     let secret: Secret = serde_json::from_value(json!({
         "metadata": {"name": "bench-jira"},
-        "stringData": {"email": ADMIN.0, "apiToken": ADMIN.1, "webhook": WEBHOOK_SECRET}
+        "stringData": {"email": ADMIN.0, "apiToken": ADMIN.1, "token": token, "webhook": WEBHOOK_SECRET}
     }))?;
     Api::<Secret>::namespaced(client.clone(), ns)
         .create(&PostParams::default(), &secret)
@@ -53,7 +63,7 @@ pub async fn connection(client: &kube::Client, ns: &str, url: &str) -> anyhow::R
     let connection: JiraConnection = serde_json::from_value(json!({
         "apiVersion": "activesync.dev/v1alpha1", "kind": "JiraConnection",
         "metadata": {"name": "bench"},
-        "spec": {"url": url, "auth": {"type": "Basic", "secretRef": {"name": "bench-jira"}},
+        "spec": {"url": emulator.base_url, "flavor": flavor, "auth": {"type": auth, "secretRef": {"name": "bench-jira"}},
                  "webhook": {"secretRef": {"name": "bench-jira", "key": "webhook"}},
                  "rateLimit": {"requestsPerSecond": CLOUD_REQUESTS_PER_SECOND, "burst": CLOUD_REQUESTS_PER_SECOND}}
     }))?;
@@ -297,16 +307,49 @@ pub async fn poked_resync(
     ))
 }
 
+/// A resync of `sync` with nothing changed that searches its tickets in full and plans every
+/// ticket, in a running operator: its spec changes in a way that changes no ticket (the poll
+/// interval); calls per task of its `n`.
+pub async fn full_resync(
+    client: &kube::Client,
+    (ns, sync, n): (&str, &str, usize),
+    emulator: &Emulator,
+    operator: &Operator,
+) -> anyhow::Result<Calls> {
+    let before = emulator.counters().await?;
+    let reconciles = operator.reconciles().await?;
+    let started = Instant::now();
+    let patch = json!({"spec": {"pollInterval": "59m"}});
+    Api::<JiraActiveSync>::namespaced(client.clone(), ns)
+        .patch(sync, &PatchParams::default(), &Patch::Merge(&patch))
+        .await?;
+    while operator.reconciles().await? == reconciles {
+        if started.elapsed() > Duration::from_secs(300) {
+            bail!("the resync after the spec change did not run within 300s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    quiet(emulator, operator).await?;
+    Ok(Calls::between(
+        &before,
+        &emulator.counters().await?,
+        n,
+        started.elapsed(),
+    ))
+}
+
 /// Stops `operator` and starts it again on `namespaces` with nothing changed, and counts the Jira
 /// calls of its first passes (each sync searches its tickets in full and plans every ticket) until
-/// it is quiet; `syncs` reconciles must have run.
+/// it is quiet; `syncs` reconciles must have run. Gives the new process, the calls and what the
+/// first process used.
 pub async fn restart(
     operator: Operator,
     emulator: &Emulator,
     (kubeconfig, namespaces, log): (&std::path::Path, &[String], &std::path::Path),
     (syncs, per): (u64, usize),
-) -> anyhow::Result<(Operator, Calls)> {
+) -> anyhow::Result<(Operator, Calls, Usage)> {
     let listen = operator.listen;
+    let used = operator.usage()?;
     operator.stop().await?;
     let before = emulator.counters().await?;
     let started = Instant::now();
@@ -320,5 +363,5 @@ pub async fn restart(
     }
     quiet(emulator, &operator).await?;
     let calls = Calls::between(&before, &emulator.counters().await?, per, started.elapsed());
-    Ok((operator, calls))
+    Ok((operator, calls, used))
 }

@@ -41,6 +41,45 @@ pub fn documents(results_path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes to `output` the cases of every file of `inputs` (results files of separate runs, in
+/// order), with each run's command and time, the machine of the first and summaries over all.
+pub fn merge(inputs: &[std::path::PathBuf], output: &Path) -> anyhow::Result<()> {
+    let mut runs = Vec::new();
+    let mut cases: Vec<Case> = Vec::new();
+    let mut first: Option<serde_json::Value> = None;
+    for input in inputs {
+        let text = std::fs::read_to_string(input)
+            .with_context(|| format!("reading {}", input.display()))?;
+        let mut results: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not JSON", input.display()))?;
+        let taken: Vec<Case> = serde_json::from_value(results["cases"].take())
+            .with_context(|| format!("the cases of {}", input.display()))?;
+        runs.push(serde_json::json!({"command": results["command"], "time": results["time"], "cases": taken.len()}));
+        cases.extend(taken);
+        first.get_or_insert(results);
+    }
+    let Some(first) = first else {
+        bail!("--merge names no results file");
+    };
+    let latest = runs.iter().filter_map(|r| r["time"].as_str()).max();
+    let merged = serde_json::json!({
+        "runs": runs,
+        "time": latest,
+        "machine": first["machine"],
+        "connectionRateLimit": first["connectionRateLimit"],
+        "summary": summaries(&cases),
+        "cases": cases,
+    });
+    std::fs::write(output, serde_json::to_string_pretty(&merged)?)
+        .with_context(|| format!("writing {}", output.display()))?;
+    eprintln!(
+        "bench: merged {} cases into {}",
+        cases.len(),
+        output.display()
+    );
+    Ok(())
+}
+
 /// Replaces what lies between `<!-- {marker}:start -->` and `<!-- {marker}:end -->` in `path`.
 pub fn replace_between(path: &Path, marker: &str, generated: &str) -> anyhow::Result<()> {
     let text =
@@ -90,7 +129,7 @@ fn summary_table(results: &Results) -> String {
         let runs: Vec<&Case> = results
             .cases
             .iter()
-            .filter(|c| c.mode == s.mode && c.tasks == s.tasks)
+            .filter(|c| c.mode == s.mode && c.tasks == s.tasks && c.flavor == s.flavor)
             .collect();
         let fastest = |f: fn(&Case) -> f64| runs.iter().map(|c| f(c)).fold(f64::INFINITY, f64::min);
         let slowest = |f: fn(&Case) -> f64| runs.iter().map(|c| f(c)).fold(0.0, f64::max);
@@ -120,9 +159,13 @@ fn summary_table(results: &Results) -> String {
 
 /// The mode column: a fleet names its namespaces and syncs.
 fn mode_text(case: &Case) -> String {
-    match case.syncs {
+    let mode = match case.syncs {
         1 => case.mode.clone(),
         syncs => format!("{} ({} ns, {syncs} syncs)", case.mode, case.namespaces),
+    };
+    match case.flavor.as_str() {
+        "Cloud" => mode,
+        flavor => format!("{mode}, {flavor}"),
     }
 }
 
@@ -131,8 +174,8 @@ fn runs_table(results: &Results) -> String {
     let mut out = provenance(results, &summaries(&results.cases));
     out.push_str(
         "| mode | N | run | tickets | conv s | API-server floor runs s | Jira floor runs s | ratio | initial/task | \
-         resync/task | restart/task | complete/task | t->J p50/p99 ms | J->t p50/p99 ms | CPU ms/event | RSS MiB | CPU s | load |\n\
-         |---|---:|---:|---:|---:|---|---|---:|---|---|---|---|---:|---:|---:|---:|---:|---|\n",
+         resync/task | full resync/task | restart/task | complete/task | t->J p50/p99 ms | J->t p50/p99 ms | CPU ms/event | RSS MiB | CPU s | load |\n\
+         |---|---:|---:|---:|---:|---|---|---:|---|---|---|---|---|---:|---:|---:|---:|---:|---|\n",
     );
     let runs = |values: &[f64]| {
         let text: Vec<String> = values.iter().map(|v| format!("{v:.2}")).collect();
@@ -140,7 +183,7 @@ fn runs_table(results: &Results) -> String {
     };
     for c in &results.cases {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {:.0}/{:.0} | {:.0}/{:.0} | {} | {:.1} | {:.1} | {:.1}/{:.1} |\n",
+            "| {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0}/{:.0} | {:.0}/{:.0} | {} | {:.1} | {:.1} | {:.1}/{:.1} |\n",
             mode_text(c),
             c.tasks,
             c.repetition,
@@ -151,6 +194,9 @@ fn runs_table(results: &Results) -> String {
             ratio_text(&c.floor),
             c.initial_sync.summary(),
             c.resync_no_change.summary(),
+            c.full_resync_no_change
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |r| r.summary()),
             c.restart_no_change
                 .as_ref()
                 .map_or_else(|| "-".to_owned(), |r| r.summary()),

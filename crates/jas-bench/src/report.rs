@@ -133,6 +133,13 @@ pub struct Case {
     pub floor: Floor,
     pub initial_sync: Calls,
     pub resync_no_change: Calls,
+    /// A running operator's resync with nothing changed that searches in full and plans every
+    /// ticket (the sync's poll interval changed).
+    #[serde(default)]
+    pub full_resync_no_change: Option<Calls>,
+    /// The Jira emulated: Cloud or DataCenter.
+    #[serde(default = "cloud")]
+    pub flavor: String,
     /// The operator restarted with nothing changed: every sync searches its tickets in full and
     /// plans every ticket.
     #[serde(default)]
@@ -150,6 +157,10 @@ pub struct Case {
 
 fn one() -> usize {
     1
+}
+
+fn cloud() -> String {
+    "Cloud".to_owned()
 }
 
 /// The 1-minute load average.
@@ -232,6 +243,7 @@ pub fn ratio_text(floor: &Floor) -> String {
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     pub mode: String,
+    pub flavor: String,
     pub tasks: usize,
     pub runs: usize,
     /// Convergence seconds: (min, median, max).
@@ -269,17 +281,18 @@ impl std::fmt::Display for Summary {
 
 /// One summary per (mode, N), in the order the cases ran.
 pub fn summaries(cases: &[Case]) -> Vec<Summary> {
-    let mut keys: Vec<(String, usize)> = Vec::new();
+    let mut keys: Vec<(String, usize, String)> = Vec::new();
     for c in cases {
-        if !keys.contains(&(c.mode.clone(), c.tasks)) {
-            keys.push((c.mode.clone(), c.tasks));
+        let key = (c.mode.clone(), c.tasks, c.flavor.clone());
+        if !keys.contains(&key) {
+            keys.push(key);
         }
     }
     keys.into_iter()
-        .map(|(mode, tasks)| {
+        .map(|(mode, tasks, flavor)| {
             let runs: Vec<&Case> = cases
                 .iter()
-                .filter(|c| c.mode == mode && c.tasks == tasks)
+                .filter(|c| c.mode == mode && c.tasks == tasks && c.flavor == flavor)
                 .collect();
             let loads = runs
                 .iter()
@@ -295,6 +308,7 @@ pub fn summaries(cases: &[Case]) -> Vec<Summary> {
                 ),
                 mode,
                 tasks,
+                flavor,
             }
         })
         .collect()

@@ -74,7 +74,7 @@ impl Tool {
         match self {
             Tool::JiraActiveSync => {
                 let client = &stage.plane.client;
-                phases::connection(client, ns, &stage.emulator.base_url).await?;
+                phases::connection(client, ns, stage.emulator).await?;
                 let source = json!({"apiVersion": "activesync.dev/v1alpha1", "kind": "ComplianceTaskSource",
                     "metadata": {"name": "findings"}, "spec": {"results": ["fail", "error"], "reports": ["PolicyReport"]}});
                 let sync = json!({"apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
