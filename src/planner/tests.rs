@@ -895,12 +895,7 @@ proptest! {
         s.jira_completion = completion;
         s.closure.when = when;
         s.closure.reopen = reopen;
-        let mut unique = Vec::new();
-        for t in tasks {
-            if !unique.iter().any(|u: &TaskView| u.name == t.name) {
-                unique.push(t);
-            }
-        }
+        let unique = unique_names(tasks);
         let mut world = World::new(s, unique);
         world.tickets.push(ObservedTicket {
             key: "OPS-1".into(),
@@ -1151,12 +1146,7 @@ proptest! {
         let mut s = spec(if batch { Mode::Batch } else { Mode::Individual });
         s.jira_completion = completion;
         s.closure.reopen = reopen;
-        let mut unique = Vec::new();
-        for t in tasks {
-            if !unique.iter().any(|u: &TaskView| u.name == t.name) {
-                unique.push(t);
-            }
-        }
+        let unique = unique_names(tasks);
         let mut world = World::new(s, unique);
         let mut settled = Settled::default();
         for event in std::iter::once(None).chain(events.iter().map(Some)) {
@@ -1181,6 +1171,17 @@ proptest! {
             }
         }
     }
+}
+
+/// The tasks, without a second task of the same name.
+fn unique_names(tasks: Vec<TaskView>) -> Vec<TaskView> {
+    let mut unique: Vec<TaskView> = Vec::new();
+    for t in tasks {
+        if !unique.iter().any(|u| u.name == t.name) {
+            unique.push(t);
+        }
+    }
+    unique
 }
 
 /// A converged world of `n` open tasks in `mode`, with every unit settled.

@@ -292,19 +292,31 @@ pub async fn poked_resync(
             "bench-resync",
         )
         .await?;
+    resynced(
+        (emulator, operator),
+        (before, reconciles, started),
+        n,
+        "the poked resync",
+    )
+    .await
+}
+
+/// Waits for a pass after `reconciles` and for the operator to go quiet; the calls since `before`.
+async fn resynced(
+    (emulator, operator): (&Emulator, &Operator),
+    (before, reconciles, started): (BTreeMap<String, u64>, u64, Instant),
+    n: usize,
+    what: &str,
+) -> anyhow::Result<Calls> {
     while operator.reconciles().await? == reconciles {
         if started.elapsed() > Duration::from_secs(300) {
-            bail!("the poked resync did not run within 300s");
+            bail!("{what} did not run within 300s");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     quiet(emulator, operator).await?;
-    Ok(Calls::between(
-        &before,
-        &emulator.counters().await?,
-        n,
-        started.elapsed(),
-    ))
+    let after = emulator.counters().await?;
+    Ok(Calls::between(&before, &after, n, started.elapsed()))
 }
 
 /// A resync of `sync` with nothing changed that searches its tickets in full and plans every
@@ -323,19 +335,8 @@ pub async fn full_resync(
     Api::<JiraActiveSync>::namespaced(client.clone(), ns)
         .patch(sync, &PatchParams::default(), &Patch::Merge(&patch))
         .await?;
-    while operator.reconciles().await? == reconciles {
-        if started.elapsed() > Duration::from_secs(300) {
-            bail!("the resync after the spec change did not run within 300s");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    quiet(emulator, operator).await?;
-    Ok(Calls::between(
-        &before,
-        &emulator.counters().await?,
-        n,
-        started.elapsed(),
-    ))
+    let what = "the resync after the spec change";
+    resynced((emulator, operator), (before, reconciles, started), n, what).await
 }
 
 /// Stops `operator` and starts it again on `namespaces` with nothing changed, and counts the Jira
