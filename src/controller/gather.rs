@@ -114,7 +114,7 @@ pub fn ownership_among(
         .into_iter()
         .filter(|t| t.namespace().as_deref() == Some(namespace.as_str()))
         .collect();
-    tasks.sort_by_key(|t| t.name_any());
+    tasks.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     for task in tasks {
         let name = task.name_any();
         let owner = owner_of(&claims, &task.spec.check, task.labels());

@@ -5,7 +5,9 @@
 //! The caller starts again from nothing ([`Settled::default`]) for a full plan at a slow cadence.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use foldhash::fast::FixedState;
 use std::sync::Arc;
 
 use super::desired::identity_of;
@@ -92,7 +94,7 @@ pub fn plan_changes(input: &PlanInput<'_>, settled: &Settled) -> ChangedPlan {
     };
     add(&mut plan.counts, clean);
     if plan.wait_until.is_none() {
-        let touched = touched(input, &units, &plan);
+        let touched = touched(input, (&units, &dirty), &plan);
         for (label, fingerprint) in &dirty {
             let unit = &units[*label];
             if !unit.tasks.is_empty() && !touched.contains(label) {
@@ -169,7 +171,7 @@ fn units(input: &PlanInput<'_>) -> (BTreeMap<String, Unit>, Vec<usize>) {
 /// Everything a unit's plan is made from besides the sync-wide inputs: its tasks, its tickets and
 /// how its assignees resolved.
 fn fingerprint(input: &PlanInput<'_>, unit: &Unit) -> u64 {
-    let mut hasher = DefaultHasher::new();
+    let mut hasher = hasher();
     for &i in &unit.tasks {
         let task = &input.tasks[i];
         task.hash(&mut hasher);
@@ -185,10 +187,15 @@ fn fingerprint(input: &PlanInput<'_>, unit: &Unit) -> u64 {
     hasher.finish()
 }
 
+/// The same hasher in every pass of the process: fingerprints are compared, never stored.
+fn hasher() -> impl Hasher {
+    FixedState::with_seed(0x6a61_735f_706c_616e).build_hasher()
+}
+
 /// The sync-wide inputs: the sync (spec, labels, site flavor), the namespace's other tasks and how
 /// long search may lag. A change to any of them plans every unit again.
 fn scope_fingerprint(input: &PlanInput<'_>) -> u64 {
-    let mut hasher = DefaultHasher::new();
+    let mut hasher = hasher();
     let sync = &input.sync;
     (sync.namespace, sync.name, &sync.labels.current).hash(&mut hasher);
     serde_json::to_string(sync.spec)
@@ -204,12 +211,13 @@ fn scope_fingerprint(input: &PlanInput<'_>) -> u64 {
 /// to one of their tasks.
 fn touched<'u>(
     input: &PlanInput<'_>,
-    units: &'u BTreeMap<String, Unit>,
+    (units, dirty): (&'u BTreeMap<String, Unit>, &BTreeMap<&'u str, u64>),
     plan: &Plan,
 ) -> HashSet<&'u str> {
     let mut by_key: HashMap<&str, &str> = HashMap::new();
     let mut by_task: HashMap<&str, &str> = HashMap::new();
-    for (label, unit) in units {
+    // Only the units planned can be acted on.
+    for (label, unit) in dirty.keys().map(|l| (*l, &units[*l])) {
         for &i in &unit.tickets {
             by_key.insert(&input.tickets[i].key, label);
         }
