@@ -15,7 +15,7 @@ use super::pass::{FIELD_REFUSED, Failure, Retry};
 use super::status::record_pending_creates;
 use super::steps::{StepEvent, refused_fields};
 use crate::api::JiraActiveSync;
-use crate::jira::{BULK_CREATE_LIMIT, JiraError, NewIssue, Status, StatusCategory};
+use crate::jira::{BULK_CREATE_LIMIT, Flavor, JiraError, NewIssue, Status, StatusCategory};
 use crate::planner::{NewTicket, PROPERTY_KEY, Step, TaskWrite};
 
 /// Creates the tickets in bulk, one bulk call at a time; the task statuses of each call's tickets go
@@ -267,6 +267,19 @@ fn create_failed(
     (f, event)
 }
 
+/// The property each created ticket was given, by key.
+fn written_properties(
+    created: &[(crate::jira::IssueRef, &NewTicket)],
+) -> HashMap<String, serde_json::Value> {
+    created
+        .iter()
+        .filter_map(|(issue, new)| {
+            let property = serde_json::to_value(&new.property).ok()?;
+            Some((issue.key.clone(), property))
+        })
+        .collect()
+}
+
 /// The create answers carry no status: the tickets are read back in bulk to show it on the tasks,
 /// and into the ticket cache.
 async fn read_back(
@@ -275,12 +288,23 @@ async fn read_back(
     created: &[(crate::jira::IssueRef, &NewTicket)],
 ) -> HashMap<String, Status> {
     let keys: Vec<String> = created.iter().map(|(issue, _)| issue.key.clone()).collect();
-    match target
-        .client
-        .bulk_fetch_with_properties(&keys, &[PROPERTY_KEY])
-        .await
-    {
-        Ok(issues) => {
+    // Data Center's search cannot return properties: each would cost a request of its own, while
+    // the property is the one the create set, atomically with the ticket.
+    let (read, written) = match target.client.flavor() {
+        Flavor::Cloud => (&[PROPERTY_KEY][..], None),
+        Flavor::DataCenter => (&[][..], Some(written_properties(created))),
+    };
+    match target.client.bulk_fetch_with_properties(&keys, read).await {
+        Ok(mut issues) => {
+            if let Some(written) = written {
+                for issue in &mut issues {
+                    if let Some(property) = written.get(&issue.key) {
+                        issue
+                            .properties
+                            .insert(PROPERTY_KEY.to_owned(), property.clone());
+                    }
+                }
+            }
             let statuses = issues
                 .iter()
                 .map(|i| (i.key.clone(), i.status.clone()))
