@@ -55,22 +55,24 @@ pub async fn up(dir: &Path) -> anyhow::Result<ControlPlane> {
 }
 
 async fn install_crds(client: &Client) -> anyhow::Result<()> {
-    let api = Api::<CustomResourceDefinition>::all(client.clone());
-    let params = PatchParams::apply("jas-bench").force();
     for crd in jira_active_sync::api::crds() {
-        let name = crd
-            .metadata
-            .name
-            .clone()
-            .context("generated CRDs are named")?;
-        api.patch(&name, &params, &Patch::Apply(&crd))
-            .await
-            .with_context(|| format!("applying CRD {name}"))?;
-        let established = await_condition(api.clone(), &name, conditions::is_crd_established());
-        tokio::time::timeout(Duration::from_secs(30), established)
-            .await
-            .with_context(|| format!("CRD {name} not Established within 30s"))??;
+        apply_crd(client, &crd).await?;
     }
+    Ok(())
+}
+
+/// Applies `crd` server-side and waits until it is Established.
+pub async fn apply_crd(client: &Client, crd: &CustomResourceDefinition) -> anyhow::Result<()> {
+    let api = Api::<CustomResourceDefinition>::all(client.clone());
+    let name = crd.metadata.name.clone().context("a CRD without a name")?;
+    let params = PatchParams::apply("jas-bench").force();
+    api.patch(&name, &params, &Patch::Apply(crd))
+        .await
+        .with_context(|| format!("applying CRD {name}"))?;
+    let established = await_condition(api, &name, conditions::is_crd_established());
+    tokio::time::timeout(Duration::from_secs(30), established)
+        .await
+        .with_context(|| format!("CRD {name} not Established within 30s"))??;
     Ok(())
 }
 

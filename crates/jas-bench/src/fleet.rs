@@ -11,7 +11,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::Mode;
 use crate::cluster::namespace;
-use crate::floors::{self, BULK_CALLS_PER_SYNC, Floor, STATUS_WRITERS_PER_SYNC};
+use crate::floors::{self, BULK_CALLS_PER_SYNC, STATUS_WRITERS_PER_SYNC};
 use crate::jira::{Emulator, status_observer};
 use crate::operator::Operator;
 use crate::phases::{self, EventSite, Samples, WEBHOOK_SECRET, quiet};
@@ -77,15 +77,14 @@ pub async fn run(
     let members = prepare(bench, &emulator, (n, repetition)).await?;
     let log = bench.dir.join(format!("{name}-operator.log"));
     let measured = measure(bench, &members, &emulator, &log).await?;
-    emulator.reset().await?;
-    floor_runs
-        .measure(bench, floor, &emulator, jira_floor)
+    let floor = floor_runs
+        .last(
+            bench,
+            (floor, jira_floor),
+            &emulator,
+            measured.initial.convergence,
+        )
         .await?;
-    let floor = Floor::of(
-        measured.initial.convergence,
-        floor_runs.api,
-        floor_runs.jira,
-    );
     let shape = Shape {
         mode: "Fleet",
         tasks: n,

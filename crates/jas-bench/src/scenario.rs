@@ -61,6 +61,11 @@ pub struct CaseRun<'a> {
     pub floor_namespace: &'a str,
 }
 
+/// An API-server floor: the floor namespace, N status patches, how many in flight.
+pub type ApiFloor<'a> = (&'a str, usize, usize);
+/// A Jira floor: the tickets (how many, task sections each) and how many bulk creates in flight.
+pub type JiraFloor<'a> = (&'a [(usize, usize)], usize);
+
 /// The floor runs of a case so far.
 #[derive(Default)]
 pub struct FloorRuns {
@@ -74,15 +79,29 @@ impl FloorRuns {
     pub async fn measure(
         &mut self,
         bench: &Bench,
-        (floor_namespace, n, writers): (&str, usize, usize),
+        (floor_namespace, n, writers): ApiFloor<'_>,
         emulator: &Emulator,
-        (shape, bulk_calls): (&[(usize, usize)], usize),
+        (shape, bulk_calls): JiraFloor<'_>,
     ) -> anyhow::Result<()> {
         self.api
             .push(floors::api_server(bench, floor_namespace, n, writers).await?);
         self.jira
             .push(floors::jira(emulator, shape, bulk_calls).await?);
         Ok(())
+    }
+
+    /// The run after the case (the emulator emptied first), and the floor of a case that
+    /// converged in `convergence` seconds.
+    pub async fn last(
+        mut self,
+        bench: &Bench,
+        (api, jira): (ApiFloor<'_>, JiraFloor<'_>),
+        emulator: &Emulator,
+        convergence: f64,
+    ) -> anyhow::Result<Floor> {
+        emulator.reset().await?;
+        self.measure(bench, api, emulator, jira).await?;
+        Ok(Floor::of(convergence, self.api, self.jira))
     }
 }
 
@@ -110,15 +129,15 @@ pub async fn run(bench: &Bench, case: &CaseRun<'_>) -> anyhow::Result<Case> {
     let (operator, board) = stage(bench, &ns, n, &emulator).await?;
     let measured = measure(bench, (&ns, mode), &emulator, operator, &board).await?;
     eprintln!("[{ns}] floors after the case");
-    emulator.reset().await?;
-    floor_runs
-        .measure(bench, floor, &emulator, (&shape, BULK_CALLS_PER_SYNC))
+    let jira_floor = (&shape[..], BULK_CALLS_PER_SYNC);
+    let floor = floor_runs
+        .last(
+            bench,
+            (floor, jira_floor),
+            &emulator,
+            measured.initial.convergence,
+        )
         .await?;
-    let floor = Floor::of(
-        measured.initial.convergence,
-        floor_runs.api,
-        floor_runs.jira,
-    );
     let shape = Shape {
         mode: mode.name(),
         tasks: n,

@@ -2,13 +2,10 @@
 //! task source tests read them): both tools discover the report API groups at start.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Patch, PatchParams};
-use kube::runtime::wait::{await_condition, conditions};
-use kube::{Api, Client, ResourceExt};
+use kube::Client;
 use serde::Deserialize;
 
 /// The CRD files, PolicyReport and Report, namespaced and cluster-scoped.
@@ -26,7 +23,6 @@ fn shared_dir() -> PathBuf {
 
 /// Applies the four report CRDs and waits until each is Established.
 pub async fn install(client: &Client) -> anyhow::Result<()> {
-    let api = Api::<CustomResourceDefinition>::all(client.clone());
     for file in FILES {
         let path = shared_dir().join(file);
         let text = std::fs::read_to_string(&path)
@@ -36,18 +32,7 @@ pub async fn install(client: &Client) -> anyhow::Result<()> {
                 .with_context(|| format!("a CRD in {}", path.display()))?;
             crd.status = None;
             crd.metadata.creation_timestamp = None;
-            let name = crd.name_any();
-            api.patch(
-                &name,
-                &PatchParams::apply("jas-bench").force(),
-                &Patch::Apply(&crd),
-            )
-            .await
-            .with_context(|| format!("applying CRD {name}"))?;
-            let established = await_condition(api.clone(), &name, conditions::is_crd_established());
-            tokio::time::timeout(Duration::from_secs(30), established)
-                .await
-                .with_context(|| format!("CRD {name} not Established within 30s"))??;
+            crate::cluster::apply_crd(client, &crd).await?;
         }
     }
     Ok(())
