@@ -121,18 +121,7 @@ fn ticket<'t>(
     // Priority and due date follow the open tasks; once all are done they follow all tasks, so
     // completing the last task does not rewrite them.
     let relevant = if open.is_empty() { &tasks } else { &open };
-    let severity = relevant
-        .iter()
-        .filter_map(|t| t.spec.severity)
-        .min_by_key(|s| severity_rank(*s));
-    let priority = severity.and_then(|s| {
-        spec.jira
-            .priority_map
-            .as_ref()
-            .and_then(|map| map.priority_for(s))
-            .map(str::to_owned)
-    });
-    let due_date = relevant.iter().filter_map(|t| t.spec.due_date).min();
+    let (priority, due_date) = priority_and_due_date(sync, relevant);
     let spec_labels = spec_labels(sync);
     let mut labels: BTreeSet<String> = spec_labels.iter().cloned().collect();
     labels.insert(sync.labels.current.clone());
@@ -168,6 +157,26 @@ fn ticket<'t>(
         tasks,
         property,
     }
+}
+
+/// The priority the spec maps the most severe of `tasks` to, and their earliest due date.
+fn priority_and_due_date(
+    sync: &SyncView<'_>,
+    tasks: &[&TaskView],
+) -> (Option<String>, Option<jiff::civil::Date>) {
+    let severity = tasks
+        .iter()
+        .filter_map(|t| t.spec.severity)
+        .min_by_key(|s| severity_rank(*s));
+    let priority = severity.and_then(|s| {
+        sync.spec
+            .jira
+            .priority_map
+            .as_ref()
+            .and_then(|map| map.priority_for(s))
+            .map(str::to_owned)
+    });
+    (priority, tasks.iter().filter_map(|t| t.spec.due_date).min())
 }
 
 /// The spec's labels, without any that would pose as the operator's own.
