@@ -148,9 +148,13 @@ async fn create_chunk(
             done => done,
         };
         match result {
-            Ok(issue) => {
-                events.push(created_event(ctx, target, new, &issue.key));
-                created.push((issue, new));
+            Ok(made) => {
+                events.push(created_event(ctx, target, new, &made.key));
+                created.push(Created {
+                    made,
+                    new,
+                    sent: issue,
+                });
             }
             Err(error) => {
                 let (f, event) = create_failed(ctx, target, new, &error);
@@ -160,8 +164,27 @@ async fn create_chunk(
         }
     }
     let statuses = read_back(ctx, target, &created).await;
-    for (issue, new) in created {
-        let status = statuses.get(&issue.key).cloned().unwrap_or(Status {
+    send_statuses(target, &created, &statuses, writes);
+    (failures, events)
+}
+
+/// A ticket the create made: Jira's answer, what it stands for, and the request built for it (sent
+/// again without refused fields, if any, with the same property).
+struct Created<'a> {
+    made: crate::jira::IssueRef,
+    new: &'a NewTicket,
+    sent: &'a NewIssue,
+}
+
+/// Each created ticket's status, as read back, to its tasks (`To Do` when it could not be read).
+fn send_statuses(
+    target: &Target<'_>,
+    created: &[Created<'_>],
+    statuses: &HashMap<String, Status>,
+    writes: &UnboundedSender<TaskWrite>,
+) {
+    for Created { made, new, .. } in created {
+        let status = statuses.get(&made.key).cloned().unwrap_or(Status {
             name: String::new(),
             category: StatusCategory::New,
         });
@@ -169,11 +192,10 @@ async fn create_chunk(
             // The receiver lives until every create is done.
             let _ = writes.unbounded_send(TaskWrite::Status {
                 task: task.clone(),
-                status: Some(status_of(target, &issue.key, &issue.url, &status)),
+                status: Some(status_of(target, &made.key, &made.url, &status)),
             });
         }
     }
-    (failures, events)
 }
 
 /// The create again without the fields Jira refused, when it refused only fields a ticket can do
@@ -267,15 +289,13 @@ fn create_failed(
     (f, event)
 }
 
-/// The property each created ticket was given, by key.
-fn written_properties(
-    created: &[(crate::jira::IssueRef, &NewTicket)],
-) -> HashMap<String, serde_json::Value> {
+/// The property each created ticket was given, by key: the one its create request carried.
+fn written_properties(created: &[Created<'_>]) -> HashMap<String, serde_json::Value> {
     created
         .iter()
-        .filter_map(|(issue, new)| {
-            let property = serde_json::to_value(&new.property).ok()?;
-            Some((issue.key.clone(), property))
+        .filter_map(|c| {
+            let (_, property) = c.sent.properties.iter().find(|(k, _)| k == PROPERTY_KEY)?;
+            Some((c.made.key.clone(), property.clone()))
         })
         .collect()
 }
@@ -285,9 +305,9 @@ fn written_properties(
 async fn read_back(
     ctx: &Context,
     target: &Target<'_>,
-    created: &[(crate::jira::IssueRef, &NewTicket)],
+    created: &[Created<'_>],
 ) -> HashMap<String, Status> {
-    let keys: Vec<String> = created.iter().map(|(issue, _)| issue.key.clone()).collect();
+    let keys: Vec<String> = created.iter().map(|c| c.made.key.clone()).collect();
     // Data Center's search cannot return properties: each would cost a request of its own, while
     // the property is the one the create set, atomically with the ticket.
     let (read, written) = match target.client.flavor() {
