@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use futures::{StreamExt, stream};
-use kube::ResourceExt;
+use kube::api::ListParams;
 use kube::core::Selector;
+use kube::{Api, ResourceExt};
 
 use super::context::Stores;
 use super::error::Error;
@@ -89,6 +90,25 @@ pub fn namespace_claims(stores: &Stores, namespace: &str) -> Vec<SyncClaim> {
         })
         .filter_map(|s| claim(&s).ok())
         .collect()
+}
+
+/// The syncs and tasks of `namespace` as the API server lists them now: what `plan` and `explain`
+/// read, having no stores.
+pub async fn listed(
+    kube: &kube::Client,
+    namespace: &str,
+) -> Result<(Vec<Arc<JiraActiveSync>>, Vec<Arc<ComplianceTask>>), Error> {
+    let params = ListParams::default();
+    let syncs = Api::<JiraActiveSync>::namespaced(kube.clone(), namespace)
+        .list(&params)
+        .await?;
+    let tasks = Api::<ComplianceTask>::namespaced(kube.clone(), namespace)
+        .list(&params)
+        .await?;
+    Ok((
+        syncs.items.into_iter().map(Arc::new).collect(),
+        tasks.items.into_iter().map(Arc::new).collect(),
+    ))
 }
 
 /// Splits the tasks of the sync's namespace by owner, as the stores hold them.

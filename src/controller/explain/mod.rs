@@ -6,12 +6,11 @@ mod render;
 
 use std::sync::Arc;
 
-use kube::api::ListParams;
-use kube::{Api, ResourceExt};
+use kube::ResourceExt;
 use serde::{Deserialize, Serialize};
 
 use super::error::Error;
-use super::gather::{claim, ownership_among};
+use super::gather::{claim, listed, ownership_among};
 use crate::api::{ComplianceTask, JiraActiveSync, Mode, RecentAction, TaskJiraStatus};
 use crate::planner::{GroupKey, Precedence, owner_of};
 
@@ -157,22 +156,7 @@ pub async fn explain(
     namespace: &str,
     target: &Target,
 ) -> Result<Explanation, Error> {
-    let syncs: Vec<Arc<JiraActiveSync>> =
-        Api::<JiraActiveSync>::namespaced(kube.clone(), namespace)
-            .list(&ListParams::default())
-            .await?
-            .items
-            .into_iter()
-            .map(Arc::new)
-            .collect();
-    let tasks: Vec<Arc<ComplianceTask>> =
-        Api::<ComplianceTask>::namespaced(kube.clone(), namespace)
-            .list(&ListParams::default())
-            .await?
-            .items
-            .into_iter()
-            .map(Arc::new)
-            .collect();
+    let (syncs, tasks) = listed(kube, namespace).await?;
     let missing = |kind: &str, name: &str| {
         Error::NotFound(format!("{kind} {namespace}/{name} does not exist"))
     };

@@ -9,13 +9,12 @@ mod report;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 
 use super::cleanup::deletion_labels;
 use super::connection::read_client;
 use super::error::Error;
-use super::gather::{Ownership, accounts, claim, observed_tickets, ownership_among};
+use super::gather::{Ownership, accounts, claim, listed, observed_tickets, ownership_among};
 use super::pass::needs_jira_to_delete;
 use super::target::{check_allowed, verify_target};
 use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
@@ -254,22 +253,10 @@ async fn read_cluster(
     namespace: &str,
     sync: &JiraActiveSync,
 ) -> Result<Cluster, PreviewError> {
-    let syncs: Api<JiraActiveSync> = Api::namespaced(kube.clone(), namespace);
-    let live = syncs.get_opt(&sync.name_any()).await.map_err(Error::from)?;
-    let all = syncs
-        .list(&ListParams::default())
-        .await
-        .map_err(Error::from)?;
-    let tasks: Api<ComplianceTask> = Api::namespaced(kube.clone(), namespace);
-    let tasks = tasks
-        .list(&ListParams::default())
-        .await
-        .map_err(Error::from)?;
-    Ok(Cluster {
-        live,
-        syncs: all.items.into_iter().map(Arc::new).collect(),
-        tasks: tasks.items.into_iter().map(Arc::new).collect(),
-    })
+    let api: Api<JiraActiveSync> = Api::namespaced(kube.clone(), namespace);
+    let live = api.get_opt(&sync.name_any()).await.map_err(Error::from)?;
+    let (syncs, tasks) = listed(kube, namespace).await?;
+    Ok(Cluster { live, syncs, tasks })
 }
 
 /// The sync as the operator would see it once applied: the file's spec with the live object's
