@@ -282,41 +282,9 @@ pub async fn poked_resync(
     emulator: &Emulator,
     operator: &Operator,
 ) -> anyhow::Result<Calls> {
-    let before = emulator.counters().await?;
-    let reconciles = operator.reconciles().await?;
-    let started = Instant::now();
-    operator
-        .poke(
-            WEBHOOK_SECRET,
-            &crate::operator::sync_label(ns, sync)?,
-            "bench-resync",
-        )
-        .await?;
-    resynced(
-        (emulator, operator),
-        (before, reconciles, started),
-        n,
-        "the poked resync",
-    )
-    .await
-}
-
-/// Waits for a pass after `reconciles` and for the operator to go quiet; the calls since `before`.
-async fn resynced(
-    (emulator, operator): (&Emulator, &Operator),
-    (before, reconciles, started): (BTreeMap<String, u64>, u64, Instant),
-    n: usize,
-    what: &str,
-) -> anyhow::Result<Calls> {
-    while operator.reconciles().await? == reconciles {
-        if started.elapsed() > Duration::from_secs(300) {
-            bail!("{what} did not run within 300s");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    quiet(emulator, operator).await?;
-    let after = emulator.counters().await?;
-    Ok(Calls::between(&before, &after, n, started.elapsed()))
+    let label = crate::operator::sync_label(ns, sync)?;
+    let poke = operator.poke(WEBHOOK_SECRET, &label, "bench-resync");
+    resynced((emulator, operator), n, "the poked resync", poke).await
 }
 
 /// A resync of `sync` with nothing changed that searches its tickets in full and plans every
@@ -328,15 +296,38 @@ pub async fn full_resync(
     emulator: &Emulator,
     operator: &Operator,
 ) -> anyhow::Result<Calls> {
+    let patch = json!({"spec": {"pollInterval": "59m"}});
+    let api = Api::<JiraActiveSync>::namespaced(client.clone(), ns);
+    let change = async {
+        api.patch(sync, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+        anyhow::Ok(())
+    };
+    let what = "the resync after the spec change";
+    resynced((emulator, operator), n, what, change).await
+}
+
+/// Wakes the operator with `wake`, waits for its pass and for it to go quiet: the calls made
+/// meanwhile.
+async fn resynced(
+    (emulator, operator): (&Emulator, &Operator),
+    n: usize,
+    what: &str,
+    wake: impl Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<Calls> {
     let before = emulator.counters().await?;
     let reconciles = operator.reconciles().await?;
     let started = Instant::now();
-    let patch = json!({"spec": {"pollInterval": "59m"}});
-    Api::<JiraActiveSync>::namespaced(client.clone(), ns)
-        .patch(sync, &PatchParams::default(), &Patch::Merge(&patch))
-        .await?;
-    let what = "the resync after the spec change";
-    resynced((emulator, operator), (before, reconciles, started), n, what).await
+    wake.await?;
+    while operator.reconciles().await? == reconciles {
+        if started.elapsed() > Duration::from_secs(300) {
+            bail!("{what} did not run within 300s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    quiet(emulator, operator).await?;
+    let after = emulator.counters().await?;
+    Ok(Calls::between(&before, &after, n, started.elapsed()))
 }
 
 /// Stops `operator` and starts it again on `namespaces` with nothing changed, and counts the Jira
