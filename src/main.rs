@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use jira_active_sync::api;
-use jira_active_sync::cli::{ExplainArgs, PlanArgs, run_explain, run_plan};
+use jira_active_sync::cli::{
+    ExplainArgs, PlanArgs, UninstallArgs, run_explain, run_plan, run_uninstall,
+};
 use jira_active_sync::controller::{self, RunOptions, Settings};
 use jira_active_sync::planner::Installation;
 
@@ -29,6 +31,9 @@ enum Command {
         #[arg(long)]
         output_dir: Option<PathBuf>,
     },
+    /// What the chart's pre-delete hook runs before `helm uninstall` removes the operator: detach
+    /// the syncs (Jira untouched) or delete them, each applying its deletion policy.
+    Uninstall(UninstallArgs),
     #[command(flatten)]
     Tool(Tool),
 }
@@ -139,6 +144,7 @@ fn main() -> anyhow::Result<ExitCode> {
     match command {
         Command::Crd { output_dir } => print_crds(output_dir).map(|()| ExitCode::SUCCESS),
         Command::Run(args) => run(args).map(|()| ExitCode::SUCCESS),
+        Command::Uninstall(args) => uninstall(&args),
         Command::Tool(tool) => run_tool(tool),
     }
 }
@@ -183,6 +189,13 @@ fn run_tool(tool: Tool) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Runs the uninstall hook, printing what it did.
+fn uninstall(args: &UninstallArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    print!("{}", runtime.block_on(run_uninstall(args))?);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Keeps glibc's malloc to one arena. By default glibc gives busy threads arenas of their own (up to

@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Secret, Service, ServiceA
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
-use kube::{Api, Client, Resource};
+use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use support::cluster::{Cluster, node_cluster_or_skip};
@@ -256,21 +256,24 @@ async fn the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_ro
     leader(&operator_ns, release, Some(&first)).await;
     one_ticket_per_task(&site, sync, tasks, "after the leader Pod was deleted").await;
 
-    // A changed value rolls both replicas over, the leader among them.
+    // A changed value rolls both replicas over, the leader among them, while tasks arrive.
     let before = ready_pods(&operator_ns, release, 2).await;
-    helm_release(
+    let upgrade = helm_release(
         "upgrade",
         release,
         &operator_ns,
         image,
         &site.ns,
         &["logLevel=debug"],
-    )
-    .await;
-    for name in ["after-upgrade-1", "after-upgrade-2"] {
-        site.task(name, check, None).await;
-        tasks += 1;
-    }
+    );
+    let arrivals = async {
+        for name in ["during-upgrade-1", "during-upgrade-2", "during-upgrade-3"] {
+            site.task(name, check, None).await;
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        }
+    };
+    tokio::join!(upgrade, arrivals);
+    tasks += 3;
     let after = ready_pods(&operator_ns, release, 2).await;
     assert!(
         after.iter().all(|pod| !before.contains(pod)),
@@ -278,6 +281,163 @@ async fn the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_ro
     );
     leader(&operator_ns, release, None).await;
     one_ticket_per_task(&site, sync, tasks, "after the rolling upgrade").await;
+    // Every issue of the project is one of the tasks' tickets: no duplicate was made and retired.
+    assert_eq!(site.all_tickets().await.len(), tasks, "no duplicate, ever");
+
+    uninstall_detaches_and_leaves_jira_untouched(&site, &operator_ns, release).await;
+}
+
+/// A ticket as people see it: key, status, labels, summary.
+type Seen = (String, String, Vec<String>, String);
+
+async fn seen(site: &Site) -> Vec<Seen> {
+    let tickets = site.all_tickets().await;
+    tickets
+        .into_iter()
+        .map(|i| (i.key, i.status.name, i.labels, i.summary))
+        .collect()
+}
+
+/// Whether a logged Jira request writes (anything but GETs and the POSTs of search and bulk fetch).
+fn writes(request: &support::emulator_admin::Logged) -> bool {
+    let reads = ["/search/jql", "/search", "/issue/bulkfetch"];
+    request.method != "GET"
+        && !(request.method == "POST" && reads.iter().any(|r| request.path.ends_with(r)))
+}
+
+/// `helm uninstall` with the default `uninstall.syncs: Detach`: the hook stops the operator and takes
+/// its finalizers off, Jira is not written to, and the namespace of the syncs can then be deleted.
+async fn uninstall_detaches_and_leaves_jira_untouched(
+    site: &Site,
+    operator_ns: &TestNamespace,
+    release: &str,
+) {
+    let before = seen(site).await;
+    let next = site.jira.logged().await.last().map_or(0, |r| r.seq + 1);
+    let kubeconfig = operator_ns.cluster().kubeconfig();
+    let args = [
+        "uninstall",
+        release,
+        "--namespace",
+        &operator_ns.name,
+        "--wait",
+    ];
+    helm_ok(&args, kubeconfig).await;
+    for sync in site
+        .ns
+        .api::<JiraActiveSync>()
+        .list(&ListParams::default())
+        .await
+        .expect("syncs")
+    {
+        assert!(
+            sync.finalizers().is_empty(),
+            "{:?} kept {:?}",
+            sync.metadata.name,
+            sync.finalizers()
+        );
+    }
+    let connection = site
+        .ns
+        .api::<JiraConnection>()
+        .get(support::site::CONNECTION)
+        .await;
+    assert!(
+        connection
+            .expect("the connection stays")
+            .finalizers()
+            .is_empty()
+    );
+    delete_namespace(&site.ns).await;
+    assert_eq!(seen(site).await, before, "the tickets are as they were");
+    let written: Vec<_> = site
+        .jira
+        .logged_since(next)
+        .await
+        .into_iter()
+        .filter(writes)
+        .collect();
+    assert!(
+        written.is_empty(),
+        "Jira was written to after helm uninstall: {written:?}"
+    );
+}
+
+/// Deletes `ns` and waits until the namespace controller has removed it.
+async fn delete_namespace(ns: &TestNamespace) {
+    let namespaces = Api::<Namespace>::all(ns.client.clone());
+    namespaces
+        .delete(&ns.name, &DeleteParams::default())
+        .await
+        .expect("delete the namespace");
+    eventually("the namespace goes", POD_PATIENCE, || async {
+        namespaces
+            .get_opt(&ns.name)
+            .await
+            .ok()?
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
+
+/// `helm uninstall` with `uninstall.syncs: ApplyDeletionPolicies`: the hook deletes the syncs while
+/// the operator runs, so a `Close` sync closes its tickets; then the namespace can be deleted.
+#[tokio::test]
+async fn uninstall_can_apply_each_syncs_deletion_policy_then_the_namespace_goes() {
+    let test = "uninstall_can_apply_each_syncs_deletion_policy_then_the_namespace_goes";
+    let Some(cluster) = node_cluster_or_skip(test).await else {
+        return;
+    };
+    let image = imported(cluster).await;
+    let jira = Emulator::start_for_pods(&node_ip(cluster).await, Flavor::Cloud).await;
+    let ca = jira.ca_pem.clone().expect("the emulator serves HTTPS");
+    let tls = json!({"tls": {"caSecretRef": {"name": "jira-ca"}}});
+    let site = Site::with_jira("in-cluster-teardown", jira, SEED_TOKEN, tls).await;
+    site.ns
+        .create::<Secret>(json!({"metadata": {"name": "jira-ca"}, "stringData": {"ca.crt": ca}}))
+        .await;
+    let operator_ns = TestNamespace::new("in-cluster-teardown-operator").await;
+    enforce_restricted(&operator_ns).await;
+    let release = "teardown";
+    let policies = ["uninstall.syncs=ApplyDeletionPolicies"];
+    helm_release("install", release, &operator_ns, image, &site.ns, &policies).await;
+    let (sync, check) = ("closing", "cis-2.1");
+    let tasks = site.tasks(3, check).await.len();
+    let spec = json!({"connectionRef": {"name": support::site::CONNECTION},
+                      "scope": {"checks": [check]}, "jira": {"project": "SEC", "issueType": "Task"},
+                      "deletionPolicy": "Close", "pollInterval": "10s"});
+    site.sync(sync, spec).await;
+    one_ticket_per_task(&site, sync, tasks, "after install").await;
+
+    let args = [
+        "uninstall",
+        release,
+        "--namespace",
+        &operator_ns.name,
+        "--wait",
+    ];
+    helm_ok(&args, cluster.kubeconfig()).await;
+    let left = site
+        .ns
+        .api::<JiraActiveSync>()
+        .list(&ListParams::default())
+        .await;
+    assert!(
+        left.expect("syncs").items.is_empty(),
+        "the hook deleted the sync"
+    );
+    let tickets = site.all_tickets().await;
+    assert_eq!(tickets.len(), tasks);
+    for ticket in &tickets {
+        assert_eq!(
+            ticket.status.category,
+            StatusCategory::Done,
+            "{} closed by deletionPolicy: Close",
+            ticket.key
+        );
+    }
+    delete_namespace(&site.ns).await;
 }
 
 /// The ClusterIP of the release's Service.
@@ -358,6 +518,7 @@ async fn jira_webhooks_reach_the_leader_through_the_service_whichever_replica_ta
     let jira_client = site.jira.client(SEED_TOKEN);
     for task in &tasks[..3] {
         let done = TransitionTarget::Category(StatusCategory::Done);
+        let started = std::time::Instant::now();
         let moved = jira_client.transition(&keys[task], &done, None, None).await;
         moved.expect("done in Jira");
         eventually(
@@ -366,7 +527,31 @@ async fn jira_webhooks_reach_the_leader_through_the_service_whichever_replica_ta
             || completed(&site, task),
         )
         .await;
+        eprintln!(
+            "{task}: done in Jira -> completed in {:?}",
+            started.elapsed()
+        );
     }
+    // The emulator Pod's deliveries reached the operator through the Service, each answered 2xx.
+    let report = site
+        .jira
+        .admin(reqwest::Method::GET, "webhooks/deliveries", None)
+        .await;
+    let delivered = report["deliveries"].as_array().into_iter().flatten();
+    let answered = delivered
+        .filter(|d| d["delivered"] == true)
+        .filter(|d| {
+            d["attempts"].as_array().into_iter().flatten().any(|a| {
+                a["status"]
+                    .as_u64()
+                    .is_some_and(|s| (200..300).contains(&s))
+            })
+        })
+        .count();
+    assert!(
+        answered >= 3,
+        "3 deliveries answered through the Service: {report}"
+    );
 
     // A delivery sent to the standby itself is answered by the leader: it woke the sync.
     let leader = leader(&operator_ns, release, None).await;
@@ -473,17 +658,70 @@ async fn the_examples_applied_to_the_installed_operator_get_their_tickets() {
     )
     .await;
     let distinct: std::collections::BTreeSet<&String> = keys.values().collect();
-    let made = jira
-        .client(SEED_TOKEN)
-        .search("project in (SEC, OPS) ORDER BY key ASC")
-        .await
-        .expect("search")
-        .into_iter()
-        .filter(|i| i.labels.iter().any(|l| l.starts_with("jas@")))
-        .count();
+    let client = jira.client(SEED_TOKEN);
+    let issues = || client.search("project in (SEC, OPS) ORDER BY key ASC");
+    // Every issue of the projects: a duplicate made and retired would be counted too.
+    let made = issues().await.expect("search").len();
     assert_eq!(
         made,
         distinct.len(),
         "one ticket per task or group, no duplicate: {keys:?}"
     );
+
+    // `kubectl delete -f examples/`: file order, so the Secrets and the connection go first. The
+    // connection stays (in use) until the syncs applied their policies with the credentials last
+    // loaded; dashboard-sync's policy is Close.
+    for (_, document) in support::examples::documents() {
+        delete_example(&ns, &serde_json::to_value(document).expect("YAML as JSON")).await;
+    }
+    eventually("the syncs and the connection go", SYNC_PATIENCE, || async {
+        let syncs = ns
+            .api::<JiraActiveSync>()
+            .list(&ListParams::default())
+            .await
+            .ok()?;
+        let connections = ns
+            .api::<JiraConnection>()
+            .list(&ListParams::default())
+            .await
+            .ok()?;
+        (syncs.items.is_empty() && connections.items.is_empty()).then_some(())
+    })
+    .await;
+    let ops = client.search("project = OPS").await.expect("search");
+    assert!(!ops.is_empty());
+    for ticket in ops {
+        assert_eq!(
+            ticket.status.category,
+            StatusCategory::Done,
+            "{}",
+            ticket.key
+        );
+    }
+}
+
+/// Deletes one document of `examples/` from `ns`, by its kind.
+async fn delete_example(ns: &TestNamespace, document: &serde_json::Value) {
+    let name = document["metadata"]["name"].as_str().expect("named");
+    let params = DeleteParams::default();
+    let deleted = match document["kind"].as_str() {
+        Some("Secret") => ns.api::<Secret>().delete(name, &params).await.map(drop),
+        Some("JiraConnection") => ns
+            .api::<JiraConnection>()
+            .delete(name, &params)
+            .await
+            .map(drop),
+        Some("ComplianceTask") => ns
+            .api::<ComplianceTask>()
+            .delete(name, &params)
+            .await
+            .map(drop),
+        Some("JiraActiveSync") => ns
+            .api::<JiraActiveSync>()
+            .delete(name, &params)
+            .await
+            .map(drop),
+        other => panic!("examples/ holds a {other:?} this test does not delete"),
+    };
+    deleted.unwrap_or_else(|e| panic!("deleting {name}: {e}"));
 }

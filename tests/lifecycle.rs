@@ -66,12 +66,18 @@ async fn a_blocked_deletion_names_the_way_out_and_the_annotation_lets_the_sync_g
         message.contains("retrying in") && message.contains("activesync.dev/abandon-cleanup=true"),
         "{message}"
     );
+    eventually("the deletion backs off", PATIENCE, || async {
+        let (_, _, message) = site.condition("s", "Ready").await?;
+        message.ends_with("retrying in 30s").then_some(())
+    })
+    .await;
     let annotate = json!({"metadata": {"annotations": {"activesync.dev/abandon-cleanup": "true"}}});
     syncs
         .patch("s", &PatchParams::default(), &Patch::Merge(&annotate))
         .await
         .expect("annotated");
-    site.sync_gone("s", PATIENCE).await;
+    // The annotation wakes the sync: it goes well before its next attempt, 30 s away.
+    site.sync_gone("s", Duration::from_secs(10)).await;
     site.jira.clear_faults().await;
     let client = site.jira.client(SEED_TOKEN);
     let ticket = eventually("Jira is back", PATIENCE, || async {

@@ -571,3 +571,74 @@ async fn explain_tells_who_owns_a_task_and_why_as_kubectl_jas_too() {
     assert_eq!(creates[0].tasks, ["a"]);
     assert!(deletion.changes);
 }
+
+/// A file `plan -f` reads, holding `documents`.
+fn file_of(site: &Site, name: &str, documents: &[Value]) -> String {
+    let path = std::env::temp_dir().join(format!("jas-plan-{}-{name}.yaml", site.ns.name));
+    let text = documents
+        .iter()
+        .map(|d| serde_yaml::to_string(d).expect("YAML"))
+        .collect::<Vec<_>>()
+        .join("---\n");
+    std::fs::write(&path, text).expect("write the file");
+    path.to_string_lossy().into_owned()
+}
+
+/// Runs `plan` on `file` and checks it failed as a CI gate needs: exit 1 (never 0 "no changes" or
+/// 2 "changes"), nothing on stdout, a message on stderr; gives the message.
+async fn plan_fails(site: &Site, file: &str, extra: &[&str]) -> String {
+    let config = kubeconfig().await;
+    let mut args = vec![
+        "plan",
+        "-f",
+        file,
+        "-n",
+        &site.ns.name,
+        "--kubeconfig",
+        &config,
+    ];
+    args.extend(extra);
+    let done = run(&binary(), &args).await;
+    assert_eq!(done.code, 1, "{args:?}: {}{}", done.stdout, done.stderr);
+    assert!(done.stdout.is_empty(), "{}", done.stdout);
+    assert!(!done.stderr.trim().is_empty(), "no message for {args:?}");
+    done.stderr
+}
+
+#[tokio::test]
+async fn plan_exits_1_naming_what_went_wrong() {
+    let site = Site::new("plan-errors", SEED_TOKEN, json!({})).await;
+    site.task("a", "vuln", None).await;
+    let sync = |name: &str, spec: Value| {
+        json!({"apiVersion": "activesync.dev/v1alpha1", "kind": "JiraActiveSync",
+               "metadata": {"name": name}, "spec": spec})
+    };
+    let connection = json!({"apiVersion": "activesync.dev/v1alpha1", "kind": "JiraConnection",
+                            "metadata": {"name": CONNECTION}, "spec": {}});
+
+    let no_sync = file_of(&site, "no-sync", std::slice::from_ref(&connection));
+    let message = plan_fails(&site, &no_sync, &[]).await;
+    assert!(message.contains("JiraActiveSync"), "{message}");
+
+    let mut elsewhere = spec(&["vuln"], "Individual");
+    elsewhere["connectionRef"]["name"] = json!("nowhere");
+    let missing = file_of(&site, "missing", &[sync(SYNC, elsewhere)]);
+    let message = plan_fails(&site, &missing, &[]).await;
+    assert!(message.contains("nowhere"), "{message}");
+
+    let not_there = file_of(
+        &site,
+        "absent",
+        &[sync("absent", spec(&["vuln"], "Individual"))],
+    );
+    let message = plan_fails(&site, &not_there, &["--delete"]).await;
+    assert!(message.contains("absent"), "{message}");
+
+    let refused = json!({"path": "/rest/*", "count": 100000, "action": "error", "status": 401,
+                         "message": "token revoked"});
+    site.jira.fault(refused).await;
+    let fine = file_of(&site, "fine", &[sync(SYNC, spec(&["vuln"], "Individual"))]);
+    let message = plan_fails(&site, &fine, &[]).await;
+    assert!(message.contains("401"), "{message}");
+    site.jira.clear_faults().await;
+}

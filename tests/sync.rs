@@ -578,7 +578,10 @@ async fn people_keep_what_they_do_in_jira_on_data_center() {
 async fn people_keep_what_they_do_in_jira(flavor: Flavor) {
     let env = Env::of(flavor, &format!("people-{flavor:?}").to_lowercase()).await;
     env.task("cve-1", "vuln", None).await;
-    env.sync("vuln", individual("vuln")).await;
+    // The person's re-open reaches the task by a poll: no webhook is registered here.
+    let mut spec = individual("vuln");
+    spec["pollInterval"] = json!("10s");
+    env.sync("vuln", spec).await;
     let key = eventually("the task records its ticket", PATIENCE, || async {
         env.task_status("cve-1").await.0
     })

@@ -1,14 +1,17 @@
 //! The commands people run beside the operator: `plan` (a read-only dry run of a sync) and
 //! `explain` (who owns a task and why, and what a sync did), as `jira-active-sync plan|explain`
-//! or, installed as `kubectl-jas`, `kubectl jas plan|explain`.
+//! or, installed as `kubectl-jas`, `kubectl jas plan|explain`; and `uninstall`, which the chart's
+//! pre-delete hook runs.
 
 mod explain;
 mod kube_args;
 mod plan;
+mod uninstall;
 
 pub use explain::{ExplainArgs, run_explain};
 pub use kube_args::KubeArgs;
 pub use plan::{PlanArgs, PlanOutput, run_plan};
+pub use uninstall::{OnUninstall, UninstallArgs, run_uninstall};
 
 /// How a command prints its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -37,6 +40,9 @@ pub enum CliError {
     /// The installation identity cannot be derived from the cluster.
     #[error("{0}")]
     Installation(String),
+    /// The uninstall hook could not finish.
+    #[error("uninstall: {0}")]
+    Uninstall(String),
     /// Printing JSON failed.
     #[error("serialising: {0}")]
     Serialise(#[from] serde_json::Error),

@@ -147,9 +147,12 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
     let syncs = cached(sync_writer, &client, ns)
         .applied_objects()
         // The operator's own status writes must not wake the sync again: only spec (generation) and
-        // finalizer changes do, and those wake the other syncs whose tasks they move.
+        // finalizer changes do, and those wake the other syncs whose tasks they move. Abandoning a
+        // cleanup wakes it too, so a deletion waiting out its backoff goes at once.
         .predicate_filter(
-            predicates::generation.combine(predicates::finalizers),
+            predicates::generation
+                .combine(predicates::finalizers)
+                .combine(abandoned_cleanup),
             PredicateConfig::default(),
         )
         .inspect_ok(move |sync| claims_ctx.sync_changed(sync));
@@ -164,6 +167,11 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
     let connection_controller = run_connections(&client, ns, conn_controller, conn_trigger_rx, ctx);
     let source_controller = source::run(client.clone(), ns, sources);
     futures::join!(sync_controller, connection_controller, source_controller);
+}
+
+/// A predicate that changes when the sync's cleanup is abandoned.
+fn abandoned_cleanup(sync: &JiraActiveSync) -> Option<u64> {
+    Some(u64::from(pass::cleanup_abandoned(sync)))
 }
 
 /// The watch events of a kind in `ns`, slimmed and kept in the reflector store of `writer`, with

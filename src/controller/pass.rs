@@ -135,11 +135,14 @@ impl Blocked {
 /// Whether a sync's deletion policy needs Jira (and so its connection): not under `Retain`, nor
 /// when its cleanup is abandoned through the annotation.
 pub fn needs_jira_to_delete(sync: &JiraActiveSync) -> bool {
-    let abandoned = sync
-        .annotations()
+    sync.spec.deletion_policy != DeletionPolicy::Retain && !cleanup_abandoned(sync)
+}
+
+/// Whether a person gave up the sync's cleanup through the annotation.
+pub fn cleanup_abandoned(sync: &JiraActiveSync) -> bool {
+    sync.annotations()
         .get(ABANDON_CLEANUP)
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    sync.spec.deletion_policy != DeletionPolicy::Retain && !abandoned
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// The longest wait between two attempts at a blocked deletion.

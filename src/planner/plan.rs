@@ -460,7 +460,7 @@ fn transition(
     let closure = &sync.spec.closure;
     match verdict {
         DoneWhileOpen::Reopen(reason, names) => {
-            let comment = comments::reopened(&reason, sync.namespace, &names);
+            let comment = comments::reopened(sync.flavor, &reason, sync.namespace, &names);
             let mut step = reopen(observed, reason, comment, ticket);
             // A way back may pass through screens that ask for the same fields as closing.
             step.fields.clone_from(&closure.fields);
@@ -470,7 +470,7 @@ fn transition(
             (record == CloseRecord::CloseNow).then(|| {
                 let comment = closure
                     .comment
-                    .then(|| comments::closed(sync.namespace, &ticket.task_names()));
+                    .then(|| comments::closed(sync.flavor, sync.namespace, &ticket.task_names()));
                 let mut step = close(observed, closure, CloseReason::TasksCompleted, comment);
                 step.tasks = ticket.task_names();
                 step.subject = subject_of(ticket);

@@ -136,7 +136,12 @@ impl Emulator {
 
     /// Every logged request.
     pub async fn logged(&self) -> Vec<Logged> {
-        serde_json::from_value(Value::Array(self.requests(0).await)).expect("request log")
+        self.logged_since(0).await
+    }
+
+    /// The logged requests from sequence number `since` on.
+    pub async fn logged_since(&self, since: u64) -> Vec<Logged> {
+        serde_json::from_value(Value::Array(self.requests(since).await)).expect("request log")
     }
 
     /// Logged requests with this method whose path ends with `suffix`.
