@@ -68,7 +68,7 @@ async fn a_blocked_deletion_names_the_way_out_and_the_annotation_lets_the_sync_g
     );
     eventually("the deletion backs off", PATIENCE, || async {
         let (_, _, message) = site.condition("s", "Ready").await?;
-        message.ends_with("retrying in 30s").then_some(())
+        message.contains("; retrying in 30s;").then_some(())
     })
     .await;
     let annotate = json!({"metadata": {"annotations": {"activesync.dev/abandon-cleanup": "true"}}});
