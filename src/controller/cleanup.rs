@@ -48,7 +48,7 @@ pub async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Err
     if !needs_jira_to_delete(sync) {
         let names: Vec<String> = recorded.into_iter().map(|t| t.name).collect();
         clear_statuses(ctx, &key.namespace, &names).await?;
-        return finished(sync, ctx, &key);
+        return finished(ctx, &key);
     }
     let client = match resolve_client(sync, ctx, &key, Purpose::Cleanup).await {
         Ok(client) => client,
@@ -88,15 +88,14 @@ pub async fn cleanup(sync: &JiraActiveSync, ctx: &Context) -> Result<Action, Err
     if let Some(until) = unsettled_creates(sync, ctx, &key, &tickets, now) {
         return waiting_for_search(sync, ctx, until, now).await;
     }
-    finished(sync, ctx, &key)
+    finished(ctx, &key)
 }
 
-/// The sync is gone from this process's view: forget it, and wake its connection, which may be
-/// waiting for this sync to go before it can.
-fn finished(sync: &JiraActiveSync, ctx: &Context, key: &SyncKey) -> Result<Action, Error> {
+/// The sync's policy is applied: forget it. Its connection is woken when the watch sees the sync
+/// gone (`Context::sync_gone`): woken now, it would still find the sync in the store.
+fn finished(ctx: &Context, key: &SyncKey) -> Result<Action, Error> {
     ctx.memory.forget(key);
     ctx.metrics.forget_sync(&key.namespace, &key.name);
-    ctx.trigger_connection(&key.namespace, &sync.spec.connection_ref.name);
     Ok(Action::await_change())
 }
 

@@ -205,6 +205,13 @@ impl Context {
         }
     }
 
+    /// A sync is gone from the cluster: its connection may no longer be in use.
+    pub fn sync_gone(&self, sync: &JiraActiveSync) {
+        if let Some(namespace) = sync.namespace() {
+            self.trigger_connection(&namespace, &sync.spec.connection_ref.name);
+        }
+    }
+
     /// Wakes a sync now.
     pub fn trigger(&self, sync: ObjectRef<JiraActiveSync>) {
         // The receiver lives as long as the controller; after shutdown nothing needs waking.

@@ -144,7 +144,14 @@ async fn run_scope(client: kube::Client, namespace: Option<String>, parts: Scope
         .touched_objects()
         .inspect_ok(move |task| task_changed(task));
     let claims_ctx = ctx.clone();
+    let gone_ctx = ctx.clone();
     let syncs = cached(sync_writer, &client, ns)
+        // A sync gone from the cluster may have been the last that kept its connection in use.
+        .inspect_ok(move |event| {
+            if let watcher::Event::Delete(sync) = event {
+                gone_ctx.sync_gone(sync);
+            }
+        })
         .applied_objects()
         // The operator's own status writes must not wake the sync again: only spec (generation) and
         // finalizer changes do, and those wake the other syncs whose tasks they move. Abandoning a
