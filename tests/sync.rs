@@ -599,6 +599,16 @@ async fn people_keep_what_they_do_in_jira(flavor: Flavor) {
         (env.task_status("cve-1").await.1.as_deref() == Some("new")).then_some(())
     })
     .await;
+    // A poll brought the person's change in, asking Jira only for the tickets updated lately.
+    let searches = env.jira.logged().await.into_iter().filter_map(|r| {
+        let body = r
+            .body
+            .as_ref()
+            .and_then(|b| b["jql"].as_str().map(str::to_owned));
+        body.or(r.query).filter(|jql| jql.contains("jas"))
+    });
+    let incremental: Vec<String> = searches.filter(|jql| jql.contains("updated")).collect();
+    assert!(!incremental.is_empty(), "no poll searched by `updated`");
     // Another pass over the ticket: the title changes, and the summary follows it.
     let title = json!({"title": "Patch cve-1 again"});
     env.patch_spec::<ComplianceTask>("cve-1", title).await;
