@@ -20,7 +20,7 @@ ENV CARGO_PROFILE_RELEASE_STRIP=true
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     target="$(uname -m)-unknown-linux-musl" \
-    && CC="musl-gcc" cargo build --release --locked --target "$target" \
+    && env "CC_$(echo "$target" | tr - _)=musl-gcc" cargo build --release --locked --target "$target" \
         -p jira-active-sync -p jira-emulator --bins \
     && mkdir -p /rootfs/usr/local/bin /rootfs/etc/ssl/certs \
     && cp "target/$target/release/jira-active-sync" "target/$target/release/jira-emulator" /rootfs/usr/local/bin/ \
