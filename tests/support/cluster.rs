@@ -76,22 +76,38 @@ pub async fn node_cluster_or_skip(test: &str) -> Option<&'static Cluster> {
     }
 }
 
-async fn probe_node() -> Result<(), String> {
+/// Whether this machine can run the single-node cluster, or why not. A cluster that still runs
+/// (an earlier test binary's, tearing down) is waited for; one that stays fails the test rather
+/// than skipping it, since a machine that can run the suite must not skip it.
+pub async fn probe_node() -> Result<(), String> {
     if std::env::var("JAS_SKIP_IN_CLUSTER").as_deref() == Ok("1") {
         return Err("JAS_SKIP_IN_CLUSTER=1".to_owned());
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/cluster");
-    let output = tokio::process::Command::new(&script)
-        .arg("check")
-        .output()
-        .await
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
+    let deadline = std::time::Instant::now() + BUSY_PATIENCE;
+    loop {
+        let output = tokio::process::Command::new(&script)
+            .arg("check")
+            .output()
+            .await
+            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        let why = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+        if output.status.success() {
+            return Ok(());
+        }
+        if !why.contains("another cluster runs on this machine") {
+            return Err(why);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{why}; stop it (scripts/cluster down --dir DIR) and run the suite again"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }
+
+/// How long an earlier test binary's cluster may take to go (its watchdog looks every second).
+const BUSY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(90);
 
 async fn start_node() -> Cluster {
     let dir = std::env::temp_dir().join(format!("jas-cluster-{}", std::process::id()));
