@@ -60,7 +60,7 @@ pub async fn connect(ctx: &Context, connection: &JiraConnection) -> Result<Conne
         return Ok(cached);
     }
     let mut config = client_config(connection, &secrets.credentials, secrets.ca.as_ref())?;
-    config.users = ctx.users.of(&config.base_url, &config.credentials);
+    ctx.principals.share_with(&mut config);
     let webhook_secret = webhook_secret(
         connection,
         secrets.webhook.as_ref().unwrap_or(&secrets.credentials),

@@ -14,7 +14,7 @@ use super::events::Publisher;
 use super::memory::{Memory, SyncKey};
 use super::metrics::{AuthFailureLabels, Metrics};
 use crate::api::{ComplianceTask, JiraActiveSync, JiraConnection};
-use crate::jira::{JiraClient, UserDirectories};
+use crate::jira::{JiraClient, PrincipalShares};
 use crate::planner::{Installation, SyncLabels};
 
 /// Settings of the operator process.
@@ -61,8 +61,8 @@ pub struct Shared {
     pub events: Arc<Publisher>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
-    /// Users looked up by email, per Jira site and principal, for every connection.
-    pub users: Arc<UserDirectories>,
+    /// What the clients of one Jira site and principal share (looked-up users, Jira's pauses).
+    pub principals: Arc<PrincipalShares>,
 }
 
 /// Shared by every reconcile of a scope.
@@ -81,8 +81,8 @@ pub struct Context {
     pub memory: Memory,
     /// The claims of each namespace's syncs as last seen, to wake the syncs whose tasks move.
     claims: ClaimWatch,
-    /// Users looked up by email, shared by the clients of one site and principal in every scope.
-    pub users: Arc<UserDirectories>,
+    /// What the clients of one Jira site and principal share, in every scope.
+    pub principals: Arc<PrincipalShares>,
     /// Jira clients by connection (namespace, name).
     clients: Mutex<HashMap<(String, String), ConnectedClient>>,
     /// The last client of each connection whose client was dropped (its Secret deleted or unusable):
@@ -129,7 +129,7 @@ impl Context {
             kube,
             events: shared.events.clone(),
             metrics: shared.metrics.clone(),
-            users: shared.users.clone(),
+            principals: shared.principals.clone(),
             settings,
             stores,
             memory: Memory::default(),

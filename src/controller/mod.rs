@@ -357,7 +357,7 @@ pub async fn run(client: kube::Client, options: RunOptions) -> anyhow::Result<()
 }
 
 /// Runs the operator with a given client and an already bound listener (tests bind port 0).
-/// The metrics, the Event publisher and the user caches every scope shares.
+/// The metrics, the Event publisher and what each Jira site and principal shares, for every scope.
 fn shared(client: &kube::Client, options: &RunOptions) -> Shared {
     let reporter = Reporter {
         controller: options.settings.manager.clone(),
@@ -366,7 +366,7 @@ fn shared(client: &kube::Client, options: &RunOptions) -> Shared {
     Shared {
         events: Arc::new(Publisher::new(client.clone(), reporter)),
         metrics: Arc::new(Metrics::default()),
-        users: Arc::default(),
+        principals: Arc::default(),
     }
 }
 

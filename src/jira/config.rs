@@ -1,6 +1,7 @@
 //! How to reach one Jira site: address, flavor, credentials, the way in (site URL or Cloud's API
 //! gateway), the CA to trust and the politeness limits.
 
+use super::throttle::SitePauses;
 use super::users::UserCache;
 use std::fmt;
 use std::time::Duration;
@@ -196,8 +197,11 @@ pub struct ClientConfig {
     /// How long a user looked up by email stays cached.
     pub user_cache_ttl: Duration,
     /// Where looked-up users are cached: by default the client's own; the controller gives every
-    /// client of one site and principal the same one ([`UserDirectories`](super::UserDirectories)).
+    /// client of one site and principal the same one ([`PrincipalShares`](super::PrincipalShares)).
     pub users: UserCache,
+    /// Where the pauses Jira asks for are held: by default the client's own; the controller gives
+    /// every client of one site and principal the same ([`PrincipalShares`](super::PrincipalShares)).
+    pub pauses: SitePauses,
 }
 
 impl ClientConfig {
@@ -214,6 +218,7 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(30),
             user_cache_ttl: Duration::from_secs(600),
             users: UserCache::default(),
+            pauses: SitePauses::default(),
         }
     }
 }

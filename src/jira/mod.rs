@@ -67,6 +67,7 @@ pub mod jql;
 mod model;
 mod oauth;
 mod path;
+mod principal;
 mod rate_limit;
 mod retry;
 mod scopes;
@@ -90,8 +91,10 @@ pub use model::{
     ServerInfo, Status, StatusCategory, Transition, TransitionTarget,
 };
 pub use path::{Hop, MAX_HOPS, next_hop};
+pub use principal::PrincipalShares;
 pub use rate_limit::PauseScope;
 pub use search::{BULK_FETCH_LIMIT, SEARCH_PAGE_SIZE, SEARCH_PROPERTY_LIMIT};
-pub use users::{UserCache, UserDirectories};
+pub use throttle::SitePauses;
+pub use users::UserCache;
 pub use wire::EpicField;
 pub use workflow::{Walk, choose as choose_transition};

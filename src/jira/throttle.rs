@@ -1,23 +1,34 @@
 //! Pacing of outgoing requests: the connection's token bucket plus the pauses Jira asked for, each
-//! held only over the scope it names.
+//! held only over the scope it names. Pauses are Jira's answers to an account, so every connection
+//! of one site acting as one principal holds them ([`SitePauses`]): a 429 met by one namespace's
+//! connection holds back the others instead of each drawing its own 429s.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
 use super::config::RateLimit;
+use super::principal::PerPrincipal;
 use super::rate_limit::PauseScope;
 
-/// Shared by every clone of a client: one bucket and one set of pauses per connection.
+/// Shared by every clone of a client: the connection's bucket, and the pauses of its site and
+/// principal.
 #[derive(Debug)]
 pub struct Throttle {
     bucket: DefaultDirectRateLimiter,
-    pauses: Mutex<Pauses>,
+    pauses: SitePauses,
 }
+
+/// The pauses Jira asked one principal of one site for. Cheap to clone; clones share them.
+#[derive(Debug, Clone, Default)]
+pub struct SitePauses(Arc<Mutex<Pauses>>);
+
+/// The pauses of every (site, principal) a process talks to.
+pub type PauseDirectory = PerPrincipal<SitePauses>;
 
 /// Until when a scope is held, and the `RateLimit-Reason` Jira gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,13 +67,14 @@ impl Pauses {
 }
 
 impl Throttle {
-    /// A throttle with the connection's sustained rate and burst (zeroes are raised to 1).
-    pub fn new(limit: RateLimit) -> Throttle {
+    /// A throttle with the connection's sustained rate and burst (zeroes are raised to 1),
+    /// holding the pauses in `pauses`.
+    pub fn new(limit: RateLimit, pauses: SitePauses) -> Throttle {
         let rate = NonZeroU32::new(limit.requests_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limit.burst).unwrap_or(NonZeroU32::MIN);
         Throttle {
             bucket: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
-            pauses: Mutex::new(Pauses::default()),
+            pauses,
         }
     }
 
@@ -119,6 +131,7 @@ impl Throttle {
     fn lock(&self) -> std::sync::MutexGuard<'_, Pauses> {
         // The map holds plain deadlines, so a panic elsewhere cannot leave it inconsistent.
         self.pauses
+            .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -128,11 +141,13 @@ impl Throttle {
 mod tests {
     use super::*;
 
+    const ROOMY: RateLimit = RateLimit {
+        requests_per_second: 1000,
+        burst: 1000,
+    };
+
     fn roomy() -> Throttle {
-        Throttle::new(RateLimit {
-            requests_per_second: 1000,
-            burst: 1000,
-        })
+        Throttle::new(ROOMY, SitePauses::default())
     }
 
     const LONG: Duration = Duration::from_secs(60);
@@ -196,10 +211,11 @@ mod tests {
 
     #[tokio::test]
     async fn bucket_lets_a_burst_through_then_paces() {
-        let throttle = Throttle::new(RateLimit {
+        let limit = RateLimit {
             requests_per_second: 20,
             burst: 5,
-        });
+        };
+        let throttle = Throttle::new(limit, SitePauses::default());
         let start = std::time::Instant::now();
         for _ in 0..5 {
             throttle.admit("GET /x", None, LONG).await.unwrap();
@@ -209,5 +225,21 @@ mod tests {
         }
         // Four more tokens at 20/s take at least 150 ms (the first refills within 50 ms of the burst).
         assert!(start.elapsed() >= Duration::from_millis(150));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn connections_of_one_site_and_principal_hold_one_anothers_pauses() {
+        let site = SitePauses::default();
+        let (first, second) = (
+            Throttle::new(ROOMY, site.clone()),
+            Throttle::new(ROOMY, site),
+        );
+        let elsewhere = roomy();
+        first.pause(&PauseScope::Connection, Duration::from_secs(2), None);
+        let start = Instant::now();
+        elsewhere.admit("GET /myself", None, LONG).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::ZERO, "another site is not held");
+        second.admit("GET /myself", None, LONG).await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
     }
 }

@@ -161,7 +161,7 @@ impl Transport {
             flavor: config.flavor,
             gateway: config.gateway.clone(),
             api_base,
-            throttle: Throttle::new(config.rate_limit),
+            throttle: Throttle::new(config.rate_limit, config.pauses.clone()),
             retry: config.retry,
         }))
     }

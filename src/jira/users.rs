@@ -7,11 +7,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use super::config::Credentials;
 use super::model::JiraUser;
+use super::principal::PerPrincipal;
 
 /// One cache of lookups. Cheap to clone; clones share the entries.
 #[derive(Debug, Clone, Default)]
@@ -64,36 +63,12 @@ impl UserCache {
 
 /// The user caches of every (site, principal) a process talks to. Who a lookup finds depends on
 /// the principal's permission to browse users, so principals never share a cache.
-#[derive(Debug, Default)]
-pub struct UserDirectories(Mutex<HashMap<(String, String), UserCache>>);
-
-impl UserDirectories {
-    /// The cache of `base_url` for the principal of `credentials`.
-    pub fn of(&self, base_url: &str, credentials: &Credentials) -> UserCache {
-        let key = (
-            base_url.trim_end_matches('/').to_owned(),
-            principal(credentials),
-        );
-        let mut caches = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        caches.entry(key).or_default().clone()
-    }
-}
-
-/// Who the credentials act as, without their secret: an account email, an OAuth client id, or a
-/// digest of a personal access token (whose owner the token alone does not name).
-fn principal(credentials: &Credentials) -> String {
-    match credentials {
-        Credentials::Basic { email, .. } => format!("basic:{}", email.to_lowercase()),
-        Credentials::Bearer { token } => {
-            format!("token:{}", hex::encode(Sha256::digest(token.as_bytes())))
-        }
-        Credentials::OAuth2ClientCredentials(client) => format!("oauth:{}", client.client_id),
-    }
-}
+pub type UserDirectories = PerPrincipal<UserCache>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jira::config::Credentials;
 
     fn basic(email: &str) -> Credentials {
         Credentials::Basic {
@@ -166,13 +141,5 @@ mod tests {
             third.is_ok(),
             "the turn passes on once the first lookup is done"
         );
-    }
-
-    #[test]
-    fn a_token_principal_never_shows_the_token() {
-        let key = principal(&Credentials::Bearer {
-            token: "pat-s3cr3t".into(),
-        });
-        assert!(!key.contains("s3cr3t"), "{key}");
     }
 }
