@@ -54,7 +54,11 @@ pub fn merge(inputs: &[std::path::PathBuf], output: &Path) -> anyhow::Result<()>
             .with_context(|| format!("{} is not JSON", input.display()))?;
         let taken: Vec<Case> = serde_json::from_value(results["cases"].take())
             .with_context(|| format!("the cases of {}", input.display()))?;
-        runs.push(serde_json::json!({"command": results["command"], "time": results["time"], "cases": taken.len()}));
+        // A file merged before keeps its list of runs.
+        match results["runs"].take() {
+            serde_json::Value::Array(merged) => runs.extend(merged),
+            _ => runs.push(serde_json::json!({"command": results["command"], "time": results["time"], "cases": taken.len()})),
+        }
         cases.extend(taken);
         first.get_or_insert(results);
     }
