@@ -148,16 +148,17 @@ async fn an_assignee_jira_does_not_know_is_a_warning_event() {
     site.task("t1", "assignee", Some("nobody@example.com"))
         .await;
     site.individual_sync("s", "assignee").await;
-    let note = eventually("an UnknownAssignee Event", PATIENCE, || async {
+    let event = eventually("an UnknownAssignee Event", PATIENCE, || async {
         let events = site.ns.api::<Event>();
         let listed = events.list(&ListParams::default()).await.ok()?;
         listed
             .items
             .into_iter()
             .find(|e| e.reason.as_deref() == Some("UnknownAssignee"))
-            .and_then(|e| e.note)
     })
     .await;
+    assert_eq!(event.type_.as_deref(), Some("Warning"));
+    let note = event.note.unwrap_or_default();
     assert!(
         note.contains("nobody@example.com") && note.contains("/t1"),
         "{note}"

@@ -315,7 +315,7 @@ fn action(context: &Context<'_>, namespace: &str, step: &Step) -> PreviewAction 
             changes: field_changes(context.ticket(key), changes, property.as_ref()),
             ..base("Update", Some(key), subject)
         },
-        Step::Transition(step) => transition(namespace, step),
+        Step::Transition(step) => transition(namespace, step, context.ticket(&step.key)),
         Step::Comment { key, text } => PreviewAction {
             comment: Some(text.clone()),
             ..base("Comment", Some(key), &crate::planner::Subject::default())
@@ -339,7 +339,11 @@ fn action(context: &Context<'_>, namespace: &str, step: &Step) -> PreviewAction 
     }
 }
 
-fn transition(namespace: &str, step: &TransitionStep) -> PreviewAction {
+fn transition(
+    namespace: &str,
+    step: &TransitionStep,
+    observed: Option<&ObservedTicket>,
+) -> PreviewAction {
     let (action, reason) = match &step.reason {
         TransitionReason::Close(why) => ("Close", why.to_string()),
         TransitionReason::Reopen(why) => ("Reopen", why.to_string()),
@@ -365,7 +369,7 @@ fn transition(namespace: &str, step: &TransitionStep) -> PreviewAction {
         summary: None,
         changes: vec![FieldChange {
             field: "status".into(),
-            from: None,
+            from: observed.map(|t| t.status.clone()),
             to: Some(to),
         }],
         comment: step.comment.clone(),
@@ -525,6 +529,11 @@ mod tests {
         let preview = deletion(&context, &closing);
         assert!(preview.changes);
         assert_eq!(preview.actions[0].action, "Close");
+        let status = &preview.actions[0].changes[0];
+        assert_eq!(
+            (status.from.as_deref(), status.to.as_deref()),
+            (Some(ticket().status.as_str()), Some("category done"))
+        );
         assert_eq!(preview.task_writes[0].write, "Clear");
         let text = super::super::render(&preview);
         assert!(
