@@ -242,8 +242,13 @@ async fn the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_ro
     site.individual_sync(sync, check).await;
     one_ticket_per_task(&site, sync, tasks, "after install").await;
 
-    // The leader Pod deleted (SIGTERM: it releases the Lease) while new tasks arrive.
+    // The leader Pod deleted (SIGTERM: it releases the Lease) mid-sync: new tasks have just
+    // arrived, their creates under way, and more arrive while the other replica takes over.
     let first = leader(&operator_ns, release, None).await;
+    for name in ["mid-sync-1", "mid-sync-2", "mid-sync-3"] {
+        site.task(name, check, None).await;
+        tasks += 1;
+    }
     operator_ns
         .api::<Pod>()
         .delete(&first, &DeleteParams::default())

@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use jira_active_sync::api::JiraActiveSync;
+use jira_active_sync::api::{ComplianceTask, JiraActiveSync};
 use jira_active_sync::jira::{Flavor, Issue, JiraClient, StatusCategory, TransitionTarget};
 use serde_json::{Value, json};
 use support::operator::Operator;
@@ -91,10 +91,10 @@ async fn close_reopen_delete(flavor: Flavor, seed: &'static str) {
         hops, expected,
         "{seed}/{flavor:?}: transitions taken to close"
     );
-    let comments = comments(&site, a).await;
+    let closing = comments(&site, a).await;
     assert!(
-        comments.contains("Closed: every task of this ticket is completed"),
-        "{seed}/{flavor:?}: the closing comment went with the last hop: {comments}"
+        closing.contains("Closed: every task of this ticket is completed"),
+        "{seed}/{flavor:?}: the closing comment went with the last hop: {closing}"
     );
 
     site.set_state("a", "Open").await;
@@ -103,6 +103,24 @@ async fn close_reopen_delete(flavor: Flavor, seed: &'static str) {
     })
     .await;
     assert_eq!(reopened.resolution, None, "{seed}/{flavor:?}");
+
+    // b leaves the sync's scope: its ticket, needed by no task, is closed through the workflow
+    // with the comment saying why, and released.
+    site.patch_spec::<ComplianceTask>("b", json!({"check": "elsewhere"}))
+        .await;
+    let orphan = ticket_when(&site, b, "b closed and released", |i| {
+        i.status.category == StatusCategory::Done && !i.labels.iter().any(|l| l.starts_with("jas@"))
+    })
+    .await;
+    assert!(
+        orphan.resolution.is_some() || seed == "jira-software",
+        "{seed}/{flavor:?}: the orphan closed with a resolution"
+    );
+    let said = comments(&site, b).await;
+    assert!(
+        said.contains("left the scope of this sync"),
+        "{seed}/{flavor:?}: the orphan's comment: {said}"
+    );
 
     site.ns
         .api::<JiraActiveSync>()
