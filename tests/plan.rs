@@ -372,6 +372,31 @@ async fn kubeconfig() -> String {
         .into_owned()
 }
 
+/// Runs kubectl (`scripts/control-plane kubectl`: the machine's, or one it builds) with `args`, the
+/// directory of `plugin` first on PATH.
+async fn kubectl_with_plugin(plugin: &Path, args: &[&str]) -> Run {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/control-plane");
+    let dir = plugin.parent().expect("the plugin's directory");
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = tokio::process::Command::new(script)
+        .arg("kubectl")
+        .args(args)
+        .env("PATH", path)
+        .env_remove("KUBECONFIG")
+        .output()
+        .await
+        .expect("kubectl runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// The binary as `kubectl-jas`: a link of that name, as krew installs it.
 fn kubectl_jas() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("jas-kubectl-plugin-{}", std::process::id()));
@@ -533,6 +558,27 @@ async fn explain_tells_who_owns_a_task_and_why_as_kubectl_jas_too() {
     };
     assert_eq!(solo.tickets.len(), 1);
     assert_eq!(solo.tickets[0].tasks, ["o"]);
+    // Through kubectl itself: it finds `kubectl-jas` on PATH and hands it the arguments.
+    let through_kubectl = kubectl_with_plugin(
+        &plugin,
+        &[
+            "jas",
+            "explain",
+            "ctask/o",
+            "-n",
+            ns,
+            "--kubeconfig",
+            &config,
+        ],
+    )
+    .await;
+    assert_eq!(through_kubectl.code, 0, "{}", through_kubectl.stderr);
+    assert!(
+        through_kubectl.stdout.contains("Owner: JiraActiveSync")
+            && through_kubectl.stdout.contains("solo"),
+        "{}",
+        through_kubectl.stdout
+    );
     let refused = run(&plugin, &["run"]).await;
     assert_eq!(
         refused.code, 1,
