@@ -43,6 +43,28 @@ async fn enforce_restricted(ns: &TestNamespace) {
         .expect("label the namespace");
 }
 
+/// The namespace's label is enforced: admission refuses a Pod the restricted profile forbids, so the
+/// chart's Pods starting there show they meet it.
+async fn admission_refuses_a_privileged_pod(ns: &TestNamespace) {
+    let pod: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "privileged"},
+        "spec": {"containers": [{"name": "c", "image": "localhost/jas-pause:v1.33.13",
+                                 "securityContext": {"privileged": true}}]}
+    }))
+    .expect("a Pod");
+    let refused = ns
+        .api::<Pod>()
+        .create(&kube::api::PostParams::default(), &pod)
+        .await
+        .expect_err("a privileged Pod is refused under the restricted profile");
+    assert!(
+        refused
+            .to_string()
+            .contains("violates PodSecurity \"restricted"),
+        "{refused}"
+    );
+}
+
 fn is_ready(pod: &Pod) -> bool {
     let conditions = pod.status.as_ref().and_then(|s| s.conditions.as_ref());
     conditions.is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
@@ -131,6 +153,7 @@ async fn helm_install_waits_for_two_ready_replicas_under_the_restricted_profile_
     enforce_restricted(&ns).await;
     let release = "install";
     let kubeconfig = cluster.kubeconfig();
+    admission_refuses_a_privileged_pod(&ns).await;
     helm_release("install", release, &ns, image, &ns, &[]).await;
 
     let pods = ready_pods(&ns, release, 2).await;
