@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
@@ -23,6 +24,7 @@ use super::CliError;
 use crate::api::{
     ComplianceTaskSource, FINALIZER, IN_USE, JiraActiveSync, JiraConnection, SOURCE_FINALIZER,
 };
+use crate::controller::{api, finalizers};
 
 /// What becomes of the syncs and task sources when the operator is uninstalled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -208,82 +210,75 @@ async fn stop_operator(
     Ok(())
 }
 
+/// The kinds the hook lists, detaches and deletes: the operator's namespaced custom resources.
+trait Kind:
+    Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + DeserializeOwned
+    + std::fmt::Debug
+{
+}
+
+impl<K> Kind for K where
+    K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug
+{
+}
+
 /// Takes `finalizer` off every object of kind `K` in `scope`; gives how many had it.
-async fn detach<K>(
+async fn detach<K: Kind>(
     client: &kube::Client,
     scope: Option<&str>,
     finalizer: &str,
-) -> Result<usize, CliError>
-where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + DeserializeOwned
-        + std::fmt::Debug,
-    K::DynamicType: Default,
-{
+) -> Result<usize, CliError> {
     let mut detached = 0;
     for object in list::<K>(client, scope).await? {
         if !object.finalizers().iter().any(|f| f == finalizer) {
             continue;
         }
-        let kept: Vec<&String> = object
+        let kept: Vec<&str> = object
             .finalizers()
             .iter()
+            .map(String::as_str)
             .filter(|f| *f != finalizer)
             .collect();
-        // The resourceVersion makes the patch fail rather than drop a finalizer added meanwhile.
-        let patch = json!({"metadata": {"finalizers": kept,
-                                        "resourceVersion": object.resource_version()}});
-        let api: Api<K> = Api::namespaced(client.clone(), &object.namespace().unwrap_or_default());
-        api.patch(
-            &object.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-        .map_err(|e| failed(&format!("detaching {}", qualified(&object)), e))?;
+        // A finalizer added meanwhile makes this fail rather than be dropped.
+        finalizers::replace(&own_api(client, &object), &object, &kept)
+            .await
+            .map_err(|e| failed(&format!("detaching {}", qualified(&object)), e))?;
         detached += 1;
     }
     Ok(detached)
 }
 
 /// Deletes every object of kind `K` in `scope`; gives how many.
-async fn delete_all<K>(client: &kube::Client, scope: Option<&str>) -> Result<usize, CliError>
-where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + DeserializeOwned
-        + std::fmt::Debug,
-    K::DynamicType: Default,
-{
+async fn delete_all<K: Kind>(
+    client: &kube::Client,
+    scope: Option<&str>,
+) -> Result<usize, CliError> {
     let objects = list::<K>(client, scope).await?;
     for object in &objects {
-        let api: Api<K> = Api::namespaced(client.clone(), &object.namespace().unwrap_or_default());
-        api.delete(&object.name_any(), &DeleteParams::default())
+        own_api(client, object)
+            .delete(&object.name_any(), &DeleteParams::default())
             .await
             .map_err(|e| failed(&format!("deleting {}", qualified(object)), e))?;
     }
     Ok(objects.len())
 }
 
-async fn list<K>(client: &kube::Client, scope: Option<&str>) -> Result<Vec<K>, CliError>
-where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + DeserializeOwned
-        + std::fmt::Debug,
-    K::DynamicType: Default,
-{
-    let api: Api<K> = match scope {
-        Some(namespace) => Api::namespaced(client.clone(), namespace),
-        None => Api::all(client.clone()),
-    };
-    let kind = K::kind(&K::DynamicType::default()).into_owned();
-    Ok(api
+async fn list<K: Kind>(client: &kube::Client, scope: Option<&str>) -> Result<Vec<K>, CliError> {
+    Ok(api::<K>(client, scope)
         .list(&ListParams::default())
         .await
-        .map_err(|e| failed(&format!("listing {kind}s"), e))?
+        .map_err(|e| failed(&format!("listing {}s", K::kind(&())), e))?
         .items)
+}
+
+/// The API of `object`'s kind in its namespace.
+fn own_api<K: Kind>(client: &kube::Client, object: &K) -> Api<K> {
+    api(client, Some(&object.namespace().unwrap_or_default()))
 }
 
 fn qualified<K: Resource>(object: &K) -> String {

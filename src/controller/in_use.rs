@@ -2,12 +2,11 @@
 //! its namespace still needs it for its deletion policy, so that `kubectl delete -f dir/` in file
 //! order and namespace deletion finish with every sync's policy applied.
 
-use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
-use serde_json::json;
 
 use super::context::Context;
 use super::error::Error;
+use super::finalizers;
 use super::pass::needs_jira_to_delete;
 use crate::api::{IN_USE, JiraConnection};
 
@@ -40,10 +39,10 @@ pub async fn protect(ctx: &Context, connection: &JiraConnection) -> Result<Prote
     let needed = needed_by(ctx, connection);
     let has = connection.finalizers().iter().any(|f| f == IN_USE);
     let deleting = connection.metadata.deletion_timestamp.is_some();
-    let mut finalizers: Vec<String> = connection.finalizers().to_vec();
+    let mut finalizers: Vec<&str> = connection.finalizers().iter().map(String::as_str).collect();
     match (needed.is_empty(), has) {
-        (false, false) if !deleting => finalizers.push(IN_USE.to_owned()),
-        (true, true) => finalizers.retain(|f| f != IN_USE),
+        (false, false) if !deleting => finalizers.push(IN_USE),
+        (true, true) => finalizers.retain(|f| *f != IN_USE),
         (false, true) if deleting => {
             tracing::info!(connection = %connection.name_any(), namespace = ?connection.namespace(), syncs = ?needed, "connection deletion waits for the syncs that need it for their deletion policy");
             return Ok(Protection::Kept);
@@ -54,15 +53,8 @@ pub async fn protect(ctx: &Context, connection: &JiraConnection) -> Result<Prote
         .namespace()
         .ok_or(Error::MissingMetadata("namespace"))?;
     let api: Api<JiraConnection> = Api::namespaced(ctx.kube.clone(), &namespace);
-    // The resourceVersion makes a concurrent change of the finalizers a conflict, retried at once.
-    let patch = json!({"metadata": {"finalizers": finalizers,
-                                    "resourceVersion": connection.resource_version()}});
-    api.patch(
-        &connection.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await?;
+    // A concurrent change of the finalizers is a conflict, retried at once.
+    finalizers::replace(&api, connection, &finalizers).await?;
     Ok(if deleting && needed.is_empty() {
         Protection::Released
     } else {

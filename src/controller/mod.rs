@@ -15,6 +15,7 @@ mod error;
 mod events;
 mod executor;
 pub mod explain;
+pub(crate) mod finalizers;
 mod gather;
 mod in_use;
 mod installation;
@@ -80,7 +81,8 @@ pub struct RunOptions {
     pub leader_election: Option<Duration>,
 }
 
-fn api<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
+/// The API of kind `K` in `namespace`, or in every namespace.
+pub(crate) fn api<K>(client: &kube::Client, namespace: Option<&str>) -> Api<K>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
 {
