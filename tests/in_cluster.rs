@@ -31,8 +31,9 @@ const POD_PATIENCE: Duration = Duration::from_secs(180);
 /// How long the operator may take to bring Jira in line with a change.
 const SYNC_PATIENCE: Duration = Duration::from_secs(120);
 
-/// Labels the namespace so that admission enforces the restricted Pod Security profile.
-async fn enforce_restricted(ns: &TestNamespace) {
+/// A new namespace whose label makes admission enforce the restricted Pod Security profile.
+async fn restricted_namespace(prefix: &str) -> TestNamespace {
+    let ns = TestNamespace::new(prefix).await;
     let labels = json!({"metadata": {"labels": {
         "pod-security.kubernetes.io/enforce": "restricted",
         "pod-security.kubernetes.io/enforce-version": "latest",
@@ -41,6 +42,23 @@ async fn enforce_restricted(ns: &TestNamespace) {
         .patch(&ns.name, &PatchParams::default(), &Patch::Merge(&labels))
         .await
         .expect("label the namespace");
+    ns
+}
+
+/// A site whose connection reaches `jira` over HTTPS, trusting its CA through
+/// `tls.caSecretRef` (the Secret `jira-ca`, made in the site's namespace).
+async fn site_trusting(test: &str, jira: Emulator) -> Site {
+    let tls = json!({"tls": {"caSecretRef": {"name": "jira-ca"}}});
+    let ca = jira.ca_pem.clone().expect("the emulator serves HTTPS");
+    let site = Site::with_jira(test, jira, SEED_TOKEN, tls).await;
+    ca_secret(&site.ns, ca).await;
+    site
+}
+
+/// The Secret `jira-ca` in `ns`, holding the CA the emulator's certificate is signed by.
+async fn ca_secret(ns: &TestNamespace, ca: String) {
+    ns.create::<Secret>(json!({"metadata": {"name": "jira-ca"}, "stringData": {"ca.crt": ca}}))
+        .await;
 }
 
 /// The namespace's label is enforced: admission refuses a Pod the restricted profile forbids, so the
@@ -149,8 +167,7 @@ async fn helm_install_waits_for_two_ready_replicas_under_the_restricted_profile_
         return;
     };
     let image = imported(cluster).await;
-    let ns = TestNamespace::new("in-cluster-install").await;
-    enforce_restricted(&ns).await;
+    let ns = restricted_namespace("in-cluster-install").await;
     let release = "install";
     let kubeconfig = cluster.kubeconfig();
     admission_refuses_a_privileged_pod(&ns).await;
@@ -249,14 +266,8 @@ async fn the_installed_operator_syncs_over_tls_and_survives_leader_loss_and_a_ro
     let image = imported(cluster).await;
     // Jira over HTTPS on the node's address, behind a private CA the connection trusts.
     let jira = Emulator::start_for_pods(&node_ip(cluster).await, Flavor::Cloud).await;
-    let ca = jira.ca_pem.clone().expect("the emulator serves HTTPS");
-    let tls = json!({"tls": {"caSecretRef": {"name": "jira-ca"}}});
-    let site = Site::with_jira("in-cluster-team", jira, SEED_TOKEN, tls).await;
-    site.ns
-        .create::<Secret>(json!({"metadata": {"name": "jira-ca"}, "stringData": {"ca.crt": ca}}))
-        .await;
-    let operator_ns = TestNamespace::new("in-cluster-operator").await;
-    enforce_restricted(&operator_ns).await;
+    let site = site_trusting("in-cluster-team", jira).await;
+    let operator_ns = restricted_namespace("in-cluster-operator").await;
     let release = "sync";
     helm_release("install", release, &operator_ns, image, &site.ns, &[]).await;
 
@@ -431,14 +442,8 @@ async fn uninstall_can_apply_each_syncs_deletion_policy_then_the_namespace_goes(
     };
     let image = imported(cluster).await;
     let jira = Emulator::start_for_pods(&node_ip(cluster).await, Flavor::Cloud).await;
-    let ca = jira.ca_pem.clone().expect("the emulator serves HTTPS");
-    let tls = json!({"tls": {"caSecretRef": {"name": "jira-ca"}}});
-    let site = Site::with_jira("in-cluster-teardown", jira, SEED_TOKEN, tls).await;
-    site.ns
-        .create::<Secret>(json!({"metadata": {"name": "jira-ca"}, "stringData": {"ca.crt": ca}}))
-        .await;
-    let operator_ns = TestNamespace::new("in-cluster-teardown-operator").await;
-    enforce_restricted(&operator_ns).await;
+    let site = site_trusting("in-cluster-teardown", jira).await;
+    let operator_ns = restricted_namespace("in-cluster-teardown-operator").await;
     let release = "teardown";
     let policies = ["uninstall.syncs=ApplyDeletionPolicies"];
     helm_release("install", release, &operator_ns, image, &site.ns, &policies).await;
@@ -521,17 +526,10 @@ async fn jira_webhooks_reach_the_leader_through_the_service_whichever_replica_ta
     };
     let image = imported(cluster).await;
     // Jira as a Pod behind a Service over HTTPS: its deliveries go Pod -> Service -> operator Pod.
-    let jira_ns = TestNamespace::new("in-cluster-jira").await;
-    enforce_restricted(&jira_ns).await;
+    let jira_ns = restricted_namespace("in-cluster-jira").await;
     let jira = Emulator::in_pod(&jira_ns, image).await;
-    let ca = jira.ca_pem.clone().expect("the emulator serves HTTPS");
-    let tls = json!({"tls": {"caSecretRef": {"name": "jira-ca"}}});
-    let site = Site::with_jira("in-cluster-hooks", jira, SEED_TOKEN, tls).await;
-    site.ns
-        .create::<Secret>(json!({"metadata": {"name": "jira-ca"}, "stringData": {"ca.crt": ca}}))
-        .await;
-    let operator_ns = TestNamespace::new("in-cluster-hooks-operator").await;
-    enforce_restricted(&operator_ns).await;
+    let site = site_trusting("in-cluster-hooks", jira).await;
+    let operator_ns = restricted_namespace("in-cluster-hooks-operator").await;
     let release = "hooks";
     helm_release("install", release, &operator_ns, image, &site.ns, &[]).await;
     let (sync, check) = ("hooks", "cis-2.2");
@@ -668,12 +666,9 @@ async fn the_examples_applied_to_the_installed_operator_get_their_tickets() {
     };
     let image = imported(cluster).await;
     let jira = Emulator::start_for_pods(&node_ip(cluster).await, Flavor::Cloud).await;
-    let ca = jira.ca_pem.clone().expect("the emulator serves HTTPS");
     let ns = TestNamespace::new("in-cluster-examples").await;
-    ns.create::<Secret>(json!({"metadata": {"name": "jira-ca"}, "stringData": {"ca.crt": ca}}))
-        .await;
-    let operator_ns = TestNamespace::new("in-cluster-examples-operator").await;
-    enforce_restricted(&operator_ns).await;
+    ca_secret(&ns, jira.ca_pem.clone().expect("the emulator serves HTTPS")).await;
+    let operator_ns = restricted_namespace("in-cluster-examples-operator").await;
     helm_release("install", "examples", &operator_ns, image, &ns, &[]).await;
     for (_, document) in support::examples::documents() {
         let mut document = serde_json::to_value(document).expect("YAML as JSON");
