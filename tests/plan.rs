@@ -62,12 +62,18 @@ struct Run {
 
 /// Runs the binary (as `program`, e.g. a `kubectl-jas` link) with `args`.
 async fn run(program: &Path, args: &[&str]) -> Run {
-    let output = tokio::process::Command::new(program)
-        .args(args)
+    let mut command = tokio::process::Command::new(program);
+    command.args(args);
+    run_command(command).await
+}
+
+/// Runs `command` without `KUBECONFIG`: the kubeconfig is always given as a flag.
+async fn run_command(mut command: tokio::process::Command) -> Run {
+    let output = command
         .env_remove("KUBECONFIG")
         .output()
         .await
-        .expect("the binary runs");
+        .expect("the command runs");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -382,19 +388,9 @@ async fn kubectl_with_plugin(plugin: &Path, args: &[&str]) -> Run {
         dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let output = tokio::process::Command::new(script)
-        .arg("kubectl")
-        .args(args)
-        .env("PATH", path)
-        .env_remove("KUBECONFIG")
-        .output()
-        .await
-        .expect("kubectl runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let mut command = tokio::process::Command::new(script);
+    command.arg("kubectl").args(args).env("PATH", path);
+    run_command(command).await
 }
 
 /// The binary as `kubectl-jas`: a link of that name, as krew installs it.
