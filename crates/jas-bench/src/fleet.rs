@@ -11,7 +11,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::Mode;
 use crate::cluster::namespace;
-use crate::floors::{self, BULK_CALLS_PER_SYNC, STATUS_WRITERS_PER_SYNC};
+use crate::floors::{BULK_CALLS_PER_SYNC, STATUS_WRITERS_PER_SYNC};
 use crate::jira::{Emulator, status_observer};
 use crate::operator::Operator;
 use crate::phases::{self, EventSite, Samples, WEBHOOK_SECRET, quiet};
@@ -68,12 +68,7 @@ pub async fn run(
     let syncs = NAMESPACES * SYNCS.len();
     let floor = (floor_namespace, n, STATUS_WRITERS_PER_SYNC * syncs);
     let jira_floor = (&shape(n)[..], BULK_CALLS_PER_SYNC * syncs);
-    let mut floor_runs = FloorRuns::default();
-    for _ in 0..floors::RUNS_BEFORE {
-        floor_runs
-            .measure(bench, floor, &emulator, jira_floor)
-            .await?;
-    }
+    let floor_runs = FloorRuns::first(bench, floor, &emulator, jira_floor).await?;
     let members = prepare(bench, &emulator, (n, repetition)).await?;
     let log = bench.dir.join(format!("{name}-operator.log"));
     let measured = measure(bench, &members, &emulator, &log).await?;

@@ -74,6 +74,20 @@ pub struct FloorRuns {
 }
 
 impl FloorRuns {
+    /// The runs before a case.
+    pub async fn first(
+        bench: &Bench,
+        api: ApiFloor<'_>,
+        emulator: &Emulator,
+        jira: JiraFloor<'_>,
+    ) -> anyhow::Result<FloorRuns> {
+        let mut runs = FloorRuns::default();
+        for _ in 0..floors::RUNS_BEFORE {
+            runs.measure(bench, api, emulator, jira).await?;
+        }
+        Ok(runs)
+    }
+
     /// One run of each floor: `n` status patches `writers` at once, and the tickets of `shape`
     /// created `bulk_calls` at a time.
     pub async fn measure(
@@ -120,16 +134,11 @@ pub async fn run(bench: &Bench, case: &CaseRun<'_>) -> anyhow::Result<Case> {
     let groups = units(n, mode, task_name).len();
     let shape = [(groups, n.div_ceil(groups.max(1)))];
     let floor = (case.floor_namespace, n, STATUS_WRITERS_PER_SYNC);
-    let mut floor_runs = FloorRuns::default();
-    for _ in 0..floors::RUNS_BEFORE {
-        floor_runs
-            .measure(bench, floor, &emulator, (&shape, BULK_CALLS_PER_SYNC))
-            .await?;
-    }
+    let jira_floor = (&shape[..], BULK_CALLS_PER_SYNC);
+    let floor_runs = FloorRuns::first(bench, floor, &emulator, jira_floor).await?;
     let (operator, board) = stage(bench, &ns, n, &emulator).await?;
     let measured = measure(bench, (&ns, mode), &emulator, operator, &board).await?;
     eprintln!("[{ns}] floors after the case");
-    let jira_floor = (&shape[..], BULK_CALLS_PER_SYNC);
     let floor = floor_runs
         .last(
             bench,
