@@ -427,17 +427,22 @@ fn field_changes(
     if let Some(epic) = &changes.epic {
         out.push(change("epic", now(|t| t.epic.clone()), epic.clone()));
     }
-    if let Some(property) = property {
-        let from = observed
-            .and_then(|t| t.property.as_ref())
-            .map(recorded_tasks);
-        out.push(change(
-            "recorded tasks",
-            from,
-            Some(recorded_tasks(property)),
-        ));
-    }
+    out.extend(property.map(|property| recorded_tasks_change(observed, property)));
     out
+}
+
+/// The tasks and states the ticket's property records now, and those it will record.
+fn recorded_tasks_change(
+    observed: Option<&ObservedTicket>,
+    property: &TicketProperty,
+) -> FieldChange {
+    FieldChange {
+        field: "recorded tasks".into(),
+        from: observed
+            .and_then(|t| t.property.as_ref())
+            .map(recorded_tasks),
+        to: Some(recorded_tasks(property)),
+    }
 }
 
 /// `a:Open, b:Completed`.
