@@ -6,9 +6,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use foldhash::fast::FixedState;
-use std::sync::Arc;
 
 use super::desired::identity_of;
 use super::identity::GroupKey;

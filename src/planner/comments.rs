@@ -92,9 +92,15 @@ fn capped(
     let mut out = String::new();
     let mut used = 0;
     let mut more = beyond;
+    let separator_cost = stored_len(flavor, separator);
     for item in items {
-        let cost = stored_len(flavor, &item) + stored_len(flavor, separator);
-        if more > beyond || used + cost > LIST_ROOM {
+        // Once one item is left out, the rest are only counted, not measured.
+        if more > beyond {
+            more += 1;
+            continue;
+        }
+        let cost = stored_len(flavor, &item) + separator_cost;
+        if used + cost > LIST_ROOM {
             more += 1;
             continue;
         }
